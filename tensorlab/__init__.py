@@ -1,0 +1,74 @@
+"""tensorlab: a GPU-first deep-learning framework with TensorFlow 2's programming model.
+
+    import tensorlab as tl
+    x = tl.constant([[1., 2.], [3., 4.]])
+    with tl.GradientTape() as tape:
+        tape.watch(x)
+        y = tl.reduce_sum(x ** 2)
+    tape.gradient(y, x)   # 2 * x
+
+Ops run on each tensor's own device: a CUDA GPU through CuPy and our kernels
+in ``cuda_kernels/``, or the CPU through numpy. Importing tensorlab never
+fails for lack of CuPy, a driver or a GPU.
+"""
+__version__ = "0.1.0"
+
+from tensorlab import errors
+from tensorlab.core import dtypes as _dtypes
+from tensorlab.core.dtypes import (DType, as_dtype, bfloat16, bool_ as bool, double, float16,
+                                   float32, float64, half, int8, int16, int32, int64, uint8)
+from tensorlab.core.device import device
+from tensorlab.core.spec import TensorShape, TensorSpec
+from tensorlab.core.tensor import SymbolicTensor, Tensor, Variable
+from tensorlab.core.autodiff import GradientTape, UnconnectedGradients, custom_gradient
+from tensorlab import ops as _ops
+from tensorlab.core import tensor as _tensor_mod
+
+_tensor_mod._bind_ops(_ops)
+from tensorlab.ops import *  # noqa: E402,F401,F403  (the TF-named top-level ops)
+from tensorlab import config  # noqa: E402
+from tensorlab import _namespaces  # noqa: E402
+
+math = _namespaces.build("MATH", "tensorlab.math", "Math ops (tf.math).")
+nn = _namespaces.build("NN", "tensorlab.nn", "Neural-network ops (tf.nn).")
+linalg = _namespaces.build("LINALG", "tensorlab.linalg", "Linear algebra (tf.linalg).")
+random = _namespaces.build("RANDOM", "tensorlab.random", "Random numbers (tf.random).")
+image = _namespaces.build("IMAGE", "tensorlab.image", "Image ops (tf.image).")
+newaxis = None
+
+
+def from_dlpack(obj):
+    """Wraps a DLPack-capable array (numpy, CuPy, PyTorch) as a tensor, zero-copy where possible."""
+    from tensorlab.core import device as _d
+    from tensorlab.core.tensor import wrap
+    dev_type, dev_id = obj.__dlpack_device__()
+    if int(dev_type) == 1:
+        d = _d.get("cpu", 0)
+    elif int(dev_type) == 2:
+        d = _d.get("cuda", int(dev_id))
+    else:
+        raise ValueError(f"from_dlpack: unsupported DLPack device type {dev_type}; CPU (1) and CUDA (2) are")
+    return wrap(d.backend.from_dlpack(obj), d)
+
+
+def executing_eagerly():
+    """tensorlab always executes eagerly."""
+    return True
+
+
+def is_tensor(x):
+    """True for tensorlab tensors (including symbolic ones) and variables."""
+    return isinstance(x, (Tensor, SymbolicTensor, Variable))
+
+
+_LAZY = {"keras", "data", "train", "io", "summary", "distribute", "examples", "saved_model"}
+
+
+def __getattr__(name):
+    # Higher layers load on first use so `import tensorlab` stays fast.
+    if name in _LAZY:
+        import importlib
+        mod = importlib.import_module(f"tensorlab.{name}")
+        globals()[name] = mod
+        return mod
+    raise AttributeError(f"module 'tensorlab' has no attribute {name!r}")

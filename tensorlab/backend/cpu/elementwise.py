@@ -1,0 +1,126 @@
+"""numpy implementations of the elementwise primitives (ops/elementwise.py)."""
+import math
+
+import numpy as np
+
+from tensorlab.core.registry import impl
+from tensorlab.ops import elementwise as E
+
+# Primitives that are exactly one numpy ufunc.
+_UFUNCS = {
+    E.add_p: np.add, E.subtract_p: np.subtract, E.multiply_p: np.multiply,
+    E.maximum_p: np.maximum, E.minimum_p: np.minimum, E.negative_p: np.negative,
+    E.abs_p: np.abs, E.sign_p: np.sign, E.square_p: np.square, E.floor_p: np.floor, E.ceil_p: np.ceil,
+    E.exp_p: np.exp, E.expm1_p: np.expm1, E.sin_p: np.sin, E.cos_p: np.cos, E.tan_p: np.tan,
+    E.tanh_p: np.tanh, E.atan_p: np.arctan, E.sinh_p: np.sinh, E.cosh_p: np.cosh,
+    E.equal_p: np.equal, E.not_equal_p: np.not_equal, E.less_p: np.less,
+    E.less_equal_p: np.less_equal, E.greater_p: np.greater, E.greater_equal_p: np.greater_equal,
+    E.logical_and_p: np.logical_and, E.logical_or_p: np.logical_or,
+    E.logical_xor_p: np.logical_xor, E.logical_not_p: np.logical_not, E.bitwise_invert_p: np.invert,
+}
+for _p, _f in _UFUNCS.items():
+    impl(_p, "cpu")(_f)
+
+
+def _quiet(f):
+    """Wraps a numpy function so inf/nan results (TF semantics) raise no warnings."""
+    def g(*a):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return f(*a)
+    return g
+
+
+for _p, _f in {E.sqrt_p: np.sqrt, E.log_p: np.log, E.log1p_p: np.log1p, E.asin_p: np.arcsin,
+               E.acos_p: np.arccos, E.reciprocal_p: np.reciprocal}.items():
+    impl(_p, "cpu")(_quiet(_f))
+
+
+@impl(E.divide_p, "cpu")
+def divide(x, y):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.true_divide(x, y)
+
+
+def _check_int_divisor(y):
+    if y.dtype.kind in "iu" and not np.all(y):
+        from tensorlab.errors import InvalidArgumentError
+        raise InvalidArgumentError("Integer division by zero (floordiv/floormod with an integer divisor of 0)")
+
+
+@impl(E.floordiv_p, "cpu")
+def floordiv(x, y):
+    _check_int_divisor(y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.floor_divide(x, y)
+
+
+@impl(E.floormod_p, "cpu")
+def floormod(x, y):
+    _check_int_divisor(y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.mod(x, y)
+
+
+@impl(E.pow_p, "cpu")
+def pow(x, y):
+    if x.dtype.kind in "iu" and np.any(y < 0):
+        from tensorlab.errors import InvalidArgumentError
+        raise InvalidArgumentError("pow: integers to negative integer powers are not allowed")
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.power(x, y)
+
+
+@impl(E.round_p, "cpu")
+def round_(x):
+    return np.round(x) if x.dtype.kind == "f" else x.copy()
+
+
+@impl(E.rsqrt_p, "cpu")
+def rsqrt(x):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.reciprocal(np.sqrt(x))
+
+
+@impl(E.sigmoid_p, "cpu")
+def sigmoid(x):
+    # exp(-|x|) never overflows; pick the stable form per sign.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+@impl(E.softplus_p, "cpu")
+def softplus(x):
+    return (np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))).astype(x.dtype, copy=False)
+
+
+try:  # scipy's erf is fast and exact; fall back to math.erf elementwise
+    from scipy.special import erf as _erf
+except Exception:  # pragma: no cover - depends on the environment
+    _erf = None
+_erf_py = np.frompyfunc(math.erf, 1, 1)
+
+
+@impl(E.erf_p, "cpu")
+def erf(x):
+    if _erf is not None:
+        return _erf(x).astype(x.dtype, copy=False)
+    return _erf_py(x.astype(np.float64)).astype(x.dtype)
+
+
+@impl(E.cast_p, "cpu")
+def cast(x, dtype):
+    nd = dtype.as_numpy_dtype
+    if x.dtype.kind == "f" and np.dtype(nd).kind in "iu":
+        with np.errstate(invalid="ignore"):
+            return np.trunc(x).astype(nd)
+    return x.astype(nd)
+
+
+@impl(E.where_p, "cpu")
+def where(c, x, y):
+    return np.where(c, x, y)
+
+
+@impl(E.where_indices_p, "cpu")
+def where_indices(c):
+    return np.argwhere(c).astype(np.int64)

@@ -1,0 +1,65 @@
+"""The CUDA backend: CuPy arrays, our kernels from ``cuda_kernels/``.
+
+Imported only when a tensor lives on a GPU (``Device.backend``), so a
+machine without CuPy never imports it. Each ``<family>.py`` attaches CUDA
+implementations: our kernels for the hot ops (``kernels/`` holds their
+launchers) and, for the rest, CuPy built-ins mirrored from the CPU
+implementations (``_mirror.py``), each marked as a fallback in the registry.
+"""
+import cupy as cp
+
+from tensorlab.backend import import_all
+
+xp = cp
+KIND = "cuda"
+
+
+def asarray(value, np_dtype=None):
+    """A CuPy array on the current GPU from a Python value or host/device array."""
+    if type(value).__module__.startswith("torch"):
+        value = cp.from_dlpack(value.detach()) if value.is_cuda else value.detach().numpy()
+    if isinstance(value, cp.ndarray):
+        arr = value.astype(np_dtype, copy=True) if np_dtype is not None else value.copy()
+        return arr
+    from tensorlab.backend import cpu as _cpu
+    host = _cpu.asarray(value, np_dtype)
+    return from_numpy(host)
+
+
+def to_numpy(arr):
+    return cp.asnumpy(arr)
+
+
+def from_numpy(arr):
+    """Host -> device copy (through a pinned staging buffer for large arrays)."""
+    from tensorlab.backend.cuda import memory
+    return memory.host_to_device(arr)
+
+
+def copy_same_kind(arr, src_index, dst_index):
+    with cp.cuda.Device(dst_index):
+        out = cp.empty_like(arr)
+        out.data.copy_from_device(arr.data, arr.nbytes) if arr.flags.c_contiguous else out.__setitem__(Ellipsis, arr)
+        return out
+
+
+def broadcast_copy(arr, shape):
+    return cp.ascontiguousarray(cp.broadcast_to(arr, shape))
+
+
+def from_dlpack(obj):
+    return cp.from_dlpack(obj)
+
+
+def release_cached_memory(index):
+    """Frees CuPy's cached (unused) pool blocks on GPU ``index``."""
+    with cp.cuda.Device(index):
+        cp.get_default_memory_pool().free_all_blocks()
+        cp.get_default_pinned_memory_pool().free_all_blocks()
+
+
+def device_context(index):
+    return cp.cuda.Device(index)
+
+
+import_all(__name__, __path__)
