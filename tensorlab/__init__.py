@@ -24,8 +24,8 @@ from tensorlab.core.autodiff import GradientTape, UnconnectedGradients, custom_g
 from tensorlab import ops as _ops
 from tensorlab.core import tensor as _tensor_mod
 
-_tensor_mod._bind_ops(_ops)
-from tensorlab.ops import *  # noqa: E402,F401,F403  (the TF-named top-level ops)
+_tensor_mod._bind_ops(_ops.api)
+globals().update(_ops.EXPORTS)  # the TF-named top-level ops (tl.add, tl.matmul, ...)
 from tensorlab import config  # noqa: E402
 from tensorlab import _namespaces  # noqa: E402
 

@@ -12,13 +12,11 @@ from tensorlab import ops as _ops
 def build(attr, module_name, doc):
     ns = types.ModuleType(module_name, doc)
     for fam in _ops.FAMILIES:
-        mod = getattr(_ops, fam, None)
-        if mod is None:
-            import importlib
-            try:
-                mod = importlib.import_module(f"tensorlab.ops.{fam}")
-            except ModuleNotFoundError:
-                continue
+        import importlib
+        try:
+            mod = importlib.import_module(f"tensorlab.ops.{fam}")
+        except ModuleNotFoundError:
+            continue
         for name in getattr(mod, attr, ()):
             setattr(ns, name, getattr(mod, name))
     return ns

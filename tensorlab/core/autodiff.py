@@ -88,6 +88,12 @@ def _unbroadcast(g, shape):
     return ops.reshape(g, shape)
 
 
+def _zeros(aval):
+    shape, dtype, dev = aval
+    with _device_mod.device(dev):
+        return _tensor._ops.zeros(shape, dtype=dtype)
+
+
 class _Capture:
     """A pseudo-tape that records which variables a function reads."""
 
@@ -193,7 +199,9 @@ class GradientTape:
                 nodes.pop(key, None)
         refs = tuple(weakref.ref(o, dead) for o in res)
         id_of = {id(r): id(o) for r, o in zip(refs, res)}
-        nodes[key] = (rule, name, args, params, refs, True, None)
+        # Shapes of all outputs, so a dead (unused) output still gets a zero gradient.
+        avals = tuple((tuple(o.shape), o.dtype, o._device) for o in res)
+        nodes[key] = (rule, name, args, params, refs, True, avals)
         for r, o in zip(refs, res):
             w.setdefault(id(o), r)
 
@@ -311,14 +319,13 @@ class GradientTape:
                     og = _tensor.as_operand(og, t) if not isinstance(og, Tensor) else og
                 k = id(t)
                 grads[k] = og if k not in grads else ops.add(grads[k], og)
-            for (rule, name, args, params, refs, multi, _), outs in reversed(useful):
+            for (rule, name, args, params, refs, multi, avals), outs in reversed(useful):
                 if multi:
                     gs = [None if o is None else grads.get(id(o)) for o in outs]
                     if all(g is None for g in gs):
                         continue
                     res = tuple(outs)
-                    g = tuple(gi if gi is not None else (None if r is None else ops.zeros_like(r))
-                              for gi, r in zip(gs, res))
+                    g = tuple(gi if gi is not None else _zeros(aval) for gi, aval in zip(gs, avals))
                 else:
                     res = outs[0]
                     if res is None:
@@ -332,6 +339,10 @@ class GradientTape:
                 for a, ga in zip(args, in_grads):
                     if ga is None or id(a) not in relevant:
                         continue
+                    if callable(ga) and not isinstance(ga, (Tensor, Variable)):
+                        ga = ga()  # a rule may defer a costly gradient until it is needed
+                        if ga is None:
+                            continue
                     if isinstance(ga, Variable):
                         ga = ga._read_untracked()
                     ga = _unbroadcast(ga, a.shape)

@@ -76,7 +76,10 @@ class Primitive:
             dev = _d.default_device()
         fn = self.impls.get(dev.kind)
         if fn is None:
-            return _no_impl(self, dev, (), params)
+            dev.backend  # backends register their implementations when first imported
+            fn = self.impls.get(dev.kind)
+            if fn is None:
+                return _no_impl(self, dev, (), params)
         try:
             if dev.needs_context:
                 with dev.context():
@@ -94,7 +97,11 @@ class Primitive:
                 return _mixed_devices(self, args, params)
         fn = self.impls.get(dev.kind)
         if fn is None:
-            return _no_impl(self, dev, args, params)
+            if dev.kind != "symbolic":
+                dev.backend  # backends register their implementations when first imported
+                fn = self.impls.get(dev.kind)
+            if fn is None:
+                return _no_impl(self, dev, args, params)
         try:
             if dev.needs_context:
                 with dev.context():
@@ -136,7 +143,10 @@ def impl(prim, kind, fallback=None):
 def defgrad(prim):
     """Decorator setting ``prim``'s gradient rule ``rule(g, out, *inputs, **params)``.
 
-    The rule returns one gradient per input (``None`` where none flows) and is
+    The rule returns one gradient per input: a tensor, ``None`` where none
+    flows, or a zero-argument callable that computes it, which the engine
+    calls only if that input's gradient is needed (e.g. a conv's input
+    gradient for the data, which nobody asks for). It is
     written with tensorlab ops, so it runs on every device and can itself be
     differentiated by an outer tape.
     """

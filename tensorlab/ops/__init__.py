@@ -1,12 +1,19 @@
 """All ops, by family. Each module defines primitives (name, shape rule,
 gradient rule) and the public TF-named functions built on them; its
-``__all__`` is what ``tensorlab`` exports at the top level."""
+``__all__`` is what ``tensorlab`` exports at the top level.
+
+``EXPORTS`` maps each exported name to its function and ``api`` holds them
+as attributes (Tensor operators call ``api.add`` etc.). Exported names are
+kept out of this package's own namespace so a function may share its
+family's module name (``tl.shape`` the op vs ``tensorlab.ops.shape`` the module).
+"""
 import importlib
+import types
 
 FAMILIES = ["elementwise", "reduction", "linalg", "shape", "indexing", "creation", "random_ops",
-            "nn", "conv", "pooling", "losses", "control_flow", "gradient_ops"]
+            "nn", "conv", "pooling", "losses", "control_flow", "gradient_ops", "image"]
 
-__all__ = []
+EXPORTS = {}
 for _fam in FAMILIES:
     try:
         _mod = importlib.import_module(f"tensorlab.ops.{_fam}")
@@ -15,5 +22,6 @@ for _fam in FAMILIES:
             raise
         continue
     for _name in getattr(_mod, "__all__", ()):
-        globals()[_name] = getattr(_mod, _name)
-        __all__.append(_name)
+        EXPORTS[_name] = getattr(_mod, _name)
+
+api = types.SimpleNamespace(**EXPORTS)

@@ -6,6 +6,7 @@ import importlib
 import pytest
 
 import tensorlab as tl  # noqa: F401  (imports every op family)
+import tensorlab.backend.cpu  # noqa: F401  (backends register on first use; load it now)
 from tensorlab.core.registry import NOT_DIFFERENTIABLE, REGISTRY
 
 

@@ -68,7 +68,8 @@ def describe_oom(index, err):
 
 def host_to_device(arr):
     """Copies a numpy array to the current GPU; large copies go through pinned memory."""
-    arr = np.ascontiguousarray(arr)
+    shape = np.shape(arr)
+    arr = np.ascontiguousarray(arr).reshape(shape)  # ascontiguousarray makes 0-d arrays 1-d
     if arr.nbytes < _PINNED_MIN_BYTES:
         return cp.asarray(arr)
     mem = cp.cuda.alloc_pinned_memory(arr.nbytes)

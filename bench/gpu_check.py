@@ -1,0 +1,119 @@
+"""`make gpu-check`: the one command for a GPU machine (no installs, PYTHONPATH=.).
+
+1. prints the card and software versions;
+2. runs every `gpu`-marked test (pytest, junit XML to $OUT);
+3. runs the kernel benchmarks (bench/gpu_kernels.py --quick, JSON to $OUT);
+4. writes $OUT/gpu_check.json and prints a short table last.
+
+Budget: under 8 minutes on one H100/H200. Each stage has its own timeout so
+a hang in one still leaves the others' results.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+
+OUT = os.environ.get("OUT") or "gpu_check_out"
+os.makedirs(OUT, exist_ok=True)
+ENV = {**os.environ, "PYTHONPATH": ".", "PYTHONUNBUFFERED": "1"}
+TEST_TIMEOUT = int(os.environ.get("GPU_CHECK_TEST_TIMEOUT", "270"))
+BENCH_TIMEOUT = int(os.environ.get("GPU_CHECK_BENCH_TIMEOUT", "180"))
+
+
+def sh(cmd, timeout):
+    t0 = time.time()
+    try:
+        r = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=timeout)
+        return r.returncode, r.stdout + r.stderr, time.time() - t0
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+        return 124, out + f"\n[timed out after {timeout}s]", time.time() - t0
+
+
+def environment():
+    info = {"time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    code = ("import cupy, numpy, json; p = cupy.cuda.runtime.getDeviceProperties(0);"
+            "print(json.dumps({'card': p['name'].decode() if isinstance(p['name'], bytes) else p['name'],"
+            "'cc': f\"{p['major']}.{p['minor']}\", 'sms': p['multiProcessorCount'],"
+            "'cupy': cupy.__version__, 'numpy': numpy.__version__,"
+            "'cuda_runtime': cupy.cuda.runtime.runtimeGetVersion(), 'driver': cupy.cuda.runtime.driverGetVersion()}))")
+    rc, out, _ = sh([sys.executable, "-c", code], 120)
+    try:
+        info.update(json.loads(out.strip().splitlines()[-1]))
+    except Exception:
+        info["env_error"] = out[-2000:]
+    try:
+        import torch
+        info["torch"] = torch.__version__
+    except Exception:
+        pass
+    return info
+
+
+def parse_junit(path):
+    summary = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0, "failures": []}
+    try:
+        root = ET.parse(path).getroot()
+    except Exception as e:
+        summary["parse_error"] = repr(e)
+        return summary
+    for case in root.iter("testcase"):
+        name = f"{case.get('classname')}::{case.get('name')}"
+        bad = case.find("failure") if case.find("failure") is not None else case.find("error")
+        if bad is not None:
+            summary["failed" if bad.tag == "failure" else "errors"] += 1
+            summary["failures"].append({"test": name, "message": (bad.get("message") or "")[:400]})
+        elif case.find("skipped") is not None:
+            summary["skipped"] += 1
+        else:
+            summary["passed"] += 1
+    return summary
+
+
+def main():
+    t_start = time.time()
+    env = environment()
+    print("environment:", json.dumps(env), flush=True)
+    xml = os.path.join(OUT, "gpu_tests.xml")
+    # pytest-xdist (in the GPU image) isolates a crashing kernel test to its worker
+    # and runs files in parallel; without it, one process runs everything.
+    import importlib.util
+    par = ["-n", "4", "--dist", "loadfile"] if importlib.util.find_spec("xdist") else []
+    rc, out, secs = sh([sys.executable, "-m", "pytest", "-m", "gpu", "-q", "-p", "no:cacheprovider",
+                        "-p", "no:randomly", *par, f"--junitxml={xml}", "tests"], TEST_TIMEOUT)
+    with open(os.path.join(OUT, "gpu_tests.log"), "w") as f:
+        f.write(out)
+    tests = parse_junit(xml)
+    tests.update(returncode=rc, seconds=round(secs, 1))
+    print(out[-3000:], flush=True)
+    bench_json = os.path.join(OUT, "bench.json")
+    rc_b, out_b, secs_b = sh([sys.executable, "bench/gpu_kernels.py", "--quick", "--json", bench_json],
+                             BENCH_TIMEOUT)
+    with open(os.path.join(OUT, "bench.log"), "w") as f:
+        f.write(out_b)
+    try:
+        bench = json.load(open(bench_json))
+    except Exception:
+        bench = [{"bench": "gpu_kernels", "error": out_b[-1500:] or "no output"}]
+    result = {"environment": env, "tests": tests, "bench": bench,
+              "bench_returncode": rc_b, "bench_seconds": round(secs_b, 1),
+              "total_seconds": round(time.time() - t_start, 1)}
+    with open(os.path.join(OUT, "gpu_check.json"), "w") as f:
+        json.dump(result, f, indent=1, default=str)
+    # The short table, last.
+    print("\n==== gpu-check summary ====")
+    print(f"card {env.get('card')} cc {env.get('cc')} cupy {env.get('cupy')} torch {env.get('torch')}")
+    print(f"gpu tests: {tests['passed']} passed, {tests['failed']} failed, {tests['errors']} errors, "
+          f"{tests['skipped']} skipped ({tests['seconds']}s, rc {rc})")
+    for f_ in tests["failures"][:12]:
+        print(f"  FAIL {f_['test'][-90:]}: {f_['message'][:150]}")
+    sys.path.insert(0, ".")
+    from bench.gpu_kernels import print_table
+    print_table(bench)
+    print(f"total {result['total_seconds']}s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,348 @@
+"""Random numbers (``tl.random``): seeds, ``Generator`` and the sampling ops.
+
+Sampling primitives are creation primitives (no tensor inputs, except the
+value to shuffle or the logits to sample from) run on the current device.
+Their ``gen`` param is the device's backend generator (numpy's PCG64 on the
+CPU, CuPy's on a GPU); each backend registers how to make one from an
+integer seed with ``@generator_factory(kind)``.
+
+Seeds follow TF 2:
+
+* neither a global nor an op seed: fresh, unpredictable numbers;
+* ``tl.random.set_seed(s)``: the sequence of random ops that follows is
+  reproducible (re-running ``set_seed(s)`` replays it);
+* an op ``seed``: that op draws from its own stream, determined by the pair
+  (global seed, op seed), so it is reproducible whatever ran before it.
+"""
+import hashlib
+import os
+
+from tensorlab.core import device as _dev
+from tensorlab.core import dtypes as dt
+from tensorlab.core.registry import not_differentiable, primitive
+from tensorlab.core.spec import TensorSpec
+from tensorlab.core.tensor import Tensor, Variable
+from tensorlab.errors import InvalidArgumentError, UnimplementedError
+from tensorlab.ops._rules import FLOATS, fmt, require_float, t, tf
+
+_INT_DTYPES = frozenset({dt.int32, dt.int64})
+_DEFAULT_GLOBAL_SEED = 87654321  # TF's seed when only an op seed is given
+
+# ----------------------------------------------------------------- backend generators
+_FACTORIES = {}
+
+
+def generator_factory(kind):
+    """Decorator registering ``fn(seed: int) -> backend generator`` for device kind ``kind``."""
+    def deco(fn):
+        _FACTORIES[kind] = fn
+        return fn
+    return deco
+
+
+def _mix(*parts):
+    """A 63-bit seed from any tuple of ints/strings (stable across runs and platforms)."""
+    h = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(h[:8], "little") >> 1
+
+
+def _fresh_seed():
+    return int.from_bytes(os.urandom(8), "little") >> 1
+
+
+# ----------------------------------------------------------------- primitives
+random_normal_p = primitive("random_normal", lambda shape, mean, stddev, dtype, gen: TensorSpec(shape, dtype))
+random_uniform_p = primitive("random_uniform", lambda shape, minval, maxval, dtype, gen: TensorSpec(shape, dtype))
+truncated_normal_p = primitive("truncated_normal",
+                               lambda shape, mean, stddev, dtype, gen: TensorSpec(shape, dtype))
+
+
+def _categorical_rule(logits, num_samples, dtype, gen):
+    require_float("categorical", logits)
+    if len(logits.shape) != 2:
+        raise InvalidArgumentError(f"categorical: logits must be 2-D [batch_size, num_classes], got shape "
+                                   f"{fmt(logits.shape)}")
+    return TensorSpec((logits.shape[0], num_samples), dtype)
+
+
+random_shuffle_p = primitive("random_shuffle", lambda x, gen: TensorSpec(x.shape, x.dtype))
+categorical_p = primitive("categorical", _categorical_rule)
+not_differentiable(random_normal_p, random_uniform_p, truncated_normal_p, random_shuffle_p, categorical_p)
+
+
+# ----------------------------------------------------------------- argument checks
+def _shape_arg(name, shape):
+    if isinstance(shape, (Tensor, Variable)):
+        shape = shape.numpy().tolist()
+    if isinstance(shape, int):
+        shape = [shape]
+    try:
+        shape = tuple(int(s) for s in shape)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"{name}: shape must be a list of non-negative integers, got {shape!r}") from None
+    if any(s < 0 for s in shape):
+        raise InvalidArgumentError(f"{name}: shape {list(shape)} has a negative dimension")
+    return shape
+
+
+def _scalar(v):
+    return v.numpy().item() if isinstance(v, (Tensor, Variable)) else v
+
+
+def _float_dtype(name, dtype):
+    d = dt.as_dtype(dtype)
+    if d not in FLOATS:
+        raise TypeError(f"{name}: dtype must be a floating-point type (float16, bfloat16, float32, float64), "
+                        f"got {d.name}")
+    return d
+
+
+# ----------------------------------------------------------------- Generator
+class Generator:
+    """A random-number generator with its own state, like ``tf.random.Generator``.
+
+    It keeps one backend generator per device (numpy PCG64 on the CPU, CuPy's
+    on a GPU), all seeded from the same seed, and samples on the current
+    device. The same seed gives the same numbers on the same kind of device.
+
+    Example:
+      >>> g = tl.random.Generator.from_seed(1234)
+      >>> a = g.normal([2, 3])
+      >>> tl.random.Generator.from_seed(1234).normal([2, 3])   # equal to a
+    """
+
+    def __init__(self, copy_from=None, state=None, alg=None, seed=None):
+        if copy_from is not None:
+            seed = copy_from._seed
+        elif state is not None:
+            seed = int(_scalar(state) if not isinstance(state, (list, tuple)) else _mix(*state))
+        self._seed = _fresh_seed() if seed is None else int(seed)
+        self._gens = {}
+        self._splits = 0
+
+    @classmethod
+    def from_seed(cls, seed, alg=None):
+        """A generator whose numbers are determined by the integer ``seed``."""
+        if isinstance(seed, (Tensor, Variable)):
+            seed = int(seed)
+        return cls(seed=_mix("generator", int(seed)))
+
+    @classmethod
+    def from_non_deterministic_state(cls, alg=None):
+        """A generator seeded from the operating system's entropy."""
+        return cls(seed=_fresh_seed())
+
+    def reset_from_seed(self, seed):
+        """Restarts this generator as ``Generator.from_seed(seed)``."""
+        self._seed = _mix("generator", int(seed))
+        self._gens = {}
+        self._splits = 0
+
+    def _backend(self, dev):
+        """This generator's backend generator on ``dev`` (made on first use)."""
+        if dev.kind == "symbolic":
+            dev = _dev.default_device()
+        g = self._gens.get(dev)
+        if g is None:
+            dev.backend  # importing the backend registers its generator factory
+            make = _FACTORIES.get(dev.kind)
+            if make is None:
+                raise UnimplementedError(f"random: no generator is registered for {dev.kind} devices")
+            if dev.needs_context:
+                with dev.context():
+                    g = make(self._seed)
+            else:
+                g = make(self._seed)
+            self._gens[dev] = g
+        return dev, g
+
+    def normal(self, shape, mean=0.0, stddev=1.0, dtype=dt.float32, name=None):
+        """Samples from a normal distribution with ``mean`` and ``stddev``."""
+        d = _float_dtype("normal", dtype)
+        dev, g = self._backend(_dev.current())
+        return random_normal_p.create(dev, shape=_shape_arg("normal", shape), mean=float(_scalar(mean)),
+                                      stddev=float(_scalar(stddev)), dtype=d, gen=g)
+
+    def uniform(self, shape, minval=0, maxval=None, dtype=dt.float32, name=None):
+        """Samples uniformly from ``[minval, maxval)``; integer dtypes need ``maxval``.
+
+        Raises:
+          ValueError: an integer ``dtype`` without ``maxval``.
+          InvalidArgumentError: ``minval >= maxval`` for integers.
+        """
+        d = dt.as_dtype(dtype)
+        minval = _scalar(minval)
+        maxval = _scalar(maxval)
+        if d in _INT_DTYPES:
+            if maxval is None:
+                raise ValueError(f"uniform: must specify maxval for integer dtype {d.name}")
+            minval, maxval = int(minval), int(maxval)
+            if minval >= maxval:
+                raise InvalidArgumentError(f"uniform: need minval < maxval for integers, got minval={minval} "
+                                           f"and maxval={maxval}")
+        elif d in FLOATS:
+            minval, maxval = float(minval), float(1.0 if maxval is None else maxval)
+        else:
+            raise TypeError(f"uniform: dtype {d.name} is not supported; valid dtypes: float16, bfloat16, "
+                            "float32, float64, int32, int64")
+        dev, g = self._backend(_dev.current())
+        return random_uniform_p.create(dev, shape=_shape_arg("uniform", shape), minval=minval, maxval=maxval,
+                                       dtype=d, gen=g)
+
+    def truncated_normal(self, shape, mean=0.0, stddev=1.0, dtype=dt.float32, name=None):
+        """Normal samples, redrawn until within two standard deviations of ``mean``."""
+        d = _float_dtype("truncated_normal", dtype)
+        dev, g = self._backend(_dev.current())
+        return truncated_normal_p.create(dev, shape=_shape_arg("truncated_normal", shape),
+                                         mean=float(_scalar(mean)), stddev=float(_scalar(stddev)), dtype=d, gen=g)
+
+    def make_seeds(self, count=1):
+        """``count`` new seed pairs, an int64 tensor of shape ``[2, count]``."""
+        # Kept within 31 bits: CuPy's integer sampler refuses wider ranges.
+        return self.uniform([2, int(count)], minval=0, maxval=2 ** 31 - 1, dtype=dt.int64)
+
+    def split(self, count=1):
+        """``count`` new generators with independent streams derived from this one."""
+        self._splits += 1
+        return [Generator(seed=_mix(self._seed, "split", self._splits, i)) for i in range(int(count))]
+
+    def shuffle(self, value):
+        """Randomly permutes ``value`` along its first dimension."""
+        x = t(value)
+        dev, g = self._backend(x._device)
+        return random_shuffle_p(x, gen=g)
+
+    def categorical(self, logits, num_samples, dtype=None):
+        """Samples class indices ``[batch, num_samples]`` from 2-D ``logits``."""
+        x = tf(logits, "categorical")
+        dev, g = self._backend(x._device)
+        return categorical_p(x, num_samples=int(num_samples),
+                             dtype=dt.int64 if dtype is None else dt.as_dtype(dtype), gen=g)
+
+    def __repr__(self):
+        return f"<tl.random.Generator seed={self._seed}>"
+
+
+# ----------------------------------------------------------------- global seed and streams
+class _Seeds:
+    global_seed = None
+    streams = {}          # (global seed, op seed or None) -> Generator
+    unseeded = None       # the stream used when no seed at all is set
+    global_generator = None
+
+
+def set_seed(seed):
+    """Sets the global random seed, as ``tf.random.set_seed``.
+
+    After ``set_seed(s)`` the random ops that follow draw a reproducible
+    sequence; ops given their own ``seed`` are determined by (s, seed).
+    It also restarts the global ``Generator`` from ``s``.
+
+    Example:
+      >>> tl.random.set_seed(7); a = tl.random.uniform([2])
+      >>> tl.random.set_seed(7); b = tl.random.uniform([2])   # equal to a
+    """
+    _Seeds.global_seed = None if seed is None else int(_scalar(seed))
+    _Seeds.streams = {}
+    _Seeds.global_generator = None
+
+
+def _op_generator(seed):
+    g = _Seeds.global_seed
+    if seed is None and g is None:
+        if _Seeds.unseeded is None:
+            _Seeds.unseeded = Generator.from_non_deterministic_state()
+        return _Seeds.unseeded
+    if seed is not None:
+        seed = int(_scalar(seed))
+    key = (_DEFAULT_GLOBAL_SEED if g is None else g, seed)
+    gen = _Seeds.streams.get(key)
+    if gen is None:
+        gen = _Seeds.streams[key] = Generator(seed=_mix("op", *key))
+    return gen
+
+
+def get_global_generator():
+    """The global ``Generator`` (seeded by ``set_seed`` if one was set, else non-deterministic)."""
+    if _Seeds.global_generator is None:
+        g = _Seeds.global_seed
+        _Seeds.global_generator = (Generator.from_non_deterministic_state() if g is None
+                                   else Generator.from_seed(g))
+    return _Seeds.global_generator
+
+
+def set_global_generator(generator):
+    """Replaces the global ``Generator``."""
+    if not isinstance(generator, Generator):
+        raise TypeError(f"set_global_generator: expected a tl.random.Generator, got {type(generator).__name__}")
+    _Seeds.global_generator = generator
+
+
+# ----------------------------------------------------------------- sampling ops
+def normal(shape, mean=0.0, stddev=1.0, dtype=dt.float32, seed=None, name=None):
+    """Samples from a normal distribution on the current device.
+
+    Args:
+      shape: the output shape (list of ints or 1-D int tensor).
+      mean, stddev: the distribution's mean and standard deviation.
+      dtype: a float dtype.
+      seed: op-level seed (see ``set_seed``).
+
+    Returns:
+      A tensor of ``shape`` and ``dtype``.
+
+    Example:
+      >>> tl.random.normal([2, 3], seed=1).shape
+      TensorShape([2, 3])
+    """
+    return _op_generator(seed).normal(shape, mean, stddev, dtype)
+
+
+def uniform(shape, minval=0, maxval=None, dtype=dt.float32, seed=None, name=None):
+    """Samples uniformly from ``[minval, maxval)`` (``maxval`` defaults to 1 for floats).
+
+    Args:
+      shape: the output shape.
+      minval, maxval: the range; integer dtypes (int32, int64) need ``maxval``.
+      dtype: float16/bfloat16/float32/float64/int32/int64.
+      seed: op-level seed.
+
+    Raises:
+      ValueError: an integer ``dtype`` without ``maxval``.
+
+    Example:
+      >>> tl.random.uniform([4], maxval=10, dtype=tl.int32)
+    """
+    return _op_generator(seed).uniform(shape, minval, maxval, dtype)
+
+
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dt.float32, seed=None, name=None):
+    """Normal samples with values beyond two standard deviations redrawn.
+
+    Example:
+      >>> w = tl.random.truncated_normal([64, 32], stddev=0.05)
+    """
+    return _op_generator(seed).truncated_normal(shape, mean, stddev, dtype)
+
+
+def shuffle(value, seed=None, name=None):
+    """Randomly permutes ``value`` along its first dimension.
+
+    Example:
+      >>> tl.random.shuffle(tl.range(5))   # e.g. [3, 0, 4, 1, 2]
+    """
+    return _op_generator(seed).shuffle(value)
+
+
+def categorical(logits, num_samples, dtype=None, seed=None, name=None):
+    """Draws ``num_samples`` class indices per row of 2-D ``logits`` (unnormalized log-probabilities).
+
+    Returns:
+      An int64 (or ``dtype``) tensor of shape ``[batch_size, num_samples]``.
+    """
+    return _op_generator(seed).categorical(logits, num_samples, dtype)
+
+
+__all__ = []
+RANDOM = ["set_seed", "normal", "uniform", "truncated_normal", "shuffle", "categorical", "Generator",
+          "get_global_generator", "set_global_generator"]
