@@ -34,7 +34,9 @@ class Device:
         """The backend module that holds this device's array functions."""
         b = self._backend
         if b is None:
-            b = self._backend = importlib.import_module(f"tensorlab.backend.{self.kind}")
+            b = importlib.import_module(f"tensorlab.backend.{self.kind}")
+            b.load()
+            self._backend = b
         return b
 
     @property

@@ -6,7 +6,9 @@ import importlib
 import pytest
 
 import tensorlab as tl  # noqa: F401  (imports every op family)
-import tensorlab.backend.cpu  # noqa: F401  (backends register on first use; load it now)
+import tensorlab.backend.cpu
+
+tensorlab.backend.cpu.load()  # backends register their implementations on first use
 from tensorlab.core.registry import NOT_DIFFERENTIABLE, REGISTRY
 
 

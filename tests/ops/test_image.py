@@ -5,7 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 import tensorlab as tl
-from tests.ops.harness import Case, S, check_forward, check_grad, check_second, check_shape_rule
+from tests.ops.harness import (Case, S, check_forward, check_gpu_matches_cpu, check_grad, check_second,
+                               check_shape_rule)
 
 
 def _ref_axis_bilinear(x, axis, out):
@@ -75,6 +76,12 @@ def test_second(case, rng):
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_shape_rule(case, rng):
     check_shape_rule(case, rng)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_gpu_matches_cpu(case, rng):
+    check_gpu_matches_cpu(case, rng)
 
 
 @settings(max_examples=20, deadline=None)

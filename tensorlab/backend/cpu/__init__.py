@@ -58,4 +58,6 @@ def device_context(index):
     return contextlib.nullcontext()
 
 
-import_all(__name__, __path__)
+def load():
+    """Registers every family's CPU implementations (called by Device.backend)."""
+    import_all(__name__, __path__)

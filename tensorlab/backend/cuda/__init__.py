@@ -1,21 +1,20 @@
 """The CUDA backend: CuPy arrays, our kernels from ``cuda_kernels/``.
 
-Imported only when a tensor lives on a GPU (``Device.backend``), so a
-machine without CuPy never imports it. Each ``<family>.py`` attaches CUDA
+Importing this package needs CuPy; the family modules (and so CuPy's
+kernels) load when a tensor first lives on a GPU (``Device.backend`` calls
+``load``). ``kernels/`` (our launchers) imports CuPy only when launching. Each ``<family>.py`` attaches CUDA
 implementations: our kernels for the hot ops (``kernels/`` holds their
 launchers) and, for the rest, CuPy built-ins mirrored from the CPU
 implementations (``_mirror.py``), each marked as a fallback in the registry.
 """
-import cupy as cp
-
 from tensorlab.backend import import_all
 
-xp = cp
 KIND = "cuda"
 
 
 def asarray(value, np_dtype=None):
     """A CuPy array on the current GPU from a Python value or host/device array."""
+    import cupy as cp
     if type(value).__module__.startswith("torch"):
         value = cp.from_dlpack(value.detach()) if value.is_cuda else value.detach().numpy()
     if isinstance(value, cp.ndarray):
@@ -27,6 +26,7 @@ def asarray(value, np_dtype=None):
 
 
 def to_numpy(arr):
+    import cupy as cp
     return cp.asnumpy(arr)
 
 
@@ -37,6 +37,7 @@ def from_numpy(arr):
 
 
 def copy_same_kind(arr, src_index, dst_index):
+    import cupy as cp
     with cp.cuda.Device(dst_index):
         out = cp.empty_like(arr)
         out.data.copy_from_device(arr.data, arr.nbytes) if arr.flags.c_contiguous else out.__setitem__(Ellipsis, arr)
@@ -44,22 +45,28 @@ def copy_same_kind(arr, src_index, dst_index):
 
 
 def broadcast_copy(arr, shape):
+    import cupy as cp
     return cp.ascontiguousarray(cp.broadcast_to(arr, shape))
 
 
 def from_dlpack(obj):
+    import cupy as cp
     return cp.from_dlpack(obj)
 
 
 def release_cached_memory(index):
     """Frees CuPy's cached (unused) pool blocks on GPU ``index``."""
+    import cupy as cp
     with cp.cuda.Device(index):
         cp.get_default_memory_pool().free_all_blocks()
         cp.get_default_pinned_memory_pool().free_all_blocks()
 
 
 def device_context(index):
+    import cupy as cp
     return cp.cuda.Device(index)
 
 
-import_all(__name__, __path__)
+def load():
+    """Registers every family's CUDA implementations (called by Device.backend)."""
+    import_all(__name__, __path__)

@@ -62,6 +62,17 @@ def _copy_fn(fn, g):
     return new
 
 
+def cupy_versions(cpu_module):
+    """The CuPy versions of every function in ``cpu_module``, by name.
+
+    Kernel-backed implementations use these for the cases their kernels do
+    not cover (other dtypes, layouts or axes).
+    """
+    g = _rebind_module(cpu_module)
+    return {name: v for name, v in g.items()
+            if isinstance(v, types.FunctionType) and v.__module__ == cpu_module.__name__}
+
+
 def mirror(cpu_module, skip=()):
     """Registers CuPy versions of ``cpu_module``'s implementations as CUDA fallbacks.
 

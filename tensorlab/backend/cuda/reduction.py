@@ -1,8 +1,52 @@
-"""CUDA implementations of the reduction primitives: CuPy mirrors of the CPU ones.
+"""CUDA implementations of the reduction primitives.
 
-Our reduction kernels (kernels/reduce.py) are registered over these where wired.
+Floating-point sum/prod/max/min and argmax/argmin run our kernels
+(kernels/reduce.py: warp-per-row, block-per-row with a two-stage reduce for
+long rows, and strided column reductions); integer and bool reductions,
+cumsum and empty reductions use CuPy mirrors of the CPU code.
 """
+import numpy as np
+
 from tensorlab.backend.cpu import reduction as _cpu
-from tensorlab.backend.cuda._mirror import mirror
+from tensorlab.backend.cuda._mirror import cupy_versions, mirror
+from tensorlab.backend.cuda.kernels import reduce as _kreduce
+from tensorlab.core.registry import impl
+from tensorlab.ops import reduction as R
+
+_fallback = cupy_versions(_cpu)
+_FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+
+
+def use_reduce_kernel(x, axes):
+    """Our kernels take non-empty float tensors and at least one reduced axis."""
+    return x.dtype in _FLOATS and x.size > 0 and len(axes) > 0
+
+
+def _wire(prim, op, cpu_name):
+    def reduce_impl(x, axes, keepdims):
+        if use_reduce_kernel(x, axes):
+            return _kreduce.reduce(x, op, axes=tuple(axes), keepdims=keepdims)
+        return _fallback[cpu_name](x, axes, keepdims)
+    reduce_impl.__name__ = cpu_name
+    impl(prim, "cuda")(reduce_impl)
+
+
+_wire(R.reduce_sum_p, "sum", "reduce_sum")
+_wire(R.reduce_prod_p, "prod", "reduce_prod")
+_wire(R.reduce_max_p, "max", "reduce_max")
+_wire(R.reduce_min_p, "min", "reduce_min")
+
+
+def _wire_arg(prim, op):
+    def arg_impl(x, axis, output_type):
+        if x.dtype in _FLOATS and x.size > 0:
+            return _kreduce.argreduce(x, op, axis=axis).astype(output_type.as_numpy_dtype, copy=False)
+        return _fallback[op](x, axis, output_type)
+    arg_impl.__name__ = op
+    impl(prim, "cuda")(arg_impl)
+
+
+_wire_arg(R.argmax_p, "argmax")
+_wire_arg(R.argmin_p, "argmin")
 
 mirror(_cpu)

@@ -1,0 +1,1 @@
+"""GPU benchmark modules; each exposes run(results, quick=False)."""

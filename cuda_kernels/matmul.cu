@@ -1,0 +1,561 @@
+// Matrix multiplication kernels: C[b] = A[b] @ B[b].
+//
+// Every operand is described by a layout, not a transpose flag: A(m, k) sits at
+// A[m*lda + k] when a_kmajor (row-major M x K, i.e. not transposed) and at
+// A[k*lda + m] otherwise; B(k, n) sits at B[k*ldb + n] unless b_kmajor, then at
+// B[n*ldb + k].  The launcher maps transpose flags and input strides onto this,
+// so transposed and sliced inputs need no copy.  C is a fresh row-major M x N.
+// Batches: gridDim.z walks b = outer*inner + inner_idx with per-operand strides
+// (0 = broadcast).
+#include "gemm_common.cuh"
+
+using tl_gemm::StridedLoader;
+using tl_gemm::StridedStorer;
+using tl_gemm::TileCfg;
+
+// Shared parameter list of the SIMT / tensor-core kernels.
+#define TL_MM_PARAMS(TA, TC)                                                          \
+  const TA *__restrict__ A, const TA *__restrict__ B, TC *__restrict__ C, int M, int N, \
+      int K, int lda, int ldb, int a_kmajor, int b_kmajor, int vec_a, int vec_b,       \
+      int vec_c, int batch, int inner, long long sa_o, long long sa_i, long long sb_o,  \
+      long long sb_i
+
+// Split-K (SIMT kernels only): gridDim.z walks z = b * splits + split; split s
+// reduces k in [s*k_chunk, min(K, (s+1)*k_chunk)) into C + (s*batch + b)*M*N,
+// a [splits, batch, M, N] workspace the launcher sums (splits == 1: C itself).
+template <class Cfg, bool AKM, bool BKM>
+__device__ __forceinline__ void sgemm_body(float* smem, TL_MM_PARAMS(float, float), int splits,
+                                           int k_chunk) {
+  const int m0 = blockIdx.y * Cfg::BM, n0 = blockIdx.x * Cfg::BN;
+  for (int z = blockIdx.z; z < batch * splits; z += gridDim.z) {
+    const int b = z / splits, sp = z % splits;
+    const int k0 = sp * k_chunk, k1 = min(K, k0 + k_chunk);
+    StridedLoader<AKM> al{A + tl_gemm::batch_offset(b, inner, sa_o, sa_i), M, k1, lda,
+                          vec_a != 0};
+    // B(k, n): the loader's "rows" are n, its "cols" k; BKM means k contiguous.
+    StridedLoader<BKM> bl{B + tl_gemm::batch_offset(b, inner, sb_o, sb_i), N, k1, ldb,
+                          vec_b != 0};
+    StridedStorer cs{C + ((long long)sp * batch + b) * M * N, M, N, N, vec_c != 0};
+    tl_gemm::gemm_block<Cfg>(al, bl, cs, m0, n0, k0, k1, smem);
+    __syncthreads();
+  }
+}
+
+// One kernel per tile shape; the four operand layouts are separate template
+// instantiations chosen by a uniform branch.  Shared memory is declared here,
+// once, so the instantiations share it.
+#define TL_SGEMM_KERNEL(NAME, CFG)                                                       \
+  extern "C" __global__ void __launch_bounds__(CFG::NT, CFG::MIN_BLOCKS)                  \
+      NAME(TL_MM_PARAMS(float, float), int splits, int k_chunk) {                          \
+    __shared__ float4 smem4[CFG::SMEM_FLOATS / 4]; /* float4: 16-byte alignment */       \
+    float* smem = reinterpret_cast<float*>(smem4);                                        \
+    if (a_kmajor) {                                                                       \
+      if (b_kmajor)                                                                       \
+        sgemm_body<CFG, true, true>(smem, TL_MM_ARGS, splits, k_chunk);                   \
+      else                                                                                \
+        sgemm_body<CFG, true, false>(smem, TL_MM_ARGS, splits, k_chunk);                  \
+    } else {                                                                              \
+      if (b_kmajor)                                                                       \
+        sgemm_body<CFG, false, true>(smem, TL_MM_ARGS, splits, k_chunk);                  \
+      else                                                                                \
+        sgemm_body<CFG, false, false>(smem, TL_MM_ARGS, splits, k_chunk);                 \
+    }                                                                                     \
+  }
+
+#define TL_MM_ARGS                                                                       \
+  A, B, C, M, N, K, lda, ldb, a_kmajor, b_kmajor, vec_a, vec_b, vec_c, batch, inner, sa_o, \
+      sa_i, sb_o, sb_i
+
+// 128x128x8 block, 256 threads, 64x32 warp tile, 8x8 per thread.
+typedef TileCfg<128, 128, 8, 64, 32> Cfg128;
+// 64x64x16 block, 128 threads, 32x32 warp tile, 4x8 per thread (small / skinny).
+typedef TileCfg<64, 64, 16, 32, 32> Cfg64;
+
+TL_SGEMM_KERNEL(tl_matmul_f32_128x128, Cfg128)
+TL_SGEMM_KERNEL(tl_matmul_f32_64x64, Cfg64)
+
+// y[b, m] = sum_k A(m, k) x(k), x(k) at x[k*incx]; 32 rows per 256-thread block.
+// a_kmajor (long contiguous rows): each warp owns 4 rows, lanes stride k, warp
+// shuffle reduction.  Otherwise lane l owns row r0 + l (coalesced across the
+// warp), the 8 warps split k and combine through shared memory.
+// Used for N == 1 and, on the transposed problem, for M == 1.
+extern "C" __global__ void __launch_bounds__(256, 1)
+    tl_matvec_f32(const float* __restrict__ A, const float* __restrict__ x,
+                  float* __restrict__ y, int M, int K, int lda, int incx, int a_kmajor,
+                  int batch, int inner, long long sa_o, long long sa_i, long long sx_o,
+                  long long sx_i) {
+  __shared__ float red[8][33];
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  const int r0 = blockIdx.x * 32;
+  for (int b = blockIdx.z; b < batch; b += gridDim.z) {
+    const float* Ab = A + tl_gemm::batch_offset(b, inner, sa_o, sa_i);
+    const float* xb = x + tl_gemm::batch_offset(b, inner, sx_o, sx_i);
+    float* yb = y + (long long)b * M;
+    if (a_kmajor) {
+      for (int j = 0; j < 4; ++j) {
+        const int m = r0 + warp * 4 + j;
+        float s = 0.f;
+        if (m < M) {
+          const float* r = Ab + (long long)m * lda;
+          for (int k = lane; k < K; k += 32) s += r[k] * xb[(long long)k * incx];
+        }
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+        if (lane == 0 && m < M) yb[m] = s;
+      }
+    } else {
+      const int m = r0 + lane;
+      float s = 0.f;
+      if (m < M)
+        for (int k = warp; k < K; k += 8) s += Ab[(long long)k * lda + m] * xb[(long long)k * incx];
+      red[warp][lane] = s;
+      __syncthreads();
+      if (warp == 0 && m < M) {
+        float t = 0.f;
+#pragma unroll
+        for (int i = 0; i < 8; ++i) t += red[i][lane];
+        yb[m] = t;
+      }
+      __syncthreads();
+    }
+  }
+}
+
+// float64: plain shared-memory tiled kernel, 64x64 block, 16 deep, 256 threads,
+// 4x4 per thread.  Fully strided operands: A(m,k) = A[m*sam + k*sak].
+extern "C" __global__ void __launch_bounds__(256)
+    tl_matmul_f64_tiled(const double* __restrict__ A, const double* __restrict__ B,
+                        double* __restrict__ C, int M, int N, int K, long long sam,
+                        long long sak, long long sbk, long long sbn, int batch, int inner,
+                        long long sa_o, long long sa_i, long long sb_o, long long sb_i) {
+  __shared__ double As[16][64 + 1];
+  __shared__ double Bs[16][64 + 1];
+  const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
+  const int m0 = blockIdx.y * 64, n0 = blockIdx.x * 64;
+  for (int b = blockIdx.z; b < batch; b += gridDim.z) {
+    const double* Ab = A + tl_gemm::batch_offset(b, inner, sa_o, sa_i);
+    const double* Bb = B + tl_gemm::batch_offset(b, inner, sb_o, sb_i);
+    double acc[4][4];
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 4; ++j) acc[i][j] = 0.0;
+    for (int k0 = 0; k0 < K; k0 += 16) {
+      for (int e = threadIdx.x; e < 16 * 64; e += 256) {
+        // A: consecutive threads walk m when A is m-contiguous, else k.
+        int kk, mm;
+        if (sak == 1) { kk = e % 16; mm = e / 16; } else { mm = e % 64; kk = e / 64; }
+        int m = m0 + mm, k = k0 + kk;
+        As[kk][mm] = (m < M && k < K) ? Ab[m * sam + k * sak] : 0.0;
+        int nn;
+        if (sbk == 1) { kk = e % 16; nn = e / 16; } else { nn = e % 64; kk = e / 64; }
+        int n = n0 + nn;
+        k = k0 + kk;
+        Bs[kk][nn] = (n < N && k < K) ? Bb[k * sbk + n * sbn] : 0.0;
+      }
+      __syncthreads();
+#pragma unroll
+      for (int kk = 0; kk < 16; ++kk) {
+        double a[4], bb[4];
+        for (int i = 0; i < 4; ++i) a[i] = As[kk][ty + 16 * i];
+        for (int j = 0; j < 4; ++j) bb[j] = Bs[kk][tx + 16 * j];
+        for (int i = 0; i < 4; ++i)
+          for (int j = 0; j < 4; ++j) acc[i][j] += a[i] * bb[j];
+      }
+      __syncthreads();
+    }
+    double* Cb = C + (long long)b * M * N;
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 4; ++j) {
+        int m = m0 + ty + 16 * i, n = n0 + tx + 16 * j;
+        if (m < M && n < N) Cb[(long long)m * N + n] = acc[i][j];
+      }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Tensor-core kernels (sm_80+): mma.sync + ldmatrix + 3-stage cp.async.
+// Only compiled by nvcc / NVRTC; the CPU emulator skips this section.
+// ---------------------------------------------------------------------------
+#if !defined(TL_EMULATION)
+#include <cuda_fp16.h>
+#include <cuda_bf16.h>
+
+namespace tl_tc {
+
+// 128x128 block, 256 threads = 8 warps as 2 (M) x 4 (N), 64x32 per warp.
+// 4 stages or BK = 64 would spill at the 128-register budget of two blocks per SM.
+constexpr int BM = 128, BN = 128, STAGES = 3;
+// 16-bit tiles: BK = 32.  k-major tiles are [row][k] with pitch 40 halves,
+// the others [k][row] with pitch 136; both pitches make ldmatrix rows fall on
+// distinct bank groups (80 B and 272 B strides).
+constexpr int BK16 = 32, KP16 = BK16 + 8, RP16 = BM + 8, TILE16 = BM * KP16;
+// tf32 tiles: BK = 16 floats, pitches 20 and 136 floats (conflict free for
+// the per-lane fragment loads).
+constexpr int BK32 = 16, KP32 = BK32 + 4, RP32 = BM + 8, TILE32 = BM * KP32;
+static_assert(BK16 * RP16 <= TILE16 && BK32 * RP32 <= TILE32, "tile sizes");
+
+__device__ __forceinline__ unsigned smem_u32(const void* p) {
+  return static_cast<unsigned>(__cvta_generic_to_shared(p));
+}
+// 16-byte async copy; bytes beyond src_bytes are zero-filled (partial tiles).
+__device__ __forceinline__ void cp_async16(unsigned dst, const void* src, int src_bytes) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src),
+               "r"(src_bytes));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+}
+__device__ __forceinline__ void ldsm_x4(unsigned (&r)[4], unsigned addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+}
+__device__ __forceinline__ void ldsm_x4_t(unsigned (&r)[4], unsigned addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+}
+template <bool BF16>
+__device__ __forceinline__ void mma16816(float (&c)[4], const unsigned (&a)[4], unsigned b0,
+                                         unsigned b1) {
+  if (BF16) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
+        "{%8,%9}, {%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+  } else {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
+        "{%8,%9}, {%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+  }
+}
+__device__ __forceinline__ void mma1688_tf32(float (&c)[4], const unsigned (&a)[4], unsigned b0,
+                                             unsigned b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
+      "{%8,%9}, {%0,%1,%2,%3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+__device__ __forceinline__ unsigned to_tf32(float x) {
+  unsigned r;
+  asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(r) : "f"(x));
+  return r;
+}
+
+// Load one 128 x BK operand tile (rows = M for A, N for B) into stage memory S.
+// E = element type (unsigned short for f16/bf16 bits, float for tf32),
+// CH = elements per 16-byte chunk.  Chunks past the matrix edge are partially
+// or fully zero-filled; without 16-byte alignment (vec == false) the chunk is
+// copied element by element through registers instead.
+template <typename E, int BK, int KP, int RP>
+__device__ __forceinline__ void load_tile(E* S, const E* G, int r0, int k0, int R, int Kd, int ld,
+                                          bool kmajor, bool vec, int tid) {
+  constexpr int CH = 16 / sizeof(E);
+  constexpr int NCH = BM * BK / CH / 256;
+#pragma unroll
+  for (int j = 0; j < NCH; ++j) {
+    const int c = tid + j * 256;
+    int r, k, valid;
+    E* dst;
+    const E* src;
+    if (kmajor) {
+      r = c / (BK / CH);
+      k = (c % (BK / CH)) * CH;
+      const int gr = r0 + r, gk = k0 + k;
+      valid = gr < R ? min(max(Kd - gk, 0), CH) : 0;
+      src = G + (long long)gr * ld + gk;
+      dst = S + r * KP + k;
+    } else {
+      k = c / (BM / CH);
+      r = (c % (BM / CH)) * CH;
+      const int gr = r0 + r, gk = k0 + k;
+      valid = gk < Kd ? min(max(R - gr, 0), CH) : 0;
+      src = G + (long long)gk * ld + gr;
+      dst = S + k * RP + r;
+    }
+    if (vec) {
+      cp_async16(smem_u32(dst), valid > 0 ? src : G, valid * (int)sizeof(E));
+    } else {
+#pragma unroll
+      for (int i = 0; i < CH; ++i) dst[i] = i < valid ? src[i] : E(0);
+    }
+  }
+}
+
+template <bool BF16>
+__device__ __forceinline__ unsigned short f2bits(float x) {
+  if (BF16) return __bfloat16_as_ushort(__float2bfloat16_rn(x));
+  return __half_as_ushort(__float2half_rn(x));
+}
+
+template <bool BF16, bool AKM, bool BKM>
+__device__ __forceinline__ void tc16_body(const unsigned short* __restrict__ A,
+                                          const unsigned short* __restrict__ B,
+                                          unsigned short* __restrict__ C, int M, int N, int K,
+                                          int lda, int ldb, int a_kmajor, int b_kmajor,
+                                          int vec_a, int vec_b, int vec_c, int batch, int inner,
+                                          long long sa_o, long long sa_i, long long sb_o,
+                                          long long sb_i) {
+  extern __shared__ __align__(16) unsigned char tl_smem_raw[];
+  unsigned short* sm = reinterpret_cast<unsigned short*>(tl_smem_raw);
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const int wm = (warp % 2) * 64, wn = (warp / 2) * 32;
+  const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
+  const int g = lane / 4, t4 = lane % 4, li = lane / 8, lr = lane % 8;
+  constexpr bool akm = AKM, bkm = BKM;
+  const int nk = (K + BK16 - 1) / BK16;
+
+  for (int b = blockIdx.z; b < batch; b += gridDim.z) {
+    const unsigned short* Ab = A + tl_gemm::batch_offset(b, inner, sa_o, sa_i);
+    const unsigned short* Bb = B + tl_gemm::batch_offset(b, inner, sb_o, sb_i);
+    float acc[4][4][4];
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+#pragma unroll
+      for (int j = 0; j < 4; ++j)
+#pragma unroll
+        for (int q = 0; q < 4; ++q) acc[i][j][q] = 0.f;
+
+#pragma unroll
+    for (int s = 0; s < STAGES - 1; ++s) {
+      if (s < nk) {
+        unsigned short* S = sm + s * 2 * TILE16;
+        load_tile<unsigned short, BK16, KP16, RP16>(S, Ab, m0, s * BK16, M, K, lda, akm,
+                                                    vec_a != 0, tid);
+        load_tile<unsigned short, BK16, KP16, RP16>(S + TILE16, Bb, n0, s * BK16, N, K, ldb, bkm,
+                                                    vec_b != 0, tid);
+      }
+      cp_async_commit();
+    }
+
+    for (int t = 0; t < nk; ++t) {
+      cp_async_wait<STAGES - 2>();
+      __syncthreads();
+      {
+        const int tn = t + STAGES - 1;
+        if (tn < nk) {
+          unsigned short* S = sm + (tn % STAGES) * 2 * TILE16;
+          load_tile<unsigned short, BK16, KP16, RP16>(S, Ab, m0, tn * BK16, M, K, lda, akm,
+                                                      vec_a != 0, tid);
+          load_tile<unsigned short, BK16, KP16, RP16>(S + TILE16, Bb, n0, tn * BK16, N, K, ldb,
+                                                      bkm, vec_b != 0, tid);
+        }
+        cp_async_commit();
+      }
+      const unsigned short* As = sm + (t % STAGES) * 2 * TILE16;
+      const unsigned short* Bs = As + TILE16;
+#pragma unroll
+      for (int kk = 0; kk < BK16; kk += 16) {
+        unsigned af[4][4], bf[4][2];
+#pragma unroll
+        for (int mi = 0; mi < 4; ++mi) {
+          if (akm) {
+            const int row = wm + mi * 16 + (lane % 16), col = kk + (lane / 16) * 8;
+            ldsm_x4(af[mi], smem_u32(As + row * KP16 + col));
+          } else {
+            const int krow = kk + lr + (li / 2) * 8, mcol = wm + mi * 16 + (li % 2) * 8;
+            ldsm_x4_t(af[mi], smem_u32(As + krow * RP16 + mcol));
+          }
+        }
+#pragma unroll
+        for (int nj = 0; nj < 2; ++nj) {
+          unsigned r[4];
+          if (bkm) {
+            const int nrow = wn + nj * 16 + lr + (li / 2) * 8, kcol = kk + (li % 2) * 8;
+            ldsm_x4(r, smem_u32(Bs + nrow * KP16 + kcol));
+          } else {
+            const int krow = kk + lr + (li % 2) * 8, ncol = wn + nj * 16 + (li / 2) * 8;
+            ldsm_x4_t(r, smem_u32(Bs + krow * RP16 + ncol));
+          }
+          bf[2 * nj][0] = r[0];
+          bf[2 * nj][1] = r[1];
+          bf[2 * nj + 1][0] = r[2];
+          bf[2 * nj + 1][1] = r[3];
+        }
+#pragma unroll
+        for (int mi = 0; mi < 4; ++mi)
+#pragma unroll
+          for (int ni = 0; ni < 4; ++ni) mma16816<BF16>(acc[mi][ni], af[mi], bf[ni][0], bf[ni][1]);
+      }
+    }
+    cp_async_wait<0>();
+    __syncthreads();
+
+    unsigned short* Cb = C + (long long)b * M * N;
+#pragma unroll
+    for (int mi = 0; mi < 4; ++mi)
+#pragma unroll
+      for (int ni = 0; ni < 4; ++ni)
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+          const int row = m0 + wm + mi * 16 + g + h * 8;
+          const int col = n0 + wn + ni * 8 + t4 * 2;
+          if (row >= M) continue;
+          const unsigned short lo = f2bits<BF16>(acc[mi][ni][2 * h]);
+          const unsigned short hi = f2bits<BF16>(acc[mi][ni][2 * h + 1]);
+          unsigned short* q = Cb + (long long)row * N + col;
+          if (vec_c && col + 1 < N) {
+            *reinterpret_cast<unsigned*>(q) = (unsigned)lo | ((unsigned)hi << 16);
+          } else {
+            if (col < N) q[0] = lo;
+            if (col + 1 < N) q[1] = hi;
+          }
+        }
+  }
+}
+
+}  // namespace tl_tc
+
+namespace tl_tc {
+template <bool AKM, bool BKM>
+__device__ __forceinline__ void tf32_body(TL_MM_PARAMS(float, float)) {
+  extern __shared__ __align__(16) unsigned char tl_smem_raw[];
+  float* sm = reinterpret_cast<float*>(tl_smem_raw);
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const int wm = (warp % 2) * 64, wn = (warp / 2) * 32;
+  const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
+  const int g = lane / 4, t4 = lane % 4;
+  constexpr bool akm = AKM, bkm = BKM;
+  const int nk = (K + BK32 - 1) / BK32;
+
+  for (int b = blockIdx.z; b < batch; b += gridDim.z) {
+    const float* Ab = A + tl_gemm::batch_offset(b, inner, sa_o, sa_i);
+    const float* Bb = B + tl_gemm::batch_offset(b, inner, sb_o, sb_i);
+    float acc[4][4][4];
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+#pragma unroll
+      for (int j = 0; j < 4; ++j)
+#pragma unroll
+        for (int q = 0; q < 4; ++q) acc[i][j][q] = 0.f;
+
+#pragma unroll
+    for (int s = 0; s < STAGES - 1; ++s) {
+      if (s < nk) {
+        float* S = sm + s * 2 * TILE32;
+        load_tile<float, BK32, KP32, RP32>(S, Ab, m0, s * BK32, M, K, lda, akm, vec_a != 0, tid);
+        load_tile<float, BK32, KP32, RP32>(S + TILE32, Bb, n0, s * BK32, N, K, ldb, bkm,
+                                           vec_b != 0, tid);
+      }
+      cp_async_commit();
+    }
+    for (int t = 0; t < nk; ++t) {
+      cp_async_wait<STAGES - 2>();
+      __syncthreads();
+      {
+        const int tn = t + STAGES - 1;
+        if (tn < nk) {
+          float* S = sm + (tn % STAGES) * 2 * TILE32;
+          load_tile<float, BK32, KP32, RP32>(S, Ab, m0, tn * BK32, M, K, lda, akm, vec_a != 0,
+                                             tid);
+          load_tile<float, BK32, KP32, RP32>(S + TILE32, Bb, n0, tn * BK32, N, K, ldb, bkm,
+                                             vec_b != 0, tid);
+        }
+        cp_async_commit();
+      }
+      const float* As = sm + (t % STAGES) * 2 * TILE32;
+      const float* Bs = As + TILE32;
+#pragma unroll
+      for (int kk = 0; kk < BK32; kk += 8) {
+        unsigned af[4][4], bf[4][2];
+#pragma unroll
+        for (int mi = 0; mi < 4; ++mi) {
+          const int r = wm + mi * 16 + g;
+#pragma unroll
+          for (int q = 0; q < 4; ++q) {
+            const int rr = r + (q & 1) * 8, kq = kk + t4 + (q >> 1) * 4;
+            af[mi][q] = to_tf32(akm ? As[rr * KP32 + kq] : As[kq * RP32 + rr]);
+          }
+        }
+#pragma unroll
+        for (int ni = 0; ni < 4; ++ni) {
+          const int n = wn + ni * 8 + g;
+#pragma unroll
+          for (int q = 0; q < 2; ++q) {
+            const int kq = kk + t4 + q * 4;
+            bf[ni][q] = to_tf32(bkm ? Bs[n * KP32 + kq] : Bs[kq * RP32 + n]);
+          }
+        }
+#pragma unroll
+        for (int mi = 0; mi < 4; ++mi)
+#pragma unroll
+          for (int ni = 0; ni < 4; ++ni) mma1688_tf32(acc[mi][ni], af[mi], bf[ni][0], bf[ni][1]);
+      }
+    }
+    cp_async_wait<0>();
+    __syncthreads();
+
+    float* Cb = C + (long long)b * M * N;
+#pragma unroll
+    for (int mi = 0; mi < 4; ++mi)
+#pragma unroll
+      for (int ni = 0; ni < 4; ++ni)
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+          const int row = m0 + wm + mi * 16 + g + h * 8;
+          const int col = n0 + wn + ni * 8 + t4 * 2;
+          if (row >= M) continue;
+          float* q = Cb + (long long)row * N + col;
+          if (vec_c && col + 1 < N) {
+            *reinterpret_cast<float2*>(q) = make_float2(acc[mi][ni][2 * h], acc[mi][ni][2 * h + 1]);
+          } else {
+            if (col < N) q[0] = acc[mi][ni][2 * h];
+            if (col + 1 < N) q[1] = acc[mi][ni][2 * h + 1];
+          }
+        }
+  }
+}
+template <bool AKM, bool BKM>
+__device__ __forceinline__ void f16_body(TL_MM_PARAMS(unsigned short, unsigned short)) {
+  tc16_body<false, AKM, BKM>(TL_MM_ARGS);
+}
+template <bool AKM, bool BKM>
+__device__ __forceinline__ void bf16_body(TL_MM_PARAMS(unsigned short, unsigned short)) {
+  tc16_body<true, AKM, BKM>(TL_MM_ARGS);
+}
+
+}  // namespace tl_tc
+
+// f16/bf16 fit 128 registers without spilling, so two 256-thread blocks share an SM
+// (2 x 60 KB smem) on sm_90; sm_80's ptxas spills at 128, so one block there.  The
+// tf32 kernel spills at 128 on both and keeps one.
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+#define TL_TC16_MIN_BLOCKS 2
+#else
+#define TL_TC16_MIN_BLOCKS 1
+#endif
+
+// Layout dispatch: a uniform branch onto one of four template instantiations.
+#define TL_TC_DISPATCH(BODY)                                                  \
+  if (a_kmajor) {                                                             \
+    if (b_kmajor) BODY<true, true>(TL_MM_ARGS);                               \
+    else BODY<true, false>(TL_MM_ARGS);                                       \
+  } else {                                                                    \
+    if (b_kmajor) BODY<false, true>(TL_MM_ARGS);                              \
+    else BODY<false, false>(TL_MM_ARGS);                                      \
+  }
+
+// C (f16) = A (f16) @ B (f16), fp32 accumulation.  Dynamic smem: 61440 bytes.
+extern "C" __global__ void __launch_bounds__(256, TL_TC16_MIN_BLOCKS)
+    tl_matmul_f16_tc(TL_MM_PARAMS(unsigned short, unsigned short)) {
+  TL_TC_DISPATCH(tl_tc::f16_body)
+}
+
+// C (bf16) = A (bf16) @ B (bf16), fp32 accumulation.  Dynamic smem: 61440 bytes.
+extern "C" __global__ void __launch_bounds__(256, TL_TC16_MIN_BLOCKS)
+    tl_matmul_bf16_tc(TL_MM_PARAMS(unsigned short, unsigned short)) {
+  TL_TC_DISPATCH(tl_tc::bf16_body)
+}
+
+// C (f32) = A (f32) @ B (f32) with operands rounded to TF32 (opt-in).
+// Fragments are read from shared memory per lane (ldmatrix is 16-bit only).
+extern "C" __global__ void __launch_bounds__(256) tl_matmul_tf32_tc(TL_MM_PARAMS(float, float)) {
+  TL_TC_DISPATCH(tl_tc::tf32_body)
+}
+
+#endif  // !TL_EMULATION

@@ -1,0 +1,309 @@
+"""Launchers for `cuda_kernels/conv.cu`: conv2d forward / input grad / filter grad, float32 NHWC.
+
+Layouts follow TensorFlow: activations NHWC, filters HWIO `[KH, KW, C // groups, OC]`.
+Padding is explicit `(pad_top, pad_bottom, pad_left, pad_right)`; `same_valid_pads` turns
+"SAME"/"VALID" into those numbers exactly as TensorFlow does. The `plan_*` functions are pure
+Python (variant, grid, block, arguments) and are shared with the CPU emulator tests.
+"""
+from __future__ import annotations
+
+STEM = "conv"
+
+#: implicit-GEMM tile shapes: kernel-name suffix -> (BM, BN, threads)
+TILES = {"": (128, 128, 256), "_128x64": (128, 64, 128), "_64x64": (64, 64, 128)}
+
+HOT_KERNELS = [f"tl_conv2d_{k}_nhwc_f32{t}" for k in ("fwd", "bwd_input", "bwd_filter")
+               for t in TILES]
+EMU_EXEMPT: dict = {}
+
+MAX_GRID = 65535
+_WGRAD_BK = 16  # split-K chunks are multiples of every tile depth (8 and 16)
+
+
+def _cdiv(a, b):
+    return -(-a // b)
+
+
+def _pair(v):
+    if isinstance(v, int):
+        return (v, v)
+    v = tuple(int(x) for x in v)
+    if len(v) == 4:  # NHWC-style (1, sh, sw, 1)
+        return (v[1], v[2])
+    return v
+
+
+def same_valid_pads(in_hw, k_hw, strides, dilations, padding):
+    """Output size and explicit pads for TF padding modes.
+
+    Args:
+        in_hw: (H, W) of the input.
+        k_hw: (KH, KW) of the window / filter.
+        strides, dilations: ints or pairs.
+        padding: "SAME", "VALID", or explicit ((top, bottom), (left, right)).
+    Returns:
+        ((OH, OW), (pad_top, pad_bottom, pad_left, pad_right)); SAME puts the odd pad cell at
+        the bottom / right, like TensorFlow.
+
+    Example:
+        >>> same_valid_pads((5, 5), (3, 3), 2, 1, "SAME")
+        ((3, 3), (1, 1, 1, 1))
+    """
+    strides, dilations = _pair(strides), _pair(dilations)
+    out, pads = [], []
+    if isinstance(padding, str):
+        mode = padding.upper()
+        if mode not in ("SAME", "VALID"):
+            raise ValueError(f"padding must be SAME, VALID or explicit, got {padding!r}")
+    else:
+        mode = "EXPLICIT"
+        explicit = [tuple(p) for p in padding]
+        if len(explicit) == 4:  # NHWC-style [[0,0],[t,b],[l,r],[0,0]]
+            explicit = explicit[1:3]
+    for i in range(2):
+        n, k, s, d = in_hw[i], k_hw[i], strides[i], dilations[i]
+        eff = (k - 1) * d + 1
+        if mode == "VALID":
+            o = max(0, (n - eff) // s + 1) if n >= eff else 0
+            p = (0, 0)
+        elif mode == "SAME":
+            o = _cdiv(n, s)
+            total = max((o - 1) * s + eff - n, 0)
+            p = (total // 2, total - total // 2)
+        else:
+            p = explicit[i]
+            span = n + p[0] + p[1]
+            o = (span - eff) // s + 1 if span >= eff else 0
+        out.append(o)
+        pads.extend(p)
+    return (out[0], out[1]), tuple(pads)
+
+
+def _geom_args(N, H, W, C, OH, OW, OC, KH, KW, strides, pads, dilations, groups):
+    sh, sw = _pair(strides)
+    dh, dw = _pair(dilations)
+    pt, _, pl, _ = pads
+    vals = (N, H, W, C, OH, OW, OC, KH, KW, sh, sw, pt, pl, dh, dw, groups)
+    return [("i32", int(v)) for v in vals]
+
+
+def out_hw(H, W, KH, KW, strides, pads, dilations):
+    sh, sw = _pair(strides)
+    dh, dw = _pair(dilations)
+    pt, pb, pl, pr = pads
+    oh = (H + pt + pb - (KH - 1) * dh - 1) // sh + 1
+    ow = (W + pl + pr - (KW - 1) * dw - 1) // sw + 1
+    return max(oh, 0), max(ow, 0)
+
+
+def is_depthwise(C, groups, OC):
+    return groups > 1 and groups == C and OC % C == 0
+
+
+def select_tile(m, ncols, groups, num_sms=132):
+    """Tile suffix for an implicit GEMM with m output rows and ncols (per group) columns.
+
+    64-wide outputs (e.g. OC = 64) take 128x64 tiles so that no half tile is wasted; the big
+    tiles are used only when they alone give every SM a block, otherwise 64x64.
+    """
+    if ncols <= 64:
+        return "_128x64" if _cdiv(m, 128) * groups >= num_sms else "_64x64"
+    if _cdiv(m, 128) * _cdiv(ncols, 128) * groups >= num_sms:
+        return ""
+    return "_64x64"
+
+
+def _gemm_variant(base, m, ncols, groups, num_sms):
+    tile = select_tile(m, ncols, groups, num_sms)
+    bm, bn, threads = TILES[tile]
+    return base + tile, (_cdiv(ncols, bn), _cdiv(m, bm), groups), (threads, 1, 1)
+
+
+def _elementwise_grid(total):
+    return (max(1, min(_cdiv(total, 256), MAX_GRID)), 1, 1), (256, 1, 1)
+
+
+def plan_conv2d_forward(x_shape, w_shape, strides, pads, dilations, groups, vec=True,
+                        num_sms=132):
+    """Kernel, grid, block, args (pointers "X", "W", "Y") and output shape of a forward conv."""
+    N, H, W, C = x_shape
+    KH, KW, ICg, OC = w_shape
+    _check_groups(C, ICg, OC, groups)
+    OH, OW = out_hw(H, W, KH, KW, strides, pads, dilations)
+    geom = _geom_args(N, H, W, C, OH, OW, OC, KH, KW, strides, pads, dilations, groups)
+    if is_depthwise(C, groups, OC):
+        grid, block = _elementwise_grid(N * OH * OW * OC)
+        return dict(kernel="tl_depthwise_conv2d_fwd_nhwc_f32", grid=grid, block=block,
+                    args=["X", "W", "Y", *geom], out_shape=(N, OH, OW, OC))
+    name, grid, block = _gemm_variant("tl_conv2d_fwd_nhwc_f32", N * OH * OW, OC // groups,
+                                      groups, num_sms)
+    return dict(kernel=name, grid=grid, block=block, args=["X", "W", "Y", *geom,
+                                                            ("i32", int(vec))],
+                out_shape=(N, OH, OW, OC))
+
+
+def plan_conv2d_backprop_input(dy_shape, w_shape, input_shape, strides, pads, dilations, groups,
+                               vec=True, num_sms=132):
+    """Plan of the input gradient (pointers "DY", "W", "DX")."""
+    N, H, W, C = input_shape
+    KH, KW, ICg, OC = w_shape
+    _check_groups(C, ICg, OC, groups)
+    OH, OW = out_hw(H, W, KH, KW, strides, pads, dilations)
+    if tuple(dy_shape) != (N, OH, OW, OC):
+        raise ValueError(f"conv2d_backprop_input: dy shape {dy_shape} != {(N, OH, OW, OC)}")
+    geom = _geom_args(N, H, W, C, OH, OW, OC, KH, KW, strides, pads, dilations, groups)
+    if is_depthwise(C, groups, OC):
+        grid, block = _elementwise_grid(N * H * W * C)
+        return dict(kernel="tl_depthwise_conv2d_bwd_input_nhwc_f32", grid=grid, block=block,
+                    args=["DY", "W", "DX", *geom], out_shape=(N, H, W, C))
+    name, grid, block = _gemm_variant("tl_conv2d_bwd_input_nhwc_f32", N * H * W, C // groups,
+                                      groups, num_sms)
+    return dict(kernel=name, grid=grid, block=block,
+                args=["DY", "W", "DX", *geom, ("i32", int(vec))], out_shape=(N, H, W, C))
+
+
+def plan_conv2d_backprop_filter(x_shape, dy_shape, filter_shape, strides, pads, dilations,
+                                groups, vec=True, num_sms=132):
+    """Plan of the filter gradient (pointers "X", "DY", "P").
+
+    "P" is a partial buffer of `partial_shape` = (splits, KH*KW*ICg, OC) for the split-K GEMM
+    ((splits, KH*KW, OC) for depthwise); the caller sums it over axis 0.
+    """
+    N, H, W, C = x_shape
+    KH, KW, ICg, OC = filter_shape
+    _check_groups(C, ICg, OC, groups)
+    OH, OW = out_hw(H, W, KH, KW, strides, pads, dilations)
+    if tuple(dy_shape) != (N, OH, OW, OC):
+        raise ValueError(f"conv2d_backprop_filter: dy shape {dy_shape} != {(N, OH, OW, OC)}")
+    geom = _geom_args(N, H, W, C, OH, OW, OC, KH, KW, strides, pads, dilations, groups)
+    P = N * OH * OW
+    if is_depthwise(C, groups, OC):
+        base = _cdiv(OC, 32) * KH * KW
+        splits = max(1, min(_cdiv(4 * num_sms, base), _cdiv(P, 64), MAX_GRID))
+        return dict(kernel="tl_depthwise_conv2d_bwd_filter_nhwc_f32",
+                    grid=(_cdiv(OC, 32), KH * KW, splits), block=(256, 1, 1),
+                    args=["X", "DY", "P", *geom], partial_shape=(splits, KH * KW, OC),
+                    out_shape=tuple(filter_shape))
+    M = KH * KW * ICg
+    ocg = OC // groups
+    # split-K fills the GPU: M x OCg is small, K = N*OH*OW is large
+    tile = "_64x64" if M <= 64 and ocg <= 64 else ("_128x64" if ocg <= 64 else "")
+    bm, bn, threads = TILES[tile]
+    tiles = _cdiv(M, bm) * _cdiv(ocg, bn) * groups
+    splits = max(1, min(_cdiv(2 * num_sms, tiles), _cdiv(P, 256), MAX_GRID // groups))
+    k_chunk = _cdiv(_cdiv(max(P, 1), splits), _WGRAD_BK) * _WGRAD_BK
+    splits = max(1, _cdiv(P, k_chunk))
+    return dict(kernel="tl_conv2d_bwd_filter_nhwc_f32" + tile,
+                grid=(_cdiv(ocg, bn), _cdiv(M, bm), groups * splits), block=(threads, 1, 1),
+                args=["X", "DY", "P", *geom, ("i32", int(vec)), ("i32", splits),
+                      ("i32", k_chunk)],
+                partial_shape=(splits, M, OC), out_shape=tuple(filter_shape))
+
+
+def _check_groups(C, ICg, OC, groups):
+    if groups < 1 or C != ICg * groups or OC % groups:
+        raise ValueError(f"conv2d: channels {C} / filter in-channels {ICg} / out {OC} do not "
+                         f"match groups={groups}")
+
+
+def bind_args(plan, arrays, i32, i64):
+    """Argument tuple of `plan`, pointers looked up by name in `arrays`."""
+    conv = {"i32": i32, "i64": i64}
+    return tuple(arrays[a] if isinstance(a, str) else conv[a[0]](a[1]) for a in plan["args"])
+
+
+# ---------------------------------------------------------------- CuPy launchers
+
+
+def _launch(plan, arrays):
+    import numpy
+
+    from ._module import get_kernel
+
+    k = get_kernel(STEM, plan["kernel"])
+    k(plan["grid"], plan["block"], bind_args(plan, arrays, numpy.int32, numpy.int64))
+
+
+def _aligned(*arrays):
+    return all(a.data.ptr % 16 == 0 for a in arrays)
+
+
+def _f32(x, what):
+    import cupy
+
+    if x.dtype != cupy.float32:
+        raise TypeError(f"{what}: only float32 is implemented, got {x.dtype}")
+    return cupy.ascontiguousarray(x)
+
+
+def conv2d_forward(x, w, strides, pads, dilations, groups=1):
+    """NHWC conv2d on the GPU.
+
+    Args:
+        x: cupy float32 (N, H, W, C).
+        w: cupy float32 (KH, KW, C // groups, OC).
+        strides, dilations: int or (h, w).
+        pads: (pad_top, pad_bottom, pad_left, pad_right), see `same_valid_pads`.
+        groups: channel groups (C for depthwise).
+    Returns:
+        cupy float32 (N, OH, OW, OC).
+
+    Example:
+        >>> (oh, ow), pads = same_valid_pads((32, 32), (3, 3), 1, 1, "SAME")
+        >>> y = conv2d_forward(x, w, 1, pads, 1)
+    """
+    import cupy
+
+    from ._module import sm_count
+
+    x, w = _f32(x, "conv2d"), _f32(w, "conv2d")
+    plan = plan_conv2d_forward(x.shape, w.shape, strides, pads, dilations, groups, True,
+                               sm_count())
+    y = cupy.empty(plan["out_shape"], cupy.float32)
+    if y.size == 0:
+        return y
+    if x.size == 0 or w.size == 0:
+        y.fill(0)
+        return y
+    if not _aligned(x, w, y):
+        plan = plan_conv2d_forward(x.shape, w.shape, strides, pads, dilations, groups, False,
+                                   sm_count())
+    _launch(plan, {"X": x, "W": w, "Y": y})
+    return y
+
+
+def conv2d_backprop_input(dy, w, input_shape, strides, pads, dilations, groups=1):
+    """Gradient of `conv2d_forward` with respect to x: cupy float32 of `input_shape`."""
+    import cupy
+
+    from ._module import sm_count
+
+    dy, w = _f32(dy, "conv2d_backprop_input"), _f32(w, "conv2d_backprop_input")
+    dx = cupy.empty(tuple(input_shape), cupy.float32)
+    if dx.size == 0:
+        return dx
+    if dy.size == 0 or w.size == 0:
+        dx.fill(0)
+        return dx
+    plan = plan_conv2d_backprop_input(dy.shape, w.shape, input_shape, strides, pads, dilations,
+                                      groups, _aligned(dy, w, dx), sm_count())
+    _launch(plan, {"DY": dy, "W": w, "DX": dx})
+    return dx
+
+
+def conv2d_backprop_filter(x, dy, filter_shape, strides, pads, dilations, groups=1):
+    """Gradient of `conv2d_forward` with respect to w: cupy float32 of `filter_shape`."""
+    import cupy
+
+    from ._module import sm_count
+
+    x, dy = _f32(x, "conv2d_backprop_filter"), _f32(dy, "conv2d_backprop_filter")
+    filter_shape = tuple(filter_shape)
+    if x.size == 0 or dy.size == 0:
+        return cupy.zeros(filter_shape, cupy.float32)
+    plan = plan_conv2d_backprop_filter(x.shape, dy.shape, filter_shape, strides, pads, dilations,
+                                       groups, _aligned(x, dy), sm_count())
+    part = cupy.empty(plan["partial_shape"], cupy.float32)
+    _launch(plan, {"X": x, "DY": dy, "P": part})
+    dw = part[0] if part.shape[0] == 1 else part.sum(axis=0)
+    return dw.reshape(filter_shape)

@@ -1,0 +1,258 @@
+"""Launcher for cuda_kernels/reduce.cu: sum / mean / prod / max / min and argmax / argmin.
+
+`plan_reduce` / `plan_argreduce` are pure Python (shapes in, `Plan` out); `reduce` / `argreduce`
+run them on CuPy arrays.
+
+Example:
+    >>> y = reduce(x, "mean", axes=(0, 2), keepdims=True)
+    >>> i = argreduce(x, "argmax", axis=-1)
+"""
+from __future__ import annotations
+
+from math import prod
+
+import numpy as np
+
+from ._plan import Buf, Launch, Plan, ceil_div, i64, next_pow2, run_plan, warp_rows_grid
+
+STEM = "reduce"
+OPS = ("sum", "mean", "prod", "max", "min")
+ARG_OPS = ("argmax", "argmin")
+_SUF = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64", np.dtype(np.float16): "f16"}
+_ACC = {"f32": np.float32, "f64": np.float64, "f16": np.float32}
+DEFAULT_SM = 132
+
+HOT_KERNELS = [f"tl_reduce_{op}_{v}_{s}" for op in ("sum", "max") for v in ("rows_warp", "rows", "cols")
+               for s in ("f32",)] + ["tl_argmax_rows_f32", "tl_argmax_rows_warp_f32"]
+EMU_EXEMPT: dict = {}
+
+WARP_ROW_MAX = 1024      # rows up to this length get one warp each
+ROWS_PER_WARP_BLOCK = 8  # 256-thread blocks
+
+
+def coalesce(shape, axes):
+    """Views a reduction of C-contiguous `shape` over `axes` as (outer, R, inner).
+
+    Returns:
+        (perm, outer, R, inner): `perm` is None when the reduced axes (ignoring size-1 dims) are
+        adjacent; otherwise the input must first be transposed by `perm` (kept axes, then reduced
+        axes), after which inner == 1.
+    """
+    nd = len(shape)
+    axes = sorted({a % nd for a in axes}) if nd else []
+    big = [i for i in range(nd) if shape[i] != 1]
+    red = [i for i in big if i in axes]
+    kept = [i for i in big if i not in axes]
+    R = prod(shape[i] for i in axes)
+    if not red:
+        return None, prod(shape) // max(R, 1) if R else 0, R, 1
+    pos = [big.index(i) for i in red]
+    if pos == list(range(pos[0], pos[0] + len(pos))):
+        outer = prod(shape[i] for i in kept if i < red[0])
+        inner = prod(shape[i] for i in kept if i > red[-1])
+        return None, outer, R, inner
+    perm = tuple([i for i in range(nd) if i not in axes] + axes)
+    return perm, prod(shape[i] for i in kept), R, 1
+
+
+_VEC = {"f32": 4, "f64": 2, "f16": 8}
+
+
+def _rows_stage(plan, kernel_base, suf, rows, R, x, out, scale, acc, sm, tmp_prefix="part"):
+    """Appends the launches reducing contiguous rows: (rows, R) -> out[rows]."""
+    if R <= WARP_ROW_MAX:
+        grid = warp_rows_grid(rows, R, _VEC[suf], sm, ROWS_PER_WARP_BLOCK)
+        plan.launches.append(Launch(f"{kernel_base}_rows_warp_{suf}", (grid,), (32 * ROWS_PER_WARP_BLOCK,), 0,
+                                    (x, out, i64(rows), i64(R), acc(scale))))
+        return
+    threads = 128 if R <= 4096 else 256 if R <= 16384 else 512
+    chunks = 1
+    if rows < 2 * sm:
+        chunks = max(1, min(ceil_div(4 * sm, rows), R // (threads * 16)))
+    chunk = ceil_div(ceil_div(R, chunks), 64) * 64
+    chunks = ceil_div(R, chunk)
+    gy = min(rows, 65535)
+    if chunks == 1:
+        plan.launches.append(Launch(f"{kernel_base}_rows_{suf}", (1, gy), (threads,), 0,
+                                    (x, out, i64(rows), i64(R), i64(R), acc(scale))))
+        return
+    name = f"{tmp_prefix}{len(plan.temps)}"
+    plan.temps[name] = ((rows, chunks), np.dtype(acc))
+    plan.launches.append(Launch(f"{kernel_base}_rows_{suf}", (chunks, gy), (threads,), 0,
+                                (x, Buf(name), i64(rows), i64(R), i64(chunk), acc(1.0))))
+    acc_suf = "f64" if acc is np.float64 else "f32"
+    _rows_stage(plan, kernel_base, acc_suf, rows, chunks, Buf(name), out, scale, acc, sm)
+
+
+def _cols_stage(plan, kernel_base, suf, outer, R, inner, x, out, scale, acc, sm, allow_split=True):
+    bx = min(32, next_pow2(inner))
+    by = max(1, min(256 // bx, next_pow2(R)))
+    gx, gy = ceil_div(inner, bx), min(outer, 65535)
+    splits = 1
+    if allow_split and gx * gy < 2 * sm and R >= by * 64:
+        splits = max(1, min(ceil_div(4 * sm, gx * gy), R // (by * 32), 65535))
+    chunk = ceil_div(R, splits)
+    splits = ceil_div(R, chunk)
+    smem = bx * by * np.dtype(acc).itemsize
+    if splits == 1:
+        plan.launches.append(Launch(f"{kernel_base}_cols_{suf}", (gx, gy, 1), (bx, by), smem,
+                                    (x, out, i64(outer), i64(R), i64(inner), i64(R), acc(scale))))
+        return
+    name = f"part{len(plan.temps)}"
+    plan.temps[name] = ((outer, splits, inner), np.dtype(acc))
+    plan.launches.append(Launch(f"{kernel_base}_cols_{suf}", (gx, gy, splits), (bx, by), smem,
+                                (x, Buf(name), i64(outer), i64(R), i64(inner), i64(chunk), acc(1.0))))
+    acc_suf = "f64" if acc is np.float64 else "f32"
+    _cols_stage(plan, kernel_base, acc_suf, outer, splits, inner, Buf(name), out, scale, acc, sm, False)
+
+
+def plan_reduce(shape, dtype, op, axes=None, sm_count=DEFAULT_SM):
+    """Plans `op` over `axes` of a C-contiguous array of `shape` / `dtype`.
+
+    Returns:
+        (plan, info): plan reads Buf("x") (transposed by info["perm"] first if that is not None)
+        and writes Buf("out") of shape info["out_shape"] (no keepdims) and dtype info["acc_dtype"].
+    """
+    dtype = np.dtype(dtype)
+    if op not in OPS:
+        raise ValueError(f"unknown reduction {op!r}; expected one of {OPS}")
+    if dtype not in _SUF:
+        raise TypeError(f"reduce supports float16/32/64, got {dtype}")
+    nd = len(shape)
+    axes = tuple(range(nd)) if axes is None else tuple(sorted({a % nd for a in ((axes,) if isinstance(axes, int) else axes)}))
+    perm, outer, R, inner = coalesce(shape, axes)
+    suf = _SUF[dtype]
+    acc = _ACC[suf]
+    out_shape = tuple(s for i, s in enumerate(shape) if i not in axes)
+    info = {"perm": perm, "outer": outer, "R": R, "inner": inner, "out_shape": out_shape,
+            "acc_dtype": np.dtype(acc)}
+    plan = Plan(STEM)
+    if outer * inner == 0 or R == 0:
+        return plan, info
+    base = "tl_reduce_" + ("sum" if op == "mean" else op)
+    scale = 1.0 / R if op == "mean" else 1.0
+    if inner == 1:
+        _rows_stage(plan, base, suf, outer, R, Buf("x"), Buf("out"), scale, acc, sm_count)
+    else:
+        _cols_stage(plan, base, suf, outer, R, inner, Buf("x"), Buf("out"), scale, acc, sm_count)
+    return plan, info
+
+
+def plan_argreduce(shape, dtype, op, axis=None, sm_count=DEFAULT_SM):
+    """Plans argmax/argmin along `axis` (None: over the flattened array).
+
+    Returns:
+        (plan, info): reads Buf("x") (after transposing by info["perm"] if set; float16 is cast
+        to float32 by the caller), writes int64 Buf("out") of shape info["out_shape"].
+    """
+    dtype = np.dtype(dtype)
+    if op not in ARG_OPS:
+        raise ValueError(f"unknown arg reduction {op!r}")
+    suf = "f64" if dtype == np.float64 else "f32"
+    if axis is None:
+        shape, axis = (prod(shape),), 0
+    nd = len(shape)
+    axis %= nd
+    outer, R, inner = prod(shape[:axis]), shape[axis], prod(shape[axis + 1:])
+    out_shape = tuple(s for i, s in enumerate(shape) if i != axis)
+    perm = None
+    if inner > 1 and inner < 32 and R > 4096:
+        perm = tuple([i for i in range(nd) if i != axis] + [axis])
+        outer, inner = outer * inner, 1
+    info = {"perm": perm, "outer": outer, "R": R, "inner": inner, "out_shape": out_shape}
+    plan = Plan(STEM)
+    if R == 0:
+        raise ValueError(f"{op} of an empty axis")
+    if outer * inner == 0:
+        return plan, info
+    vt = np.float64 if suf == "f64" else np.float32
+    if inner > 1:
+        total = outer * inner
+        plan.launches.append(Launch(f"tl_{op}_cols_{suf}", (min(ceil_div(total, 256), sm_count * 32),), (256,), 0,
+                                    (Buf("x"), Buf("out"), i64(outer), i64(R), i64(inner))))
+        return plan, info
+    rows = outer
+    if R <= WARP_ROW_MAX:
+        plan.launches.append(Launch(f"tl_{op}_rows_warp_{suf}", (warp_rows_grid(rows, R, 1, sm_count),), (256,), 0,
+                                    (Buf("x"), None, None, Buf("out"), i64(rows), i64(R))))
+        return plan, info
+    threads = 128 if R <= 4096 else 256 if R <= 16384 else 512
+    chunks = max(1, min(ceil_div(4 * sm_count, rows), R // (threads * 16))) if rows < 2 * sm_count else 1
+    chunk = ceil_div(ceil_div(R, chunks), 64) * 64
+    chunks = ceil_div(R, chunk)
+    gy = min(rows, 65535)
+    if chunks == 1:
+        plan.launches.append(Launch(f"tl_{op}_rows_{suf}", (1, gy), (threads,), 0,
+                                    (Buf("x"), None, None, Buf("out"), i64(rows), i64(R), i64(R))))
+        return plan, info
+    plan.temps["pv"] = ((rows, chunks), np.dtype(vt))
+    plan.temps["pi"] = ((rows, chunks), np.dtype(np.int64))
+    plan.launches.append(Launch(f"tl_{op}_rows_{suf}", (chunks, gy), (threads,), 0,
+                                (Buf("x"), None, Buf("pv"), Buf("pi"), i64(rows), i64(R), i64(chunk))))
+    plan.launches.append(Launch(f"tl_{op}_rows_warp_{suf}", (warp_rows_grid(rows, chunks, 1, sm_count),), (256,), 0,
+                                (Buf("pv"), Buf("pi"), None, Buf("out"), i64(rows), i64(chunks))))
+    return plan, info
+
+
+# ------------------------------------------------------------------------------ CuPy entry points
+def _sm():
+    from ._module import sm_count
+
+    return sm_count()
+
+
+def reduce(x, op, axes=None, keepdims=False):
+    """Reduces a CuPy array with `op` in ("sum", "mean", "prod", "max", "min").
+
+    Args:
+        x: cupy.ndarray of float16/32/64 (any strides).
+        op: the reduction.
+        axes: int, tuple of ints, or None (all axes).
+        keepdims: keep reduced axes as size 1.
+    Returns:
+        cupy.ndarray of x.dtype (float16 accumulates in float32).
+    """
+    import cupy
+
+    nd = x.ndim
+    axes_t = tuple(range(nd)) if axes is None else tuple(sorted({a % nd for a in ((axes,) if isinstance(axes, int) else axes)}))
+    plan, info = plan_reduce(x.shape, x.dtype, op, axes_t, _sm())
+    out_shape = info["out_shape"]
+    if info["R"] == 0 and op in ("max", "min"):
+        raise ValueError(f"zero-size reduction for {op}")
+    if info["R"] == 0 or prod(out_shape) == 0:
+        fill = {"sum": 0.0, "prod": 1.0, "mean": np.nan}.get(op, 0.0)
+        out = cupy.full(out_shape, fill, dtype=x.dtype)
+    else:
+        src = x.transpose(info["perm"]) if info["perm"] is not None else x
+        src = cupy.ascontiguousarray(src)
+        out = cupy.empty(out_shape, dtype=info["acc_dtype"])
+        run_plan(plan, {"x": src, "out": out})
+        if out.dtype != x.dtype:
+            out = out.astype(x.dtype)
+    if keepdims:
+        out = out.reshape(tuple(1 if i in axes_t else s for i, s in enumerate(x.shape)))
+    return out
+
+
+def argreduce(x, op, axis=None):
+    """Index of the max ("argmax") or min ("argmin") along `axis` (None: flattened), int64.
+
+    Ties and NaN follow numpy: the first occurrence wins and NaN counts as the extreme.
+    """
+    import cupy
+
+    if x.dtype == np.float16:
+        x = x.astype(np.float32)
+    if x.dtype not in (np.float32, np.float64):
+        raise TypeError(f"argreduce supports float16/32/64, got {x.dtype}")
+    shape = x.shape if axis is None else x.shape
+    plan, info = plan_argreduce(shape, x.dtype, op, axis, _sm())
+    out = cupy.empty(info["out_shape"], dtype=np.int64)
+    if out.size == 0:
+        return out
+    src = x.reshape(-1) if axis is None else x
+    if info["perm"] is not None:
+        src = src.transpose(info["perm"])
+    run_plan(plan, {"x": cupy.ascontiguousarray(src), "out": out})
+    return out

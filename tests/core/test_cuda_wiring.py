@@ -1,0 +1,64 @@
+"""The CUDA backend's wiring, checked without a GPU (CuPy imports without one):
+every primitive has a CUDA implementation whose signature matches its CPU
+implementation, and the kernel-selection rules pick our kernels where they apply."""
+import inspect
+
+import numpy as np
+import pytest
+
+cupy = pytest.importorskip("cupy", reason="CuPy is not installed; the CUDA wiring is checked where it is")
+
+import tensorlab.backend.cpu as cpu_backend  # noqa: E402
+import tensorlab.backend.cuda as cuda_backend  # noqa: E402
+from tensorlab.core.registry import REGISTRY  # noqa: E402
+
+cpu_backend.load()
+cuda_backend.load()
+PRIMS = sorted(REGISTRY.values(), key=lambda p: p.name)
+
+
+def _params(fn):
+    try:
+        return [p.name for p in inspect.signature(fn).parameters.values()]
+    except (TypeError, ValueError):  # a CuPy ufunc: positional arrays only
+        return None
+
+
+@pytest.mark.parametrize("prim", PRIMS, ids=lambda p: p.name)
+def test_cuda_impl_signature_matches_cpu(prim):
+    assert "cuda" in prim.impls, f"{prim.name} has no CUDA implementation"
+    cpu, gpu = _params(prim.impls["cpu"]), _params(prim.impls["cuda"])
+    if cpu is None or gpu is None:
+        return
+    # Params are passed by keyword: the names after the array arguments must agree.
+    assert gpu == cpu, f"{prim.name}: CUDA impl takes {gpu}, CPU impl takes {cpu}"
+
+
+def test_hot_primitives_run_our_kernels():
+    """The hot ops are registered as kernels, not CuPy fallbacks."""
+    hot = ["matmul", "conv2d", "conv2d_backprop_input", "conv2d_backprop_filter", "max_pool2d",
+           "max_pool2d_grad", "avg_pool2d", "avg_pool2d_grad", "reduce_sum", "reduce_max", "reduce_min",
+           "argmax", "argmin", "softmax", "log_softmax", "softmax_grad", "log_softmax_grad", "relu",
+           "bias_add", "sparse_softmax_cross_entropy_with_logits"]
+    for name in hot:
+        assert "cuda" not in REGISTRY[name].fallbacks, f"{name} is still a CuPy fallback"
+
+
+def test_pool_padding_mode_matches_tf_pads():
+    from tensorlab.backend.cuda.pooling import padding_mode
+    from tensorlab.ops.conv import compute_padding  # noqa: F401  (the ops' own TF padding helper)
+    assert padding_mode((5, 7), (3, 3), (2, 2), (1, 1, 1, 1)) == "SAME"
+    assert padding_mode((4, 4), (2, 2), (2, 2), (0, 0, 0, 0)) == "VALID"
+    assert padding_mode((6, 6), (3, 3), (2, 2), (0, 1, 0, 1)) == "SAME"
+    assert padding_mode((6, 6), (3, 3), (2, 2), (1, 0, 1, 0)) is None  # explicit pads: fallback
+
+
+def test_kernel_selection_rules():
+    from tensorlab.backend.cuda.linalg import use_matmul_kernel
+    from tensorlab.backend.cuda.nn import use_row_kernel
+    from tensorlab.backend.cuda.reduction import use_reduce_kernel
+    f32 = np.zeros((2, 3), np.float32)
+    i32 = np.zeros((2, 3), np.int32)
+    assert use_matmul_kernel(f32, f32.T) and not use_matmul_kernel(i32, i32.T)
+    assert use_row_kernel(f32, 1) and not use_row_kernel(f32, 0) and not use_row_kernel(i32, 1)
+    assert use_reduce_kernel(f32, (0,)) and not use_reduce_kernel(f32, ()) and not use_reduce_kernel(i32, (1,))

@@ -1,0 +1,166 @@
+"""Convolution kernels (cuda_kernels/conv.cu) on the host emulator, planned by the launcher.
+
+Forward, input gradient and filter gradient (split-K partials summed like the launcher does),
+generic implicit-GEMM and depthwise paths, strides, explicit / SAME pads, dilation, groups,
+vector and scalar load paths, against a float64 numpy reference; outputs NaN-poisoned first.
+"""
+import importlib
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tl_emu import build, launch
+
+
+def load_launcher(stem):
+    """The launcher module; by path when the CUDA backend package cannot import (no CuPy)."""
+    try:
+        return importlib.import_module(f"tensorlab.backend.cuda.kernels.{stem}")
+    except ImportError:
+        path = Path(__file__).resolve().parents[2] / "tensorlab/backend/cuda/kernels" / f"{stem}.py"
+        spec = importlib.util.spec_from_file_location(f"_tl_launcher_{stem}", path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        return mod
+
+
+cv = load_launcher("conv")
+
+
+@pytest.fixture(scope="module")
+def lib():
+    return build("conv")
+
+
+def ref_conv(x, w, strides, pads, dil, groups, dy=None):
+    """float64 (y, dx, dw) by explicit slicing; dx / dw only when dy is given."""
+    x = x.astype(np.float64)
+    w = w.astype(np.float64)
+    N, H, W, C = x.shape
+    KH, KW, ICg, OC = w.shape
+    sh, sw = strides
+    dh, dw_ = dil
+    pt, pb, pl, pr = pads
+    OH, OW = cv.out_hw(H, W, KH, KW, strides, pads, dil)
+    xp = np.zeros((N, H + pt + pb, W + pl + pr, C))
+    xp[:, pt:pt + H, pl:pl + W] = x
+    ocg = OC // groups
+    y = np.zeros((N, OH, OW, OC))
+    dxp = np.zeros_like(xp)
+    dwr = np.zeros_like(w)
+    for kh in range(KH):
+        for kw in range(KW):
+            hs = slice(kh * dh, kh * dh + (OH - 1) * sh + 1, sh)
+            ws = slice(kw * dw_, kw * dw_ + (OW - 1) * sw + 1, sw)
+            xs = xp[:, hs, ws, :]
+            for g in range(groups):
+                ci = slice(g * ICg, (g + 1) * ICg)
+                co = slice(g * ocg, (g + 1) * ocg)
+                y[..., co] += xs[..., ci] @ w[kh, kw, :, co]
+                if dy is not None:
+                    d = dy[..., co].astype(np.float64)
+                    dxp[:, hs, ws, ci] += d @ w[kh, kw, :, co].T
+                    dwr[kh, kw, :, co] += xs[..., ci].reshape(-1, ICg).T @ d.reshape(-1, ocg)
+    dx = dxp[:, pt:pt + H, pl:pl + W]
+    return y, dx, dwr
+
+
+def rel_err(out, r):
+    assert not np.isnan(out).any(), "unwritten (NaN-poisoned) outputs"
+    n = np.linalg.norm(r.ravel())
+    d = np.linalg.norm((out - r).ravel())
+    return d / n if n else d
+
+
+def run(lib, plan, arrays, out_name, out_shape):
+    arrays = dict(arrays)
+    arrays[out_name] = np.full(out_shape, np.nan, np.float32)
+    launch(lib, plan["kernel"], plan["grid"], plan["block"], 0,
+           *cv.bind_args(plan, arrays, np.int32, np.int64))
+    return arrays[out_name]
+
+
+CASES = [
+    # N, H, W, C, OC, KH, KW, strides, pads, dil, groups
+    (2, 7, 6, 3, 5, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 1),
+    (2, 9, 8, 8, 12, 3, 2, (2, 1), (1, 1, 0, 1), (1, 1), 1),
+    (1, 9, 9, 8, 8, 3, 3, (2, 2), (0, 0, 0, 0), (2, 2), 1),
+    (2, 5, 7, 8, 16, 3, 3, (1, 1), (2, 0, 1, 1), (1, 2), 2),
+    (1, 6, 5, 6, 9, 2, 2, (1, 2), (1, 0, 0, 1), (1, 1), 3),
+    (1, 12, 13, 8, 132, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 1),  # 128x128 variant (num_sms=1)
+    (1, 11, 13, 132, 8, 1, 1, (1, 1), (0, 0, 0, 0), (1, 1), 1),
+    (1, 4, 4, 1, 1, 1, 1, (1, 1), (0, 0, 0, 0), (1, 1), 1),
+    (2, 7, 7, 4, 4, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 4),  # depthwise
+    (2, 7, 7, 3, 6, 3, 3, (2, 2), (1, 1, 1, 1), (1, 1), 3),  # depthwise, multiplier 2
+    (1, 8, 9, 5, 5, 3, 3, (2, 1), (2, 1, 1, 2), (2, 1), 5),  # depthwise, dilated
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[str(i) for i in range(len(CASES))])
+@pytest.mark.parametrize("vec", [True, False])
+def test_conv2d(lib, case, vec):
+    N, H, W, C, OC, KH, KW, strides, pads, dil, groups = case
+    rng = np.random.default_rng(hash(case) % 2**32)
+    x = rng.standard_normal((N, H, W, C)).astype(np.float32)
+    w = rng.standard_normal((KH, KW, C // groups, OC)).astype(np.float32)
+    num_sms = 1 if OC == 132 or C == 132 else 132
+    pf = cv.plan_conv2d_forward(x.shape, w.shape, strides, pads, dil, groups, vec, num_sms)
+    dy = rng.standard_normal(pf["out_shape"]).astype(np.float32)
+    y_r, dx_r, dw_r = ref_conv(x, w, strides, pads, dil, groups, dy)
+
+    y = run(lib, pf, {"X": x, "W": w}, "Y", pf["out_shape"])
+    assert rel_err(y, y_r) < 1e-5
+
+    pi = cv.plan_conv2d_backprop_input(dy.shape, w.shape, x.shape, strides, pads, dil, groups,
+                                       vec, num_sms)
+    dx = run(lib, pi, {"DY": dy, "W": w}, "DX", x.shape)
+    assert rel_err(dx, dx_r) < 1e-5
+
+    pw = cv.plan_conv2d_backprop_filter(x.shape, dy.shape, w.shape, strides, pads, dil, groups,
+                                        vec, num_sms=8)
+    part = run(lib, pw, {"X": x, "DY": dy}, "P", pw["partial_shape"])
+    dw = part.sum(axis=0).reshape(w.shape)
+    assert rel_err(dw, dw_r) < 1e-5
+    if cv.is_depthwise(C, groups, OC):
+        assert pf["kernel"].startswith("tl_depthwise")
+
+
+def test_same_padding_matches_reference(lib):
+    """SAME pads from same_valid_pads (odd cell bottom/right) through the forward kernel."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((1, 6, 7, 4)).astype(np.float32)
+    w = rng.standard_normal((3, 2, 4, 5)).astype(np.float32)
+    (oh, ow), pads = cv.same_valid_pads((6, 7), (3, 2), (2, 2), (1, 1), "SAME")
+    assert (oh, ow) == (3, 4) and pads == (0, 1, 0, 1)
+    pf = cv.plan_conv2d_forward(x.shape, w.shape, (2, 2), pads, (1, 1), 1)
+    y = run(lib, pf, {"X": x, "W": w}, "Y", pf["out_shape"])
+    y_r, _, _ = ref_conv(x, w, (2, 2), pads, (1, 1), 1)
+    assert rel_err(y, y_r) < 1e-5
+
+
+def test_wgrad_split_k_is_tile_aligned():
+    p = cv.plan_conv2d_backprop_filter((8, 30, 30, 16), (8, 30, 30, 32), (3, 3, 16, 32), 1,
+                                       (1, 1, 1, 1), 1, 1)
+    splits, k_chunk = p["args"][-2][1], p["args"][-1][1]
+    assert k_chunk % 16 == 0 and splits * k_chunk >= 8 * 30 * 30 > (splits - 1) * k_chunk
+    assert p["grid"][2] == splits and p["partial_shape"] == (splits, 3 * 3 * 16, 32)
+
+
+@pytest.mark.parametrize("tile", list(cv.TILES))
+def test_every_tile_shape(lib, tile, monkeypatch):
+    """Each tile shape of the three implicit-GEMM kernels, forced through the planner."""
+    monkeypatch.setattr(cv, "select_tile", lambda *a, **k: tile)
+    N, H, W, C, OC, KH, KW = 2, 9, 7, 12, 20, 3, 3
+    strides, pads, dil, groups = (2, 1), (1, 1, 1, 0), (1, 1), 2
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((N, H, W, C)).astype(np.float32)
+    w = rng.standard_normal((KH, KW, C // groups, OC)).astype(np.float32)
+    pf = cv.plan_conv2d_forward(x.shape, w.shape, strides, pads, dil, groups)
+    assert pf["kernel"].endswith(tile) and pf["block"][0] == cv.TILES[tile][2]
+    dy = rng.standard_normal(pf["out_shape"]).astype(np.float32)
+    y_r, dx_r, _ = ref_conv(x, w, strides, pads, dil, groups, dy)
+    assert rel_err(run(lib, pf, {"X": x, "W": w}, "Y", pf["out_shape"]), y_r) < 1e-5
+    pi = cv.plan_conv2d_backprop_input(dy.shape, w.shape, x.shape, strides, pads, dil, groups)
+    assert rel_err(run(lib, pi, {"DY": dy, "W": w}, "DX", x.shape), dx_r) < 1e-5
