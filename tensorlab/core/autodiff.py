@@ -35,7 +35,7 @@ def _record(rule, name, args, params, res):
         tape._add_node(rule, name, args, params, res)
 
 
-_reg._hooks["record"] = _record
+_reg._record = _record
 
 
 def record_custom(rule, name, args, res):
@@ -136,6 +136,7 @@ class GradientTape:
         self._read_var_objs = {}  # variable uid -> variable, in first-read order
         self._used = False
         self._active = False
+        self._drop_cb = self._drop  # one bound method, not one per recorded op
 
     # -- context
     def __enter__(self):
@@ -183,7 +184,7 @@ class GradientTape:
         so its inputs are released too (the tape's memory follows the graph)."""
         if type(res) is not tuple:
             # Fast path: the node is keyed by the weak reference to its output.
-            ref = weakref.ref(res, self._drop)
+            ref = weakref.ref(res, self._drop_cb)
             k = id(res)
             self._nodes[id(ref)] = (rule, name, args, params, (ref,), False, k)
             self._watched[k] = ref
@@ -206,9 +207,10 @@ class GradientTape:
             w.setdefault(id(o), r)
 
     def _drop(self, ref):
+        # Called when a single-output node's output dies; its id leaves the watch list with it.
         node = self._nodes.pop(id(ref), None)
-        if node is not None and self._watched.get(node[6]) is ref:
-            del self._watched[node[6]]
+        if node is not None:
+            self._watched.pop(node[6], None)
 
     def _variable_read(self, var, snap, force=False):
         if force or (self._watch_accessed and var.trainable) or var._uid in self._watched_vars:

@@ -37,7 +37,8 @@ class _State(threading.local):
 
 STATE = _State()
 # Filled in by tensorlab.core.tensor / autodiff (they import this module).
-_hooks = {"wrap": None, "symbolic": None, "record": None, "spec_of": None}
+_hooks = {"wrap": None, "symbolic": None, "spec_of": None}
+_record = None  # autodiff's recorder; set by tensorlab.core.autodiff
 
 
 class Primitive:
@@ -51,12 +52,13 @@ class Primitive:
       multiple_results: the implementation returns a tuple of arrays.
     """
 
-    __slots__ = ("name", "shape_rule", "grad", "impls", "multiple_results", "fallbacks", "doc")
+    __slots__ = ("name", "shape_rule", "_grad", "diff", "impls", "multiple_results", "fallbacks", "doc")
 
     def __init__(self, name, shape_rule, multiple_results=False, doc=""):
         self.name = name
         self.shape_rule = shape_rule
-        self.grad = None
+        self._grad = None
+        self.diff = False  # has a gradient rule (recorded on tapes)
         self.impls = {}
         self.fallbacks = {}  # backend kind -> reason a library call stands in for our kernel
         self.multiple_results = multiple_results
@@ -64,6 +66,16 @@ class Primitive:
 
     def __repr__(self):
         return f"<primitive {self.name}>"
+
+    @property
+    def grad(self):
+        """The gradient rule, ``NOT_DIFFERENTIABLE``, or None (not yet defined)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, rule):
+        self._grad = rule
+        self.diff = rule is not None and rule is not NOT_DIFFERENTIABLE
 
     def abstract_eval(self, *specs, **params):
         """Runs the shape/dtype rule on specs (no data)."""
@@ -112,8 +124,8 @@ class Primitive:
             out = _recover(self, fn, dev, args, params, e)
         wrap = _hooks["wrap"]
         res = tuple(wrap(o, dev) for o in out) if self.multiple_results else wrap(out, dev)
-        if STATE.tapes and self.grad is not None and self.grad is not NOT_DIFFERENTIABLE:
-            _hooks["record"](self.grad, self.name, args, params, res)
+        if STATE.tapes and self.diff:
+            _record(self._grad, self.name, args, params, res)
         return res
 
 

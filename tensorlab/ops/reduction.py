@@ -10,6 +10,7 @@ Reduction primitives take ``axes`` (a sorted tuple of non-negative axes) and
 from tensorlab.core import dtypes as dt
 from tensorlab.core.registry import defgrad, not_differentiable, primitive
 from tensorlab.core.spec import TensorSpec
+from tensorlab.core.tensor import Tensor
 from tensorlab.errors import InvalidArgumentError
 from tensorlab.ops._rules import FLOATS, fmt, norm_axes, norm_axis, require_dtypes, t
 
@@ -113,9 +114,22 @@ def _axes(name, x, axis):
     return norm_axes(name, axis, x.ndim)
 
 
+_NP_SETS = {}
+
+
+def _np_set(allowed):
+    """numpy dtypes of a DType set, for a cheap eager check (cached per set)."""
+    key = id(allowed)
+    got = _NP_SETS.get(key)
+    if got is None:
+        got = _NP_SETS[key] = frozenset(d._np for d in allowed if d._np is not None)
+    return got
+
+
 def _reduce(prim, name, input_tensor, axis, keepdims, allowed=NUMERIC):
     x = t(input_tensor)
-    require_dtypes(name, x, allowed)
+    if type(x) is not Tensor or x._data.dtype not in _np_set(allowed):
+        require_dtypes(name, x, allowed)
     return prim(x, axes=_axes(name, x, axis), keepdims=bool(keepdims))
 
 

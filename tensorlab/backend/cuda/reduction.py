@@ -22,6 +22,16 @@ def use_reduce_kernel(x, axes):
     return x.dtype in _FLOATS and x.size > 0 and len(axes) > 0
 
 
+def _cupy_sum(x, axes, keepdims):
+    # The CPU code's np.add.reduce has no CuPy twin; cupy.sum is the same sum.
+    import cupy as cp
+    acc = np.float32 if x.dtype.itemsize == 2 and x.dtype.kind == "f" else x.dtype
+    return cp.asarray(cp.sum(x, axis=axes, keepdims=keepdims, dtype=acc)).astype(x.dtype, copy=False)
+
+
+_fallback["reduce_sum"] = _cupy_sum
+
+
 def _wire(prim, op, cpu_name):
     def reduce_impl(x, axes, keepdims):
         if use_reduce_kernel(x, axes):
