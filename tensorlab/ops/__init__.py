@@ -10,7 +10,7 @@ family's module name (``tl.shape`` the op vs ``tensorlab.ops.shape`` the module)
 import importlib
 import types
 
-FAMILIES = ["elementwise", "reduction", "linalg", "shape", "indexing", "creation", "random_ops",
+FAMILIES = ["elementwise", "reduction", "linalg", "shape", "sorting", "indexing", "creation", "random_ops",
             "nn", "conv", "pooling", "losses", "control_flow", "gradient_ops", "image"]
 
 EXPORTS = {}

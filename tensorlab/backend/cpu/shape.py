@@ -64,13 +64,3 @@ def pad(x, paddings, mode, constant_values):
 def shape_of(x, out_type, what):
     v = x.shape if what == "shape" else (x.ndim if what == "rank" else x.size)
     return np.asarray(v, dtype=out_type.as_numpy_dtype)
-
-
-@impl(S.argsort_p, "cpu")
-def argsort(x, axis, descending):
-    if not descending:
-        return np.argsort(x, axis=axis, kind="stable").astype(np.int32)
-    # Sorting the reversed array ascending and reversing the order gives a
-    # descending order in which equal values keep their original order.
-    r = np.argsort(np.flip(x, axis), axis=axis, kind="stable")
-    return (x.shape[axis] - 1 - np.flip(r, axis)).astype(np.int32)
