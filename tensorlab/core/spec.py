@@ -10,6 +10,8 @@ class TensorShape(tuple):
     """A tuple of dimension sizes (``None`` for unknown) that also compares to lists."""
 
     def __new__(cls, dims=()):
+        if type(dims) is tuple and all(type(d) is int for d in dims):
+            return tuple.__new__(cls, dims)  # the common case: a backend array's shape
         if dims is None:
             raise ValueError("TensorShape: unknown rank is not supported; give a list of dims")
         if isinstance(dims, int):

@@ -65,18 +65,20 @@ matmul_p = primitive("matmul", _matmul_rule)
 
 @defgrad(matmul_p)
 def _matmul_grad(g, out, a, b, transpose_a, transpose_b):
+    # Deferred (callables): the engine computes only the gradients it needs, so a
+    # first layer's x @ W never pays for the gradient of the data batch.
     # Batch broadcasting is undone by the autodiff engine.
     if not transpose_a and not transpose_b:
-        return (matmul_p(g, b, transpose_a=False, transpose_b=True),
-                matmul_p(a, g, transpose_a=True, transpose_b=False))
+        return (lambda: matmul_p(g, b, transpose_a=False, transpose_b=True),
+                lambda: matmul_p(a, g, transpose_a=True, transpose_b=False))
     if transpose_a and not transpose_b:
-        return (matmul_p(b, g, transpose_a=False, transpose_b=True),
-                matmul_p(a, g, transpose_a=False, transpose_b=False))
+        return (lambda: matmul_p(b, g, transpose_a=False, transpose_b=True),
+                lambda: matmul_p(a, g, transpose_a=False, transpose_b=False))
     if not transpose_a:
-        return (matmul_p(g, b, transpose_a=False, transpose_b=False),
-                matmul_p(g, a, transpose_a=True, transpose_b=False))
-    return (matmul_p(b, g, transpose_a=True, transpose_b=True),
-            matmul_p(g, a, transpose_a=True, transpose_b=True))
+        return (lambda: matmul_p(g, b, transpose_a=False, transpose_b=False),
+                lambda: matmul_p(g, a, transpose_a=True, transpose_b=False))
+    return (lambda: matmul_p(b, g, transpose_a=True, transpose_b=True),
+            lambda: matmul_p(g, a, transpose_a=True, transpose_b=True))
 
 
 def _flag(name, transpose, adjoint, which):

@@ -29,11 +29,20 @@ def _relu_rule(x):
 
 
 relu_p = primitive("relu", _relu_rule)
+# The backward pass as one primitive (g where y > 0): one pass over memory
+# instead of the three of where(greater(x, 0), g, 0).
+relu_grad_p = primitive("relu_grad", lambda y, g: TensorSpec(g.shape, g.dtype))
 
 
 @defgrad(relu_p)
 def _relu_grad(g, out, x):
-    return where(greater(x, 0), g, zeros_like_(g))
+    return relu_grad_p(out, g)
+
+
+@defgrad(relu_grad_p)
+def _relu_grad_grad(gg, out, y, g):
+    # Piecewise linear in g with a mask that is constant almost everywhere in y.
+    return None, relu_grad_p(y, gg)
 
 
 def relu(features, name=None):

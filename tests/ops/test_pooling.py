@@ -98,7 +98,9 @@ def _pool1d_ref(kind, k, s, padding):
 
 
 GEOMS = [((2, 5, 7, 3), 3, 2, "SAME"), ((2, 5, 7, 3), (2, 3), 1, "VALID"), ((2, 5, 7, 2), 2, 2, "SAME"),
-         ((2, 5, 7, 2), [1, 3, 3, 1], [1, 1, 1, 1], "SAME"), ((2, 6, 7, 2), (3, 2), (2, 3), "VALID")]
+         ((2, 5, 7, 2), [1, 3, 3, 1], [1, 1, 1, 1], "SAME"), ((2, 6, 7, 2), (3, 2), (2, 3), "VALID"),
+         # disjoint windows (stride == ksize, VALID) with cropped edges: the reshape fast path
+         ((2, 5, 7, 3), 2, 2, "VALID"), ((1, 7, 8, 2), (3, 2), (3, 2), "VALID")]
 CASES = [_pool_case(kind, *g) for kind in ("max", "avg") for g in GEOMS] + [
     _pool_case("max", (2, 5, 7, 2), 2, 2, [[0, 0], [1, 0], [0, 1], [0, 0]]),
     Case("max_pool1d_k3_s2_same", lambda x: tl.nn.max_pool1d(x, 3, 2, "SAME"),

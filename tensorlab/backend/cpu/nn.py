@@ -10,6 +10,11 @@ def relu(x):
     return np.maximum(x, np.zeros((), x.dtype))
 
 
+@impl(N.relu_grad_p, "cpu")
+def relu_grad(y, g):
+    return g * (y > 0)
+
+
 @impl(N.softmax_p, "cpu")
 def softmax(x, axis):
     # Subtracting the max keeps exp from overflowing; the result is unchanged.

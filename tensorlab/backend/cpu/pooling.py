@@ -67,8 +67,24 @@ def _scatter(parts, shape, pads, dtype):
     return np.ascontiguousarray(out[:, pt:pt + h, pl:pl + w, :])
 
 
+def _tiles(x, ksize, out_hw):
+    """Non-overlapping windows (stride == ksize, no pads) as ``[N, OH, OW, KH*KW, C]``."""
+    (kh, kw), (oh, ow) = ksize, out_hw
+    n, c = x.shape[0], x.shape[3]
+    v = x[:, :oh * kh, :ow * kw, :].reshape(n, oh, kh, ow, kw, c)
+    return v.transpose(0, 1, 3, 2, 4, 5).reshape(n, oh, ow, kh * kw, c)
+
+
+def _disjoint(ksize, strides, pads):
+    # The common 2x2/2 pooling: each input cell is in at most one window.
+    return tuple(ksize) == tuple(strides) and not any(pads)
+
+
 @impl(P.max_pool2d_p, "cpu")
 def max_pool2d(x, ksize, strides, pads):
+    if _disjoint(ksize, strides, pads):
+        out_hw = _out_hw(x.shape[1], x.shape[2], ksize, strides, pads)
+        return _tiles(x, ksize, out_hw).max(axis=3)
     xp = _pad(x, pads, _lowest(x.dtype))
     offs = _offsets(ksize, strides, _out_hw(x.shape[1], x.shape[2], ksize, strides, pads))
     y = xp[offs[0][1]].copy()
@@ -80,6 +96,17 @@ def max_pool2d(x, ksize, strides, pads):
 @impl(P.max_pool2d_grad_p, "cpu")
 def max_pool2d_grad(x, y, dy, ksize, strides, pads):
     _check_shape(dy, y.shape)
+    if _disjoint(ksize, strides, pads):
+        (kh, kw), (n, oh, ow, c) = ksize, y.shape
+        first = (_tiles(x, ksize, (oh, ow)) == y[:, :, :, None, :]).argmax(axis=3)  # first max wins
+        hot = np.arange(kh * kw, dtype=first.dtype)[None, None, None, :, None] == first[:, :, :, None, :]
+        g = (hot * dy[:, :, :, None, :]).astype(dy.dtype, copy=False)
+        g = g.reshape(n, oh, ow, kh, kw, c).transpose(0, 1, 3, 2, 4, 5).reshape(n, oh * kh, ow * kw, c)
+        if g.shape[1:3] == x.shape[1:3]:
+            return g
+        out = np.zeros(x.shape, dtype=dy.dtype)
+        out[:, :oh * kh, :ow * kw, :] = g
+        return out
     offs = _offsets(ksize, strides, y.shape[1:3])
     idx = _first_max(_pad(x, pads, _lowest(x.dtype)), y, offs)
     zero = np.zeros((), dtype=dy.dtype)

@@ -1,0 +1,167 @@
+"""Activation functions (``keras.activations``) and lookup by name (``activation="relu"``)."""
+import weakref
+
+from tensorlab.keras import _ids
+
+# id(softmax output) -> (weak reference to it, its logits), so that a cross-entropy
+# loss on the probabilities can use the fused, more accurate logits form (as Keras
+# does with TensorFlow). Entries vanish with the output tensor.
+_SOFTMAX_LOGITS = {}
+
+
+def logits_of(probs):
+    """The logits a softmax output was computed from along its last axis, or None."""
+    entry = _SOFTMAX_LOGITS.get(id(probs))
+    if entry is not None and entry[0]() is probs:
+        return entry[1]
+    return None
+
+
+def _remember_logits(out, logits):
+    key = id(out)
+    try:
+        ref = weakref.ref(out, lambda _r, key=key: _SOFTMAX_LOGITS.pop(key, None))
+    except TypeError:
+        return
+    _SOFTMAX_LOGITS[key] = (ref, logits)
+
+
+def _tl():
+    import tensorlab as tl
+    return tl
+
+
+def linear(x):
+    """The identity: returns ``x``."""
+    return x
+
+
+def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """``max(x, 0)``; with ``negative_slope``, ``max_value`` or ``threshold``, the general form."""
+    tl = _tl()
+    if negative_slope == 0.0 and max_value is None and threshold == 0.0:
+        return tl.nn.relu(x)
+    y = tl.where(tl.greater_equal(x, threshold), x, negative_slope * (x - threshold))
+    if max_value is not None:
+        y = tl.minimum(y, max_value)
+    return y
+
+
+def relu6(x):
+    return _tl().minimum(_tl().nn.relu(x), 6.0)
+
+
+def leaky_relu(x, negative_slope=0.2):
+    return _tl().nn.leaky_relu(x, alpha=negative_slope)
+
+
+def sigmoid(x):
+    return _tl().sigmoid(x)
+
+
+def tanh(x):
+    return _tl().tanh(x)
+
+
+def softmax(x, axis=-1):
+    """Softmax along ``axis``: ``exp(x) / sum(exp(x))``, computed stably."""
+    tl = _tl()
+    out = tl.nn.softmax(x, axis=axis)
+    if type(out) is tl.Tensor and axis in (-1, len(x.shape) - 1):
+        _remember_logits(out, x)
+    return out
+
+
+def log_softmax(x, axis=-1):
+    return _tl().nn.log_softmax(x, axis=axis)
+
+
+def elu(x, alpha=1.0):
+    tl = _tl()
+    y = tl.nn.elu(x)
+    return y if alpha == 1.0 else tl.where(tl.greater(x, 0.0), y, alpha * y)
+
+
+def selu(x):
+    return _tl().nn.selu(x)
+
+
+def softplus(x):
+    return _tl().math.softplus(x)
+
+
+def softsign(x):
+    tl = _tl()
+    return x / (tl.abs(x) + 1.0)
+
+
+def silu(x):
+    """``x * sigmoid(x)`` (also called swish)."""
+    return x * _tl().sigmoid(x)
+
+
+swish = silu
+
+
+def gelu(x, approximate=False):
+    return _tl().nn.gelu(x, approximate=approximate)
+
+
+def exponential(x):
+    return _tl().exp(x)
+
+
+def hard_sigmoid(x):
+    """``relu6(x + 3) / 6`` (Keras 3's definition)."""
+    tl = _tl()
+    return tl.clip_by_value(x / 6.0 + 0.5, 0.0, 1.0)
+
+
+def hard_silu(x):
+    return x * hard_sigmoid(x)
+
+
+hard_swish = hard_silu
+
+
+def mish(x):
+    tl = _tl()
+    return x * tl.tanh(tl.math.softplus(x))
+
+
+_TABLE = {f.__name__: f for f in (linear, relu, relu6, leaky_relu, sigmoid, tanh, softmax, log_softmax, elu,
+                                  selu, softplus, softsign, silu, gelu, exponential, hard_sigmoid, hard_silu,
+                                  mish)}
+_TABLE.update({"swish": silu, "hard_swish": hard_silu})
+_NAMES = {v: k for k, v in _TABLE.items() if k not in ("swish", "hard_swish")}
+
+
+def get(identifier):
+    """An activation function from a name (``"relu"``), ``None`` (linear) or a callable."""
+    if identifier is None:
+        return linear
+    if isinstance(identifier, str):
+        return _ids.lookup("activation function", identifier, _TABLE)
+    if isinstance(identifier, dict):
+        obj = _ids.lookup("activation function", identifier.get("class_name"), _TABLE)
+        return obj.from_config(identifier.get("config", {})) if hasattr(obj, "from_config") else obj
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret activation function identifier: {identifier!r}; valid names: "
+                     f"{', '.join(sorted(_TABLE))}")
+
+
+def serialize(activation):
+    """The activation's name (for built-ins and registered functions) or its config."""
+    if activation in _NAMES:
+        return _NAMES[activation]
+    if hasattr(activation, "get_config"):
+        return _ids.serialize(activation)
+    from tensorlab.keras.saving.object_registration import get_registered_name
+    return get_registered_name(activation)
+
+
+def deserialize(config, custom_objects=None):
+    if isinstance(config, str) and custom_objects and config in custom_objects:
+        return custom_objects[config]
+    return get(config)

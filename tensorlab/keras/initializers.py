@@ -1,0 +1,291 @@
+"""Weight initializers (``keras.initializers``): ``init(shape, dtype) -> tensor``.
+
+Initializers given an integer ``seed`` produce the same values on every
+call; unseeded ones draw from the global generator (``tl.random.set_seed`` /
+``keras.utils.set_random_seed`` make runs reproducible).
+"""
+import math
+
+from tensorlab.keras import _ids
+from tensorlab.keras import backend as _backend
+
+
+def _tl():
+    import tensorlab as tl
+    return tl
+
+
+def _dtype(dtype):
+    return dtype if dtype is not None else _backend.floatx()
+
+
+def compute_fans(shape):
+    """(fan_in, fan_out) of a weight shape; conv kernels count the receptive field."""
+    shape = tuple(shape)
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    if len(shape) == 2:
+        return shape[0], shape[1]
+    receptive = 1
+    for d in shape[:-2]:
+        receptive *= d
+    return shape[-2] * receptive, shape[-1] * receptive
+
+
+class Initializer:
+    """Base class: subclasses implement ``__call__(shape, dtype=None)`` and ``get_config``."""
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+class Zeros(Initializer):
+    """All zeros."""
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        return _tl().zeros(shape, dtype=_dtype(dtype))
+
+
+class Ones(Initializer):
+    """All ones."""
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        return _tl().ones(shape, dtype=_dtype(dtype))
+
+
+class Constant(Initializer):
+    """Every value equal to ``value``."""
+
+    def __init__(self, value=0.0):
+        self.value = value
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        tl = _tl()
+        return tl.broadcast_to(tl.constant(self.value, dtype=_dtype(dtype)), tuple(shape)) * 1
+
+    def get_config(self):
+        v = self.value
+        return {"value": v.tolist() if hasattr(v, "tolist") else v}
+
+
+def _draw(kind, seed, shape, a, b, dtype):
+    """A sample from the global stream, or from a fresh generator for a seeded initializer
+    (so that it returns the same values on every call, as in Keras)."""
+    tl = _tl()
+    src = tl.random if seed is None else tl.random.Generator.from_seed(int(seed))
+    return getattr(src, kind)(tuple(shape), a, b, dtype=dtype)
+
+
+class _Random(Initializer):
+    def __init__(self, seed=None):
+        self.seed = seed
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class RandomNormal(_Random):
+    """Normal distribution with ``mean`` and ``stddev``."""
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        super().__init__(seed)
+        self.mean, self.stddev = mean, stddev
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        return _draw("normal", self.seed, shape, self.mean, self.stddev, _dtype(dtype))
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class RandomUniform(_Random):
+    """Uniform distribution on ``[minval, maxval)``."""
+
+    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+        super().__init__(seed)
+        self.minval, self.maxval = minval, maxval
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        return _draw("uniform", self.seed, shape, self.minval, self.maxval, _dtype(dtype))
+
+    def get_config(self):
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+
+
+class TruncatedNormal(_Random):
+    """Normal distribution with values beyond two standard deviations redrawn."""
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        super().__init__(seed)
+        self.mean, self.stddev = mean, stddev
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        return _draw("truncated_normal", self.seed, shape, self.mean, self.stddev, _dtype(dtype))
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class VarianceScaling(_Random):
+    """Scales the variance by the weight's fan-in, fan-out or their average.
+
+    Args:
+      scale: the variance multiplier.
+      mode: ``"fan_in"``, ``"fan_out"`` or ``"fan_avg"``.
+      distribution: ``"truncated_normal"``, ``"untruncated_normal"`` or ``"uniform"``.
+      seed: optional integer seed.
+    """
+
+    _MODES = ("fan_in", "fan_out", "fan_avg")
+    _DISTS = ("truncated_normal", "untruncated_normal", "uniform", "normal")
+
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+        super().__init__(seed)
+        if scale <= 0:
+            raise ValueError(f"VarianceScaling: scale must be positive, got {scale}")
+        if mode not in self._MODES:
+            raise ValueError(f"VarianceScaling: unknown mode {mode!r}; valid: {', '.join(self._MODES)}")
+        if distribution not in self._DISTS:
+            raise ValueError(f"VarianceScaling: unknown distribution {distribution!r}; valid: "
+                             f"{', '.join(self._DISTS)}")
+        self.scale, self.mode, self.distribution = scale, mode, distribution
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        fan_in, fan_out = compute_fans(shape)
+        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
+        var = self.scale / max(1.0, n)
+        dtype = _dtype(dtype)
+        if self.distribution == "truncated_normal":
+            # 0.879... is the stddev of a unit normal truncated to [-2, 2].
+            std = math.sqrt(var) / 0.87962566103423978
+            return _draw("truncated_normal", self.seed, shape, 0.0, std, dtype)
+        if self.distribution in ("untruncated_normal", "normal"):
+            return _draw("normal", self.seed, shape, 0.0, math.sqrt(var), dtype)
+        limit = math.sqrt(3.0 * var)
+        return _draw("uniform", self.seed, shape, -limit, limit, dtype)
+
+    def get_config(self):
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
+
+
+def _vs_subclass(name, scale, mode, dist, doc):
+    def __init__(self, seed=None):
+        VarianceScaling.__init__(self, scale, mode, dist, seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+    return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config, "__doc__": doc})
+
+
+GlorotUniform = _vs_subclass("GlorotUniform", 1.0, "fan_avg", "uniform",
+                             "Uniform on [-l, l] with l = sqrt(6 / (fan_in + fan_out)) (Xavier).")
+GlorotNormal = _vs_subclass("GlorotNormal", 1.0, "fan_avg", "truncated_normal",
+                            "Truncated normal with stddev sqrt(2 / (fan_in + fan_out)).")
+HeUniform = _vs_subclass("HeUniform", 2.0, "fan_in", "uniform", "Uniform on [-l, l], l = sqrt(6 / fan_in).")
+HeNormal = _vs_subclass("HeNormal", 2.0, "fan_in", "truncated_normal",
+                        "Truncated normal with stddev sqrt(2 / fan_in).")
+LecunUniform = _vs_subclass("LecunUniform", 1.0, "fan_in", "uniform",
+                            "Uniform on [-l, l], l = sqrt(3 / fan_in).")
+LecunNormal = _vs_subclass("LecunNormal", 1.0, "fan_in", "truncated_normal",
+                           "Truncated normal with stddev sqrt(1 / fan_in).")
+
+
+class Orthogonal(_Random):
+    """A (scaled) random orthogonal matrix; higher-rank shapes are flattened to 2-D."""
+
+    def __init__(self, gain=1.0, seed=None):
+        super().__init__(seed)
+        self.gain = gain
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        tl = _tl()
+        shape = tuple(shape)
+        if len(shape) < 2:
+            raise ValueError(f"Orthogonal: the shape must have at least 2 dimensions, got {shape}")
+        rows = 1
+        for d in shape[:-1]:
+            rows *= d
+        cols = shape[-1]
+        flat = (max(rows, cols), min(rows, cols))
+        a = _draw("normal", self.seed, flat, 0.0, 1.0, "float64").numpy()
+        import numpy as np  # a one-time QR on the host when the weight is created
+        q, r = np.linalg.qr(a)
+        q = q * np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return tl.constant((self.gain * q).reshape(shape), dtype=_dtype(dtype))
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed}
+
+
+class Identity(Initializer):
+    """``gain`` times the identity matrix (2-D shapes only)."""
+
+    def __init__(self, gain=1.0):
+        self.gain = gain
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        tl = _tl()
+        if len(shape) != 2:
+            raise ValueError(f"Identity: needs a 2-D shape, got {tuple(shape)}")
+        return tl.eye(shape[0], shape[1], dtype=_dtype(dtype)) * self.gain
+
+    def get_config(self):
+        return {"gain": self.gain}
+
+
+_TABLE = {
+    "Zeros": Zeros, "Ones": Ones, "Constant": Constant, "RandomNormal": RandomNormal,
+    "RandomUniform": RandomUniform, "TruncatedNormal": TruncatedNormal, "VarianceScaling": VarianceScaling,
+    "GlorotUniform": GlorotUniform, "GlorotNormal": GlorotNormal, "HeUniform": HeUniform, "HeNormal": HeNormal,
+    "LecunUniform": LecunUniform, "LecunNormal": LecunNormal, "Orthogonal": Orthogonal, "Identity": Identity,
+    "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal, "normal": RandomNormal,
+    "random_uniform": RandomUniform, "uniform": RandomUniform, "truncated_normal": TruncatedNormal,
+    "variance_scaling": VarianceScaling, "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal,
+    "he_uniform": HeUniform, "he_normal": HeNormal, "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal,
+    "orthogonal": Orthogonal, "identity": Identity,
+    "zeros_initializer": Zeros, "ones_initializer": Ones, "xavier_uniform": GlorotUniform,
+    "xavier_normal": GlorotNormal,
+}
+
+
+def get(identifier):
+    """An initializer from an instance, a name (``"he_normal"``), a config dict or a callable."""
+    if identifier is None or isinstance(identifier, Initializer):
+        return identifier
+    if isinstance(identifier, str):
+        return _ids.lookup("initializer", identifier, _TABLE)()
+    if isinstance(identifier, dict):
+        return _ids.from_dict("initializer", identifier, _TABLE)
+    if isinstance(identifier, type) and issubclass(identifier, Initializer):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}; use a name such as "
+                     f"'glorot_uniform', an Initializer instance or a callable(shape, dtype)")
+
+
+def serialize(initializer):
+    return _ids.serialize(initializer)
+
+
+def deserialize(config, custom_objects=None):
+    return _ids.from_dict("initializer", config, dict(_TABLE, **(custom_objects or {})))
+
+
+# lower-case function aliases, as in keras.initializers
+zeros, ones, constant = Zeros, Ones, Constant
+random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
+glorot_uniform, glorot_normal, he_uniform, he_normal = GlorotUniform, GlorotNormal, HeUniform, HeNormal
+lecun_uniform, lecun_normal, orthogonal, identity = LecunUniform, LecunNormal, Orthogonal, Identity
+variance_scaling = VarianceScaling

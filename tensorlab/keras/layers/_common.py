@@ -1,0 +1,108 @@
+"""Argument normalization and checks shared by the concrete layers."""
+import tensorlab as tl
+
+
+def is_symbolic(x):
+    return isinstance(x, tl.SymbolicTensor)
+
+
+def shape_str(shape):
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def check_ndim(layer, x, ndim=None, min_ndim=None, max_ndim=None, index=0):
+    """Raises ValueError naming the layer, the expected rank and the received shape."""
+    check_shape_ndim(layer, tuple(x.shape), ndim, min_ndim, max_ndim, index)
+
+
+def check_shape_ndim(layer, shape, ndim=None, min_ndim=None, max_ndim=None, index=0):
+    shape = tuple(shape)
+    r = len(shape)
+    bad = None
+    if ndim is not None and r != ndim:
+        bad = f"expected ndim={ndim}"
+    elif min_ndim is not None and r < min_ndim:
+        bad = f"expected min_ndim={min_ndim}"
+    elif max_ndim is not None and r > max_ndim:
+        bad = f"expected max_ndim={max_ndim}"
+    if bad:
+        raise ValueError(f'Input {index} of layer "{layer.name}" ({type(layer).__name__}) is incompatible '
+                         f"with the layer: {bad}, found ndim={r}. Full shape received: {shape_str(shape)}")
+
+
+def check_last_dim(layer, x, expected, what="last dimension"):
+    d = x.shape[-1]
+    if d is not None and expected is not None and d != expected:
+        raise ValueError(f'Input 0 of layer "{layer.name}" ({type(layer).__name__}) is incompatible with the '
+                         f"layer: expected {what} = {expected}, found {d}. "
+                         f"Full shape received: {shape_str(tuple(x.shape))}")
+
+
+def normalize_tuple(value, n, name, allow_zero=False):
+    """An int or sequence of ints as an n-tuple (Keras' conv_utils.normalize_tuple)."""
+    if isinstance(value, int):
+        out = (value,) * n
+    else:
+        try:
+            out = tuple(int(v) for v in value)
+        except (TypeError, ValueError):
+            raise ValueError(f"The `{name}` argument must be an int or a tuple of {n} ints; received {value!r}") \
+                from None
+        if len(out) != n:
+            raise ValueError(f"The `{name}` argument must be a tuple of {n} ints; received {value!r}")
+    low = 0 if allow_zero else 1
+    if any(v < low for v in out):
+        raise ValueError(f"The `{name}` argument must have all values >= {low}; received {value!r}")
+    return out
+
+
+def normalize_padding(value, allow_causal=False):
+    p = str(value).lower()
+    valid = ("valid", "same", "causal") if allow_causal else ("valid", "same")
+    if p not in valid:
+        raise ValueError(f"The `padding` argument must be one of {valid}; received {value!r}")
+    return p
+
+
+def normalize_data_format(value):
+    if value is None:
+        return "channels_last"
+    v = str(value).lower()
+    if v not in ("channels_last", "channels_first"):
+        raise ValueError("The `data_format` argument must be one of 'channels_last', 'channels_first'; "
+                         f"received {value!r}")
+    return v
+
+
+def conv_output_length(length, kernel, padding, stride, dilation=1):
+    if length is None:
+        return None
+    k = (kernel - 1) * dilation + 1
+    if padding == "same" or padding == "causal":
+        return (length + stride - 1) // stride
+    return max((length - k) // stride + 1, 0)
+
+
+def deconv_output_length(length, kernel, padding, stride, output_padding=None, dilation=1):
+    if length is None:
+        return None
+    k = (kernel - 1) * dilation + 1
+    if output_padding is None:
+        if padding == "valid":
+            return length * stride + max(k - stride, 0)
+        return length * stride
+    pad = k // 2 if padding == "same" else 0
+    return (length - 1) * stride + k - 2 * pad + output_padding
+
+
+def to_channels_last(x, rank):
+    """NC... -> N...C for a channels_first input of spatial rank ``rank``."""
+    return tl.transpose(x, [0] + list(range(2, rank + 2)) + [1])
+
+
+def to_channels_first(x, rank):
+    return tl.transpose(x, [0, rank + 1] + list(range(1, rank + 1)))
+
+
+def symbolic_like(shape, dtype):
+    return tl.SymbolicTensor(tuple(shape), dtype)

@@ -1,0 +1,238 @@
+"""MultiHeadAttention (Vaswani et al., 2017), with Keras 3's weight layout."""
+import math
+
+import tensorlab as tl
+from tensorlab.keras import constraints, initializers, regularizers
+from tensorlab.keras.layers._common import is_symbolic, shape_str
+from tensorlab.keras.layers.base import Layer
+from tensorlab.keras.layers.core import matmul_last
+
+
+def _prod(dims):
+    n = 1
+    for d in dims:
+        if d is None:
+            return None
+        n *= d
+    return n
+
+
+class MultiHeadAttention(Layer):
+    """Multi-head scaled dot-product attention.
+
+    Each head projects query, key and value (``(batch, ..., dim)``) to
+    ``key_dim``/``value_dim`` features, computes
+    ``softmax(q @ k^T / sqrt(key_dim))`` over the key positions and applies it
+    to the values; the heads are then projected back to ``output_shape``.
+    Attention runs over all axes between the batch and the feature axis
+    (e.g. the sequence axis of ``(batch, seq, dim)`` inputs).
+
+    Args:
+      num_heads: number of attention heads.
+      key_dim: size of each head for query and key.
+      value_dim: size of each head for value (default ``key_dim``).
+      dropout: dropout rate on the attention probabilities (training only).
+      use_bias: whether the projections have biases.
+      output_shape: last dimension of the output (default: the query's last dimension).
+      attention_axes: only the default (None: every axis between batch and features) is supported.
+      kernel_initializer, bias_initializer, kernel_regularizer,
+        bias_regularizer, kernel_constraint, bias_constraint: for all projections.
+      seed: seed of the attention dropout.
+
+    Weights (in order): ``query/kernel (dim, num_heads, key_dim)``, ``query/bias
+    (num_heads, key_dim)``, the same for key and value, ``attention_output/kernel
+    (num_heads, value_dim, output_dim)``, ``attention_output/bias (output_dim,)``.
+
+    Call arguments:
+      query: ``(batch, Tq, dim)``.
+      value: ``(batch, Tv, dim_v)``.
+      key: optional ``(batch, Tv, dim_k)`` (default ``value``).
+      attention_mask: boolean ``(batch, Tq, Tv)``; False blocks attention.
+      return_attention_scores: also return the ``(batch, num_heads, Tq, Tv)`` probabilities.
+      training: enables the attention dropout.
+      use_causal_mask: block attention to later positions.
+
+    Example:
+      >>> mha = tl.keras.layers.MultiHeadAttention(num_heads=2, key_dim=4)
+      >>> x = tl.random.normal((3, 5, 8))
+      >>> out, scores = mha(x, x, return_attention_scores=True)
+      >>> out.shape, scores.shape
+      (TensorShape([3, 5, 8]), TensorShape([3, 2, 5, 5]))
+    """
+
+    def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True, output_shape=None,
+                 attention_axes=None, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, seed=None, **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.num_heads = int(num_heads)
+        self.key_dim = int(key_dim)
+        self.value_dim = int(value_dim) if value_dim is not None else self.key_dim
+        if self.num_heads <= 0 or self.key_dim <= 0 or self.value_dim <= 0:
+            raise ValueError(f"MultiHeadAttention: num_heads, key_dim and value_dim must be positive; received "
+                             f"num_heads={num_heads}, key_dim={key_dim}, value_dim={value_dim}")
+        self.dropout = float(dropout)
+        self.use_bias = use_bias
+        if output_shape is not None and not isinstance(output_shape, int):
+            output_shape = tuple(int(d) for d in output_shape)
+            if len(output_shape) != 1:
+                raise ValueError(f"MultiHeadAttention: only a 1-D output_shape is supported; received "
+                                 f"{output_shape}")
+            output_shape = output_shape[0]
+        self._output_shape = output_shape
+        if attention_axes is not None:
+            attention_axes = (attention_axes,) if isinstance(attention_axes, int) else tuple(attention_axes)
+        self.attention_axes = attention_axes
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.seed = seed
+
+    def _dense(self, prefix, kernel_shape, bias_shape):
+        k = self.add_weight(name=f"{prefix}/kernel", shape=kernel_shape, initializer=self.kernel_initializer,
+                            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        b = None
+        if self.use_bias:
+            b = self.add_weight(name=f"{prefix}/bias", shape=bias_shape, initializer=self.bias_initializer,
+                                regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        return k, b
+
+    def build(self, query_shape, value_shape=None, key_shape=None):
+        query_shape = tuple(query_shape)
+        value_shape = tuple(value_shape) if value_shape is not None else query_shape
+        key_shape = tuple(key_shape) if key_shape is not None else value_shape
+        rank = len(query_shape)
+        if rank < 3:
+            raise ValueError(f'Layer "{self.name}" (MultiHeadAttention) expects inputs of rank >= 3 '
+                             f"(batch, ..., features); received query shape {shape_str(query_shape)}")
+        default_axes = tuple(range(1, rank - 1))
+        if self.attention_axes is not None and tuple(a % rank for a in self.attention_axes) != default_axes:
+            raise NotImplementedError(f'Layer "{self.name}" (MultiHeadAttention): only the default attention_axes '
+                                      f"{default_axes} are supported; received {self.attention_axes}")
+        for what, s in (("query", query_shape), ("value", value_shape), ("key", key_shape)):
+            if s[-1] is None:
+                raise ValueError(f'Layer "{self.name}" (MultiHeadAttention): the last dimension of {what} must be '
+                                 f"known; received shape {shape_str(s)}")
+        h = self.num_heads
+        self._query_dim, self._key_in, self._value_in = query_shape[-1], key_shape[-1], value_shape[-1]
+        self._rank = rank
+        self.query_kernel, self.query_bias = self._dense("query", (query_shape[-1], h, self.key_dim),
+                                                         (h, self.key_dim))
+        self.key_kernel, self.key_bias = self._dense("key", (key_shape[-1], h, self.key_dim), (h, self.key_dim))
+        self.value_kernel, self.value_bias = self._dense("value", (value_shape[-1], h, self.value_dim),
+                                                         (h, self.value_dim))
+        out_dim = self._output_shape or query_shape[-1]
+        self.output_kernel, self.output_bias = self._dense("attention_output", (h, self.value_dim, out_dim),
+                                                           (out_dim,))
+        self._out_dim = out_dim
+        self.built = True
+
+    def _project(self, x, kernel, bias, head_dim):
+        """``(B, T, dim) -> (B, H, T, head_dim)``."""
+        h = self.num_heads
+        y = matmul_last(x, tl.reshape(kernel, (kernel.shape[0], h * head_dim)))
+        if bias is not None:
+            y = y + tl.reshape(bias, (h * head_dim,))
+        y = tl.reshape(y, (-1 if x.shape[0] is None else x.shape[0], x.shape[1], h, head_dim))
+        return tl.transpose(y, (0, 2, 1, 3))
+
+    def _check(self, what, x, dim):
+        if len(x.shape) != self._rank:
+            raise ValueError(f'Layer "{self.name}" (MultiHeadAttention): {what} must have rank {self._rank} like '
+                             f"the query the layer was built for; received {what} shape {shape_str(tuple(x.shape))}")
+        if x.shape[-1] is not None and x.shape[-1] != dim:
+            raise ValueError(f'Layer "{self.name}" (MultiHeadAttention): expected the last dimension of {what} to '
+                             f"be {dim}, but received {what} with shape {shape_str(tuple(x.shape))}")
+
+    def _flatten_positions(self, x):
+        """``(B, d1, ..., dk, F) -> (B, d1*...*dk, F)`` for attention over several axes."""
+        if len(x.shape) == 3:
+            return x
+        n = _prod(x.shape[1:-1])
+        if n is None:
+            raise ValueError(f'Layer "{self.name}" (MultiHeadAttention): the attention axes must have known sizes '
+                             f"for inputs of rank > 3; received shape {shape_str(tuple(x.shape))}")
+        return tl.reshape(x, (-1 if x.shape[0] is None else x.shape[0], n, x.shape[-1]))
+
+    def _mask(self, query, value, key, query_mask, value_mask, key_mask, attention_mask, use_causal_mask):
+        tq, tv = query.shape[1], value.shape[1]
+        mask = None
+        if query_mask is None:
+            query_mask = getattr(query, "_keras_mask", None)
+        if value_mask is None:
+            value_mask = getattr(value, "_keras_mask", None)
+        if key_mask is None and key is not value:
+            key_mask = getattr(key, "_keras_mask", None)
+        for m, shape in ((query_mask, (-1, tq, 1)), (value_mask, (-1, 1, tv)), (key_mask, (-1, 1, tv))):
+            if m is not None:
+                m = tl.reshape(tl.cast(m, tl.bool), shape)
+                mask = m if mask is None else tl.logical_and(mask, m)
+        if attention_mask is not None:
+            am = attention_mask if isinstance(attention_mask, (tl.Tensor, tl.SymbolicTensor)) else \
+                tl.convert_to_tensor(attention_mask)
+            am = tl.cast(am, tl.bool)
+            mask = am if mask is None else tl.logical_and(mask, am)
+        if use_causal_mask:
+            causal = tl.greater_equal(tl.reshape(tl.range(tq), (tq, 1)), tl.reshape(tl.range(tv), (1, tv)))
+            mask = causal if mask is None else tl.logical_and(mask, causal)
+        return mask
+
+    def call(self, query, value=None, key=None, query_mask=None, value_mask=None, key_mask=None,
+             attention_mask=None, return_attention_scores=False, training=None, use_causal_mask=False):
+        value = query if value is None else value
+        key = value if key is None else key
+        self._check("query", query, self._query_dim)
+        self._check("value", value, self._value_in)
+        self._check("key", key, self._key_in)
+        q_full_shape = tuple(query.shape)
+        query, value, key = (self._flatten_positions(t) for t in (query, value, key))
+        dt = query.dtype
+        q = self._project(query, self.query_kernel, self.query_bias, self.key_dim)
+        k = self._project(key, self.key_kernel, self.key_bias, self.key_dim)
+        v = self._project(value, self.value_kernel, self.value_bias, self.value_dim)
+        q = q * (1.0 / math.sqrt(self.key_dim))
+        scores = tl.matmul(q, k, transpose_b=True)                   # (B, H, Tq, Tv)
+        mask = self._mask(query, value, key, query_mask, value_mask, key_mask, attention_mask, use_causal_mask)
+        if mask is not None:
+            if len(mask.shape) == 3:
+                mask = tl.reshape(mask, (-1 if mask.shape[0] is None else mask.shape[0], 1) + tuple(mask.shape[1:]))
+            big = 3e4 if dt == tl.float16 else 1e9
+            scores = scores + (1.0 - tl.cast(mask, dt)) * (-big)
+        probs = tl.nn.softmax(scores, axis=-1)
+        drop = probs
+        if training and self.dropout > 0 and not is_symbolic(probs):
+            drop = tl.nn.dropout(probs, self.dropout, seed=self.seed)
+        ctx = tl.matmul(drop, v)                                      # (B, H, Tq, vd)
+        ctx = tl.transpose(ctx, (0, 2, 1, 3))
+        b = -1 if ctx.shape[0] is None else ctx.shape[0]
+        ctx = tl.reshape(ctx, (b, ctx.shape[1], self.num_heads * self.value_dim))
+        out = matmul_last(ctx, tl.reshape(self.output_kernel, (self.num_heads * self.value_dim, self._out_dim)))
+        if self.output_bias is not None:
+            out = out + self.output_bias
+        if len(q_full_shape) > 3:
+            out = tl.reshape(out, (b,) + q_full_shape[1:-1] + (self._out_dim,))
+        if return_attention_scores:
+            return out, probs
+        return out
+
+    def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
+        return tuple(query_shape)[:-1] + (self._out_dim if self.built else (self._output_shape or query_shape[-1]),)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "num_heads": self.num_heads, "key_dim": self.key_dim, "value_dim": self.value_dim,
+            "dropout": self.dropout, "use_bias": self.use_bias, "output_shape": self._output_shape,
+            "attention_axes": self.attention_axes,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+            "seed": self.seed,
+        })
+        return config

@@ -1,0 +1,308 @@
+"""Core layers: Dense, Activation, Lambda, Embedding, Identity, Masking."""
+import tensorlab as tl
+from tensorlab.keras import activations, constraints, initializers, regularizers
+from tensorlab.keras.layers._common import check_last_dim, check_ndim, check_shape_ndim, shape_str
+from tensorlab.keras.layers.base import Layer
+
+
+def matmul_last(x, w):
+    """``x @ w`` over the last axis of an input of any rank >= 2."""
+    if len(x.shape) == 2:
+        return tl.matmul(x, w)
+    lead = tuple(x.shape[:-1])
+    if sum(d is None for d in lead) > 1:
+        return tl.tensordot(x, w, axes=1)
+    y = tl.matmul(tl.reshape(x, (-1, x.shape[-1])), w)
+    return tl.reshape(y, tuple(-1 if d is None else d for d in lead) + (w.shape[-1],))
+
+
+class Dense(Layer):
+    """Densely-connected layer: ``activation(inputs @ kernel + bias)``.
+
+    For inputs of rank > 2 the kernel is applied along the last axis.
+
+    Args:
+      units: dimensionality of the output.
+      activation: activation function or its name (default: none, linear).
+      use_bias: whether to add a bias vector.
+      kernel_initializer, bias_initializer: initializers (names or objects).
+      kernel_regularizer, bias_regularizer, activity_regularizer: regularizers.
+      kernel_constraint, bias_constraint: constraints.
+
+    Input shape: ``(batch, ..., input_dim)``. Output shape: ``(batch, ..., units)``.
+
+    Example:
+      >>> layer = tl.keras.layers.Dense(4, activation="relu")
+      >>> layer(tl.ones((2, 3))).shape
+      TensorShape([2, 4])
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.units = int(units)
+        if self.units <= 0:
+            raise ValueError(f"Dense: `units` must be a positive integer; received units={units!r}")
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        input_shape = tuple(input_shape)
+        check_shape_ndim(self, input_shape, min_ndim=2)
+        if input_shape[-1] is None:
+            raise ValueError(f'Layer "{self.name}" (Dense) needs a known last input dimension; received input '
+                             f"shape {shape_str(input_shape)}")
+        self.input_dim = input_shape[-1]
+        self.kernel = self.add_weight(name="kernel", shape=(input_shape[-1], self.units),
+                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint, trainable=True)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(name="bias", shape=(self.units,), initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+                                        trainable=True)
+        self.built = True
+
+    def call(self, inputs):
+        # The hot path of every MLP: checks run only when the matmul refuses the input.
+        kernel = self.kernel.value()
+        if inputs.ndim == 2:
+            try:
+                y = tl.matmul(inputs, kernel)
+            except (ValueError, TypeError):
+                inputs = self._checked(inputs)
+                y = tl.matmul(inputs, kernel)
+        else:
+            y = matmul_last(self._checked(inputs), kernel)
+        if self.bias is not None:
+            y = y + self.bias.value()
+        if self.activation is not activations.linear:
+            y = self.activation(y)
+        return y
+
+    def _checked(self, inputs):
+        check_ndim(self, inputs, min_ndim=2)
+        check_last_dim(self, inputs, self.kernel.shape[0], "axis -1 of input shape")
+        if inputs.dtype != self.kernel.dtype:
+            inputs = tl.cast(inputs, self.kernel.dtype)
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)[:-1] + (self.units,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+        })
+        return config
+
+
+class Activation(Layer):
+    """Applies an activation function to its input.
+
+    Args:
+      activation: a callable or the name of a built-in activation (``"relu"``...).
+
+    Example:
+      >>> tl.keras.layers.Activation("relu")(tl.constant([-1., 2.])).numpy()
+      array([0., 2.], dtype=float32)
+    """
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+        self.supports_masking = True
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config["activation"] = activations.serialize(self.activation)
+        return config
+
+
+class Identity(Layer):
+    """Returns its input unchanged (a placeholder layer)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+
+class Lambda(Layer):
+    """Wraps an arbitrary expression of tensorlab ops as a layer.
+
+    Args:
+      function: called as ``function(inputs, **arguments)``.
+      output_shape: optional output shape (without the batch dimension) or a
+        callable ``input_shape -> output_shape``; only needed where the shape
+        cannot be inferred by running ``function`` symbolically.
+      mask: optional mask or callable ``(inputs, mask) -> mask``.
+      arguments: extra keyword arguments for ``function``.
+
+    Example:
+      >>> tl.keras.layers.Lambda(lambda x: x ** 2)(tl.constant([3.])).numpy()
+      array([9.], dtype=float32)
+    """
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(function, str):
+            # A saved config names the function; it must be registered (register_keras_serializable).
+            from tensorlab.keras.saving.object_registration import get_custom_objects
+            function = get_custom_objects().get(function, function)
+        if not callable(function):
+            raise ValueError(f"Lambda: `function` must be callable (or the registered name of a function); "
+                             f"received {function!r}")
+        self.function = function
+        self._output_shape = output_shape
+        self.mask = mask
+        self.arguments = dict(arguments or {})
+        self.supports_masking = mask is not None
+
+    def call(self, inputs, mask=None):
+        return self.function(inputs, **self.arguments)
+
+    def compute_mask(self, inputs, mask=None):
+        if callable(self.mask):
+            return self.mask(inputs, mask)
+        return self.mask if self.mask is not None else mask
+
+    def compute_output_shape(self, input_shape):
+        if self._output_shape is None:
+            raise NotImplementedError(f'Lambda layer "{self.name}": give `output_shape` to compute the '
+                                      "output shape without running the function")
+        if callable(self._output_shape):
+            return tuple(self._output_shape(input_shape))
+        return (tuple(input_shape)[0],) + tuple(self._output_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        # Functions are kept as objects: they round-trip in memory; saving to
+        # JSON records their qualified name only.
+        config.update({"function": self.function, "output_shape": self._output_shape,
+                       "arguments": dict(self.arguments)})
+        if self.mask is not None:
+            config["mask"] = self.mask
+        return config
+
+
+class Embedding(Layer):
+    """Turns non-negative integer indices into dense vectors of fixed size.
+
+    Args:
+      input_dim: size of the vocabulary (largest index + 1).
+      output_dim: dimension of the embedding vectors.
+      embeddings_initializer, embeddings_regularizer, embeddings_constraint:
+        for the ``(input_dim, output_dim)`` embedding matrix.
+      mask_zero: whether index 0 is padding to be masked out downstream.
+
+    Input shape: integer tensor ``(batch, ...)``. Output: ``(batch, ..., output_dim)``.
+
+    Example:
+      >>> emb = tl.keras.layers.Embedding(10, 4)
+      >>> emb(tl.constant([[1, 2, 3]])).shape
+      TensorShape([1, 3, 4])
+    """
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
+                 embeddings_constraint=None, mask_zero=False, input_length=None, **kwargs):
+        if input_length is not None and "input_shape" not in kwargs:
+            kwargs["input_shape"] = (input_length,)
+        super().__init__(**kwargs)
+        self.input_dim = int(input_dim)
+        self.output_dim = int(output_dim)
+        if self.input_dim <= 0 or self.output_dim <= 0:
+            raise ValueError(f"Embedding: input_dim and output_dim must be positive; received "
+                             f"input_dim={input_dim}, output_dim={output_dim}")
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
+        self.mask_zero = bool(mask_zero)
+        self.supports_masking = self.mask_zero
+
+    def build(self, input_shape=None):
+        self.embeddings = self.add_weight(name="embeddings", shape=(self.input_dim, self.output_dim),
+                                          initializer=self.embeddings_initializer,
+                                          regularizer=self.embeddings_regularizer,
+                                          constraint=self.embeddings_constraint, trainable=True)
+        self.built = True
+
+    def call(self, inputs):
+        if not inputs.dtype.is_integer:
+            inputs = tl.cast(inputs, tl.int32)
+        return tl.gather(self.embeddings, inputs)
+
+    def compute_mask(self, inputs, mask=None):
+        if not self.mask_zero:
+            return None
+        return tl.not_equal(inputs, 0)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.output_dim,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "input_dim": self.input_dim, "output_dim": self.output_dim,
+            "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
+            "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
+            "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
+            "mask_zero": self.mask_zero,
+        })
+        return config
+
+
+class Masking(Layer):
+    """Masks timesteps whose features all equal ``mask_value`` (output zeroes them).
+
+    Args:
+      mask_value: the padding value to skip.
+    """
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.mask_value = float(mask_value)
+        self.supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        return tl.reduce_any(tl.not_equal(inputs, self.mask_value), axis=-1)
+
+    def call(self, inputs):
+        keep = tl.reduce_any(tl.not_equal(inputs, self.mask_value), axis=-1, keepdims=True)
+        return inputs * tl.cast(keep, inputs.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config["mask_value"] = self.mask_value
+        return config

@@ -1,0 +1,241 @@
+"""Normalization layers: BatchNormalization and LayerNormalization."""
+import tensorlab as tl
+from tensorlab.keras import constraints, initializers, regularizers
+from tensorlab.keras.layers._common import is_symbolic, shape_str
+from tensorlab.keras.layers.base import Layer
+
+
+def _norm_axes(layer, axis, input_shape):
+    nd = len(input_shape)
+    axes = [axis] if isinstance(axis, int) else list(axis)
+    out = []
+    for a in axes:
+        if not -nd <= a < nd:
+            raise ValueError(f'Layer "{layer.name}" ({type(layer).__name__}): axis {axis} is out of range for '
+                             f"inputs of rank {nd} (input shape {shape_str(tuple(input_shape))})")
+        out.append(a % nd)
+    out = sorted(set(out))
+    for a in out:
+        if input_shape[a] is None:
+            raise ValueError(f'Layer "{layer.name}" ({type(layer).__name__}): axis {a} of the input must have a '
+                             f"known size; received input shape {shape_str(tuple(input_shape))}")
+    return out
+
+
+class _NormBase(Layer):
+    def _common_init(self, center, scale, beta_initializer, gamma_initializer, beta_regularizer,
+                     gamma_regularizer, beta_constraint, gamma_constraint):
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+
+    def _make_params(self, param_shape):
+        self.gamma = self.beta = None
+        if self.scale:
+            self.gamma = self.add_weight(name="gamma", shape=param_shape, initializer=self.gamma_initializer,
+                                         regularizer=self.gamma_regularizer, constraint=self.gamma_constraint,
+                                         trainable=True)
+        if self.center:
+            self.beta = self.add_weight(name="beta", shape=param_shape, initializer=self.beta_initializer,
+                                        regularizer=self.beta_regularizer, constraint=self.beta_constraint,
+                                        trainable=True)
+
+    def _check_built_shape(self, x):
+        nd = len(x.shape)
+        if nd != self._ndim:
+            raise ValueError(f'Input 0 of layer "{self.name}" ({type(self).__name__}) is incompatible with the '
+                             f"layer: expected ndim={self._ndim}, found ndim={nd}. Full shape received: "
+                             f"{shape_str(tuple(x.shape))}")
+        for a in self._axes:
+            if x.shape[a] is not None and x.shape[a] != self._sizes[a]:
+                raise ValueError(f'Input 0 of layer "{self.name}" ({type(self).__name__}) is incompatible '
+                                 f"with the layer: expected axis {a} of input shape to have value "
+                                 f"{self._sizes[a]}, but received input with shape {shape_str(tuple(x.shape))}")
+
+    def _bcast(self, v, dtype):
+        """A per-feature parameter shaped to broadcast against the input."""
+        if v.dtype != dtype:
+            v = tl.cast(v, dtype)
+        if self._bshape is not None:
+            v = tl.reshape(v, self._bshape)
+        return v
+
+    def _setup_axes(self, input_shape):
+        input_shape = tuple(input_shape)
+        self._ndim = len(input_shape)
+        self._axes = _norm_axes(self, self.axis, input_shape)
+        self._sizes = {a: input_shape[a] for a in self._axes}
+        self._reduction_axes = [i for i in range(self._ndim) if i not in self._axes]
+        param_shape = tuple(input_shape[a] for a in self._axes)
+        trailing = self._axes == list(range(self._ndim - len(self._axes), self._ndim))
+        self._bshape = None if trailing else tuple(input_shape[i] if i in self._axes else 1
+                                                   for i in range(self._ndim))
+        return param_shape
+
+    def _normalize(self, x, mean, var):
+        inv = tl.rsqrt(var + self.epsilon)
+        if self.gamma is not None:
+            inv = inv * self._bcast(self.gamma, x.dtype)
+        shift = -mean * inv
+        if self.beta is not None:
+            shift = shift + self._bcast(self.beta, x.dtype)
+        return x * inv + shift
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def _norm_config(self):
+        return {
+            "center": self.center, "scale": self.scale,
+            "beta_initializer": initializers.serialize(self.beta_initializer),
+            "gamma_initializer": initializers.serialize(self.gamma_initializer),
+            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
+        }
+
+
+class BatchNormalization(_NormBase):
+    """Normalizes each feature with batch statistics in training and moving statistics in inference.
+
+    In training (``training=True``, e.g. inside ``fit``) the output is
+    ``gamma * (x - mean(x)) / sqrt(var(x) + epsilon) + beta`` over the batch
+    (and spatial) axes, and the moving statistics are updated:
+    ``moving = moving * momentum + batch_stat * (1 - momentum)``. In inference
+    the moving statistics are used instead. A layer with ``trainable = False``
+    always runs in inference mode (Keras' fine-tuning behaviour).
+
+    Args:
+      axis: the feature axis (or list of axes), default -1 (channels_last).
+      momentum: momentum of the moving averages (default 0.99).
+      epsilon: added to the variance (default 1e-3).
+      center, scale: whether to learn ``beta`` / ``gamma``.
+      beta_initializer, gamma_initializer, moving_mean_initializer,
+        moving_variance_initializer, beta_regularizer, gamma_regularizer,
+        beta_constraint, gamma_constraint: for the weights.
+      synchronized: accepted for compatibility (one device: no effect).
+
+    Example:
+      >>> bn = tl.keras.layers.BatchNormalization()
+      >>> y = bn(tl.random.normal((8, 3)), training=True)
+    """
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones", moving_mean_initializer="zeros",
+                 moving_variance_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
+                 beta_constraint=None, gamma_constraint=None, synchronized=False, **kwargs):
+        for k in ("renorm", "renorm_clipping", "renorm_momentum", "fused", "virtual_batch_size", "adjustment"):
+            if kwargs.pop(k, None) not in (None, False):
+                raise ValueError(f"BatchNormalization: argument {k!r} is not supported")
+        super().__init__(**kwargs)
+        self.axis = axis if isinstance(axis, int) else tuple(int(a) for a in axis)
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.synchronized = bool(synchronized)
+        self._common_init(center, scale, beta_initializer, gamma_initializer, beta_regularizer,
+                          gamma_regularizer, beta_constraint, gamma_constraint)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        param_shape = self._setup_axes(input_shape)
+        self._make_params(param_shape)
+        self.moving_mean = self.add_weight(name="moving_mean", shape=param_shape,
+                                           initializer=self.moving_mean_initializer, trainable=False)
+        self.moving_variance = self.add_weight(name="moving_variance", shape=param_shape,
+                                               initializer=self.moving_variance_initializer, trainable=False)
+        self.built = True
+
+    def call(self, inputs, training=None):
+        x = inputs
+        self._check_built_shape(x)
+        if training and self.trainable and not is_symbolic(x):
+            mean = tl.reduce_mean(x, axis=self._reduction_axes, keepdims=self._bshape is not None)
+            var = tl.reduce_mean(tl.square(x - mean), axis=self._reduction_axes,
+                                 keepdims=self._bshape is not None)
+            self._update_moving(mean, var)
+            return self._normalize(x, mean, var)
+        return self._normalize(x, self._bcast(self.moving_mean, x.dtype), self._bcast(self.moving_variance, x.dtype))
+
+    def _update_moving(self, mean, var):
+        m = self.momentum
+        for v, stat in ((self.moving_mean, mean), (self.moving_variance, var)):
+            stat = tl.stop_gradient(stat)
+            if self._bshape is not None:
+                stat = tl.reshape(stat, tuple(v.shape))
+            if stat.dtype != v.dtype:
+                stat = tl.cast(stat, v.dtype)
+            v.assign(v.read_value() * m + stat * (1.0 - m))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
+            "synchronized": self.synchronized,
+            "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
+            "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
+        })
+        config.update(self._norm_config())
+        return config
+
+
+class LayerNormalization(_NormBase):
+    """Normalizes each example over its feature axes: ``gamma * (x - mean) / sqrt(var + epsilon) + beta``.
+
+    Statistics are computed per example (same in training and inference).
+
+    Args:
+      axis: axis or list of axes to normalize over (default -1).
+      epsilon: added to the variance (default 1e-3).
+      center, scale: whether to learn ``beta`` / ``gamma`` (shaped like the normalized axes).
+      rms_scaling: if True, skip centering and scale by the root mean square instead.
+      beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
+        beta_constraint, gamma_constraint: for the weights.
+
+    Example:
+      >>> ln = tl.keras.layers.LayerNormalization()
+      >>> ln(tl.random.normal((2, 5))).shape
+      TensorShape([2, 5])
+    """
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis if isinstance(axis, int) else tuple(int(a) for a in axis)
+        self.epsilon = float(epsilon)
+        self.rms_scaling = bool(rms_scaling)
+        self._common_init(center and not rms_scaling, scale, beta_initializer, gamma_initializer,
+                          beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint)
+        self._center_arg = bool(center)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        param_shape = self._setup_axes(input_shape)
+        self._make_params(param_shape)
+        self.built = True
+
+    def call(self, inputs):
+        x = inputs
+        self._check_built_shape(x)
+        if self.rms_scaling:
+            ms = tl.reduce_mean(tl.square(x), axis=self._axes, keepdims=True)
+            y = x * tl.rsqrt(ms + self.epsilon)
+            return y * self._bcast(self.gamma, x.dtype) if self.gamma is not None else y
+        mean = tl.reduce_mean(x, axis=self._axes, keepdims=True)
+        var = tl.reduce_mean(tl.square(x - mean), axis=self._axes, keepdims=True)
+        return self._normalize(x, mean, var)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"axis": self.axis, "epsilon": self.epsilon, "rms_scaling": self.rms_scaling})
+        config.update(self._norm_config())
+        config["center"] = self._center_arg
+        return config

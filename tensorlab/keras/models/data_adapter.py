@@ -1,0 +1,268 @@
+"""Turning what ``fit``/``evaluate``/``predict`` receive into batches of tensors.
+
+Accepted: numpy arrays and tensors (also in lists/tuples/dicts), Python
+generators, ``keras.utils.PyDataset``/``Sequence`` and any re-iterable batch
+source such as ``tl.data.Dataset``. Array data is sliced on the host and each
+batch converted once, at the edge; float arrays become ``floatx`` tensors.
+"""
+import math
+
+import numpy as np
+
+from tensorlab.keras import _tree
+from tensorlab.keras import backend as _backend
+
+
+def _tl():
+    import tensorlab as tl
+    return tl
+
+
+def unpack_x_y_sample_weight(data):
+    """``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)`` -> ``(x, y, sample_weight)``."""
+    if isinstance(data, tuple):
+        if len(data) == 1:
+            return data[0], None, None
+        if len(data) == 2:
+            return data[0], data[1], None
+        if len(data) == 3:
+            return data
+        raise ValueError(f"Data is expected as (x,), (x, y) or (x, y, sample_weight); got a tuple of {len(data)}")
+    return data, None, None
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    if y is None:
+        return (x,)
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
+def _host(a):
+    """A host numpy array for an array-like leaf."""
+    tl = _tl()
+    if isinstance(a, (tl.Tensor, tl.Variable)):
+        return a.numpy()
+    if isinstance(a, np.ndarray):
+        return a
+    return np.asarray(a)
+
+
+def _on_cpu():
+    tl = _tl()
+    return tl.zeros(()).device.endswith("CPU:0")
+
+
+def to_tensor(a, fresh=False):
+    """Converts one batch leaf (numpy array, list, tensor) to a tensor; floats to floatx.
+
+    ``fresh``: ``a`` is a new array nobody else holds (a gathered batch), so on the
+    CPU the tensor may share its memory instead of copying it.
+    """
+    tl = _tl()
+    if isinstance(a, tl.Tensor) or a is None:
+        return a
+    if isinstance(a, tl.Variable):
+        return a.read_value()
+    arr = a if isinstance(a, np.ndarray) else np.asarray(a)
+    if arr.dtype.kind == "f" and arr.dtype.name != _backend.floatx():
+        arr = arr.astype(_backend.floatx())
+        fresh = True
+    elif arr.dtype.kind in "US":
+        raise TypeError(f"fit/evaluate/predict: string data (dtype {arr.dtype}) is not supported; "
+                        "encode it as numbers first")
+    if fresh and arr.flags.c_contiguous and arr.dtype.kind in "fiub" and _on_cpu_cached[0]:
+        return tl.from_dlpack(arr)
+    return tl.constant(arr)
+
+
+_on_cpu_cached = [False]
+
+
+def _is_array_like(x):
+    tl = _tl()
+    if x is None:
+        return True
+    if isinstance(x, (np.ndarray, tl.Tensor, tl.Variable)):
+        return True
+    if isinstance(x, dict):
+        return all(_is_array_like(v) for v in x.values())
+    if isinstance(x, (list, tuple)):
+        # a list of arrays (several inputs) or nested lists of numbers (one array)
+        return all(isinstance(v, (np.ndarray, tl.Tensor, tl.Variable, dict)) for v in x) or _numeric_list(x)
+    return False
+
+
+def _numeric_list(x):
+    if isinstance(x, (list, tuple)):
+        return all(_numeric_list(v) for v in x)
+    return isinstance(x, (int, float, bool, np.number))
+
+
+class ArrayAdapter:
+    """Batches of in-memory arrays; optional per-epoch shuffling."""
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, steps=None,
+                 class_weight=None, what="fit"):
+        self.x = _tree.map_structure(_host, x)
+        self.y = None if y is None else _tree.map_structure(_host, y)
+        self.sw = None if sample_weight is None else _tree.map_structure(_host, sample_weight)
+        leaves = {"x": _tree.flatten(self.x), "y": _tree.flatten(self.y) if y is not None else [],
+                  "sample_weight": _tree.flatten(self.sw) if sample_weight is not None else []}
+        sizes = {k: sorted({len(a) if a.ndim else 1 for a in v}) for k, v in leaves.items() if v}
+        flat = sorted({s for v in sizes.values() for s in v})
+        if len(flat) > 1:
+            detail = "; ".join(f"{k} sizes: {', '.join(map(str, v))}" for k, v in sizes.items())
+            raise ValueError(f"{what}: data cardinality is ambiguous: {detail}. Make sure all arrays (x, y, "
+                             "sample_weight) contain the same number of samples")
+        self.n = flat[0] if flat else 0
+        if class_weight is not None:
+            self.sw = _apply_class_weight(self.y, self.sw, class_weight)
+        self.batch_size = int(batch_size or 32)
+        self.shuffle = shuffle
+        self.num_batches = max(1, math.ceil(self.n / self.batch_size)) if self.n else 0
+        if steps is not None:
+            self.num_batches = min(self.num_batches, int(steps)) if self.n else int(steps)
+        # Convert the dtype once, not per batch.
+        self.x = _tree.map_structure(_as_float_x, self.x)
+        self.y = None if self.y is None else _tree.map_structure(_as_float_x, self.y)
+        self.sw = None if self.sw is None else _tree.map_structure(_as_float_x, self.sw)
+
+    def __iter__(self):
+        bs, n = self.batch_size, self.n
+        _on_cpu_cached[0] = _on_cpu()
+        order = None
+        if self.shuffle and self.shuffle != "batch":
+            order = np.random.permutation(n)
+        elif self.shuffle == "batch":
+            blocks = np.random.permutation(self.num_batches)
+            order = np.concatenate([np.arange(b * bs, min(n, (b + 1) * bs)) for b in blocks])
+        single_x = isinstance(self.x, np.ndarray)
+        for i in range(self.num_batches):
+            fresh = order is not None
+            if order is None:
+                sl = slice(i * bs, min(n, (i + 1) * bs))
+                take = (lambda a, sl=sl: a[sl])
+            else:
+                idx = order[i * bs:(i + 1) * bs]
+                take = (lambda a, idx=idx: a[idx])
+            if single_x:
+                xb = to_tensor(take(self.x), fresh)
+            else:
+                xb = _tree.map_structure(lambda a: to_tensor(take(a), fresh), self.x)
+            if self.y is None:
+                yield (xb,)
+                continue
+            yb = _tree.map_structure(lambda a: to_tensor(take(a), fresh), self.y)
+            if self.sw is None:
+                yield (xb, yb)
+            else:
+                yield (xb, yb, _tree.map_structure(lambda a: to_tensor(take(a), fresh), self.sw))
+
+    def split(self, fraction):
+        """Splits off the last ``fraction`` of the samples (before shuffling), like Keras."""
+        cut = int(self.n * (1.0 - fraction))
+        if cut <= 0 or cut >= self.n:
+            raise ValueError(f"validation_split={fraction} leaves no training or no validation samples "
+                             f"out of {self.n}")
+
+        def head(a):
+            return a[:cut]
+
+        def tail(a):
+            return a[cut:]
+        val = (_tree.map_structure(tail, self.x), None if self.y is None else _tree.map_structure(tail, self.y),
+               None if self.sw is None else _tree.map_structure(tail, self.sw))
+        self.x = _tree.map_structure(head, self.x)
+        self.y = None if self.y is None else _tree.map_structure(head, self.y)
+        self.sw = None if self.sw is None else _tree.map_structure(head, self.sw)
+        self.n = cut
+        self.num_batches = max(1, math.ceil(cut / self.batch_size))
+        return val
+
+
+def _as_float_x(a):
+    if isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.dtype.name != _backend.floatx():
+        return a.astype(_backend.floatx())
+    return a
+
+
+def _apply_class_weight(y, sw, class_weight):
+    if y is None:
+        raise ValueError("fit: class_weight needs targets y")
+    if isinstance(y, (list, tuple, dict)):
+        raise ValueError("fit: class_weight is only supported for models with a single output; use "
+                         "sample_weight for several outputs")
+    labels = y
+    if labels.ndim == 2 and labels.shape[1] > 1:
+        labels = labels.argmax(axis=1)
+    labels = labels.reshape(len(labels), -1)[:, 0].astype(np.int64)
+    maxc = max(class_weight) if class_weight else -1
+    table = np.ones(max(int(maxc), int(labels.max(initial=0))) + 1, dtype=np.float32)
+    for k, v in class_weight.items():
+        table[int(k)] = v
+    w = table[labels]
+    return w if sw is None else sw * w
+
+
+class IterableAdapter:
+    """Batches from a generator (consumed once) or a re-iterable source (a dataset, a PyDataset)."""
+
+    def __init__(self, source, steps=None, what="fit"):
+        self.source = source
+        self.steps = None if steps is None else int(steps)
+        self.is_generator = hasattr(source, "__next__")
+        self._it = None
+        self.num_batches = self.steps
+        if self.num_batches is None and hasattr(source, "__len__") and not self.is_generator:
+            try:
+                self.num_batches = len(source)
+            except TypeError:
+                self.num_batches = None
+
+    def _iterator(self):
+        src = self.source
+        if self.is_generator:
+            return src
+        if hasattr(src, "__getitem__") and hasattr(src, "__len__") and not hasattr(src, "element_spec"):
+            return (src[i] for i in range(len(src)))
+        return iter(src)
+
+    def __iter__(self):
+        it = self.source if self.is_generator else self._iterator()
+        count = 0
+        while self.steps is None or count < self.steps:
+            try:
+                batch = next(it)
+            except StopIteration:
+                if self.steps is not None and count and not self.is_generator:
+                    it = self._iterator()  # a finite source re-read to fill steps_per_epoch
+                    continue
+                break
+            count += 1
+            yield _tree.map_structure(to_tensor, tuple(batch) if isinstance(batch, (tuple, list)) and
+                                      _looks_like_xy(batch) else (batch,))
+        if hasattr(self.source, "on_epoch_end"):
+            self.source.on_epoch_end()
+
+
+def _looks_like_xy(batch):
+    return isinstance(batch, tuple) and 1 <= len(batch) <= 3
+
+
+def get_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None, class_weight=None,
+                what="fit"):
+    if _is_array_like(x):
+        if x is None:
+            raise ValueError(f"{what}: x is required")
+        return ArrayAdapter(x, y, sample_weight, batch_size or 32, shuffle, steps, class_weight, what)
+    if y is not None:
+        raise ValueError(f"{what}: y must not be given when x is a generator or dataset (it yields (x, y) "
+                         f"pairs itself); got x of type {type(x).__name__}")
+    if sample_weight is not None:
+        raise ValueError(f"{what}: sample_weight must not be given when x is a generator or dataset")
+    if not (hasattr(x, "__iter__") or hasattr(x, "__getitem__")):
+        raise ValueError(f"{what}: unsupported data type {type(x).__name__}; give numpy arrays, tensors, a "
+                         "dict/list of them, a generator, a keras.utils.PyDataset or a tl.data.Dataset")
+    return IterableAdapter(x, steps, what)

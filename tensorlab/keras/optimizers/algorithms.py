@@ -1,0 +1,275 @@
+"""The optimizers: SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam.
+
+Each ``update`` follows Keras 3's update rule, written with tensorlab ops on
+the variable's device. Bias corrections depend only on the step count, so
+they are computed on the host as Python floats.
+"""
+import math
+
+from tensorlab.keras.optimizers.base import Optimizer
+
+
+def _tl():
+    import tensorlab as tl
+    return tl
+
+
+class SGD(Optimizer):
+    """Gradient descent, with optional momentum and Nesterov momentum.
+
+    ``velocity = momentum * velocity - lr * g``; ``w += velocity`` (or, with
+    Nesterov, ``w += momentum * velocity - lr * g``). Without momentum, ``w -= lr * g``.
+
+    Args:
+      learning_rate: default 0.01.
+      momentum: in [0, 1).
+      nesterov: use Nesterov momentum.
+    """
+
+    _default_name = "SGD"
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name="SGD", **kwargs):
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"SGD: momentum must be in [0, 1], got {momentum}")
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+
+    def build_slots(self, var):
+        return (self.add_variable_from_reference(var, "momentum"),) if self.momentum else ()
+
+    def update(self, var, g, slots, lr, step):
+        if not self.momentum:
+            var.assign(var._read_untracked() - g * lr)
+            return
+        (m,) = slots
+        step_ = g * lr
+        new_m = m._read_untracked() * self.momentum - step_
+        m.assign(new_m)
+        if self.nesterov:
+            var.assign(var._read_untracked() + new_m * self.momentum - step_)
+        else:
+            var.assign(var._read_untracked() + new_m)
+
+    def _hparams(self):
+        return {"momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    """Adam: adaptive moment estimation (Kingma & Ba), optionally AMSGrad.
+
+    Args:
+      learning_rate: default 0.001.
+      beta_1, beta_2: decay rates of the first and second moment estimates.
+      epsilon: added to the denominator (default 1e-7).
+      amsgrad: use the running maximum of the second moment.
+    """
+
+    _default_name = "adam"
+    _decoupled_decay = True
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, name="adam",
+                 **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon, self.amsgrad = float(beta_1), float(beta_2), float(epsilon), amsgrad
+
+    def build_slots(self, var):
+        s = (self.add_variable_from_reference(var, "momentum"), self.add_variable_from_reference(var, "velocity"))
+        if self.amsgrad:
+            s += (self.add_variable_from_reference(var, "velocity_hat"),)
+        return s
+
+    def update(self, var, g, slots, lr, step):
+        tl = _tl()
+        b1, b2 = self.beta_1, self.beta_2
+        m, v = slots[0], slots[1]
+        new_m = m._read_untracked() + (g - m._read_untracked()) * (1 - b1)
+        new_v = v._read_untracked() + (tl.square(g) - v._read_untracked()) * (1 - b2)
+        m.assign(new_m)
+        v.assign(new_v)
+        if self.amsgrad:
+            vh = slots[2]
+            new_v = tl.maximum(vh._read_untracked(), new_v)
+            vh.assign(new_v)
+        alpha = math.sqrt(1 - b2 ** step) / (1 - b1 ** step)
+        var.assign(var._read_untracked() - (new_m * (lr * alpha)) / (tl.sqrt(new_v) + self.epsilon))
+
+    def _hparams(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (``weight_decay`` defaults to 0.004)."""
+
+    _default_name = "adamw"
+
+    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 amsgrad=False, name="adamw", **kwargs):
+        if weight_decay is None:
+            raise ValueError("AdamW: weight_decay must be a number, got None")
+        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
+                         amsgrad=amsgrad, name=name, weight_decay=weight_decay, **kwargs)
+
+
+class RMSprop(Optimizer):
+    """RMSprop: divides the gradient by a running root-mean-square of recent gradients.
+
+    Args:
+      learning_rate: default 0.001.
+      rho: decay of the running average of squared gradients.
+      momentum: optional momentum on the scaled update.
+      epsilon: added inside the square root (default 1e-7).
+      centered: normalize by the (estimated) variance instead of the second moment.
+    """
+
+    _default_name = "rmsprop"
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, name="rmsprop",
+                 **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.rho, self.momentum, self.epsilon, self.centered = float(rho), float(momentum), float(epsilon), centered
+
+    def build_slots(self, var):
+        s = [self.add_variable_from_reference(var, "velocity")]
+        s.append(self.add_variable_from_reference(var, "momentum") if self.momentum else None)
+        s.append(self.add_variable_from_reference(var, "average_gradient") if self.centered else None)
+        return tuple(s)
+
+    def update(self, var, g, slots, lr, step):
+        tl = _tl()
+        v, m, ag = slots
+        rho = self.rho
+        new_v = v._read_untracked() * rho + tl.square(g) * (1 - rho)
+        v.assign(new_v)
+        denom = new_v
+        if self.centered:
+            new_ag = ag._read_untracked() * rho + g * (1 - rho)
+            ag.assign(new_ag)
+            denom = new_v - tl.square(new_ag)
+        inc = (g * lr) / tl.sqrt(denom + self.epsilon)
+        if self.momentum:
+            new_m = m._read_untracked() * self.momentum + inc
+            m.assign(new_m)
+            inc = new_m
+        var.assign(var._read_untracked() - inc)
+
+    def _hparams(self):
+        return {"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon, "centered": self.centered}
+
+
+class Adagrad(Optimizer):
+    """Adagrad: per-parameter rates scaled by the accumulated squared gradients."""
+
+    _default_name = "adagrad"
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, name="adagrad", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.initial_accumulator_value = float(initial_accumulator_value)
+        self.epsilon = float(epsilon)
+
+    def build_slots(self, var):
+        return (self.add_variable_from_reference(var, "accumulator", self.initial_accumulator_value),)
+
+    def update(self, var, g, slots, lr, step):
+        tl = _tl()
+        (acc,) = slots
+        new = acc._read_untracked() + tl.square(g)
+        acc.assign(new)
+        var.assign(var._read_untracked() - (g * lr) / tl.sqrt(new + self.epsilon))
+
+    def _hparams(self):
+        return {"initial_accumulator_value": self.initial_accumulator_value, "epsilon": self.epsilon}
+
+
+class Adadelta(Optimizer):
+    """Adadelta: steps scaled by running averages of squared updates and gradients."""
+
+    _default_name = "adadelta"
+
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, name="adadelta", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.rho, self.epsilon = float(rho), float(epsilon)
+
+    def build_slots(self, var):
+        return (self.add_variable_from_reference(var, "accumulated_grad"),
+                self.add_variable_from_reference(var, "accumulated_delta_var"))
+
+    def update(self, var, g, slots, lr, step):
+        tl = _tl()
+        ag, ad = slots
+        rho, eps = self.rho, self.epsilon
+        new_ag = ag._read_untracked() * rho + tl.square(g) * (1 - rho)
+        ag.assign(new_ag)
+        delta = tl.sqrt(ad._read_untracked() + eps) / tl.sqrt(new_ag + eps) * g
+        ad.assign(ad._read_untracked() * rho + tl.square(delta) * (1 - rho))
+        var.assign(var._read_untracked() - delta * lr)
+
+    def _hparams(self):
+        return {"rho": self.rho, "epsilon": self.epsilon}
+
+
+class Adamax(Optimizer):
+    """Adamax: Adam with the infinity norm in place of the second moment."""
+
+    _default_name = "adamax"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name="adamax", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+
+    def build_slots(self, var):
+        return (self.add_variable_from_reference(var, "m"), self.add_variable_from_reference(var, "u"))
+
+    def update(self, var, g, slots, lr, step):
+        tl = _tl()
+        m, u = slots
+        new_m = m._read_untracked() + (g - m._read_untracked()) * (1 - self.beta_1)
+        new_u = tl.maximum(u._read_untracked() * self.beta_2, tl.abs(g))
+        m.assign(new_m)
+        u.assign(new_u)
+        scale = 1.0 / (1 - self.beta_1 ** step)
+        var.assign(var._read_untracked() - (new_m * (lr * scale)) / (new_u + self.epsilon))
+
+    def _hparams(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+class Nadam(Optimizer):
+    """Nadam: Adam with Nesterov momentum (Dozat), with Keras' momentum schedule."""
+
+    _default_name = "nadam"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name="nadam", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+        self._u_product = 1.0
+        self._u_step = 0
+
+    def build_slots(self, var):
+        return (self.add_variable_from_reference(var, "momentum"), self.add_variable_from_reference(var, "velocity"))
+
+    def _u(self, step):
+        # u_product is shared by all variables of one step: advance it once per step.
+        if self._u_step != step:
+            self._u_product *= self.beta_1 * (1.0 - 0.5 * 0.96 ** (0.004 * step))
+            self._u_step = step
+        return self._u_product
+
+    def update(self, var, g, slots, lr, step):
+        tl = _tl()
+        b1, b2 = self.beta_1, self.beta_2
+        m, v = slots
+        u_t = b1 * (1.0 - 0.5 * 0.96 ** (0.004 * step))
+        u_t1 = b1 * (1.0 - 0.5 * 0.96 ** (0.004 * (step + 1)))
+        u_prod = self._u(step)
+        u_prod1 = u_prod * u_t1
+        new_m = m._read_untracked() + (g - m._read_untracked()) * (1 - b1)
+        new_v = v._read_untracked() + (tl.square(g) - v._read_untracked()) * (1 - b2)
+        m.assign(new_m)
+        v.assign(new_v)
+        m_hat = new_m * (u_t1 / (1 - u_prod1)) + g * ((1 - u_t) / (1 - u_prod))
+        v_hat = new_v * (1.0 / (1 - b2 ** step))
+        var.assign(var._read_untracked() - (m_hat * lr) / (tl.sqrt(v_hat) + self.epsilon))
+
+    def _hparams(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

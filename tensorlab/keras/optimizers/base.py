@@ -1,0 +1,267 @@
+"""The optimizer base class: gradient clipping, learning-rate schedules, slots.
+
+Subclasses implement ``build_slots(var)`` (the per-variable state, created on
+first sight) and ``update(var, grad, slots, lr, step)`` with tensorlab ops.
+A device backend may provide a fused update through ``_fused_update``.
+"""
+import math
+
+from tensorlab.keras.optimizers import schedules as _schedules
+
+
+def _tl():
+    import tensorlab as tl
+    return tl
+
+
+class _VariableList(list):
+    """A list that can also be called, so both ``opt.variables`` and ``opt.variables()`` work."""
+
+    def __call__(self):
+        return self
+
+
+class Optimizer:
+    """Base class of optimizers.
+
+    Args:
+      learning_rate: a float, or a ``keras.optimizers.schedules.LearningRateSchedule``.
+      weight_decay: decoupled weight decay (``var -= lr * weight_decay * var``).
+      clipnorm: clip each gradient to this L2 norm.
+      clipvalue: clip each gradient elementwise to ``[-clipvalue, clipvalue]``.
+      global_clipnorm: clip all gradients together to this global L2 norm.
+      name: the optimizer's name.
+    """
+
+    _default_name = "optimizer"
+
+    def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
+                 loss_scale_factor=None, gradient_accumulation_steps=None, name=None, **kwargs):
+        kwargs.pop("decay", None)
+        if "lr" in kwargs:
+            learning_rate = kwargs.pop("lr")
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) {sorted(kwargs)}")
+        if sum(x is not None for x in (clipnorm, global_clipnorm)) > 1:
+            raise ValueError(f"{type(self).__name__}: give at most one of clipnorm and global_clipnorm")
+        self.name = name or self._default_name
+        self.weight_decay = weight_decay
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.global_clipnorm = global_clipnorm
+        self.use_ema = use_ema
+        tl = _tl()
+        self._iterations = tl.Variable(tl.constant(0, dtype="int64"), trainable=False, name="iteration")
+        self._step = 0
+        self._slots = {}
+        self._slot_vars = []
+        self._lr_casts = {}
+        self._set_lr(learning_rate)
+
+    # ------------------------------------------------------------------ learning rate
+    def _set_lr(self, value):
+        tl = _tl()
+        if isinstance(value, dict):
+            value = _schedules.deserialize(value)
+        if isinstance(value, _schedules.LearningRateSchedule):
+            self._schedule = value
+            value = float(value(self._step))
+        elif callable(value) and not isinstance(value, (tl.Variable, tl.Tensor)):
+            self._schedule = value
+            value = float(value(self._step))
+        else:
+            self._schedule = None
+        if getattr(self, "_lr", None) is None:
+            self._lr = tl.Variable(tl.constant(float(value), dtype="float32"), trainable=False,
+                                   name="learning_rate")
+        else:
+            self._lr.assign(tl.constant(float(value), dtype="float32"))
+
+    @property
+    def learning_rate(self):
+        """The current learning rate, as a variable (assign to it, or set the property)."""
+        return self._lr
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self._set_lr(value)
+
+    lr = learning_rate
+
+    @property
+    def iterations(self):
+        """The number of update steps applied so far (an int64 variable)."""
+        return self._iterations
+
+    @iterations.setter
+    def iterations(self, value):
+        self._step = int(value)
+        self._iterations.assign(_tl().constant(self._step, dtype="int64"))
+
+    def _lr_tensor(self, var):
+        """The learning rate as a scalar tensor of ``var``'s dtype on ``var``'s device (no host sync)."""
+        lr = self._lr._read_untracked()
+        if lr.dtype == var.dtype and lr._device is var._device:
+            return lr
+        key = (var.dtype, var._device)
+        c = self._lr_casts.get(key)
+        if c is None or c[0] is not lr:
+            tl = _tl()
+            with tl.device(var.device):
+                c = (lr, tl.constant(tl.cast(lr, var.dtype) if lr.dtype != var.dtype else lr))
+            self._lr_casts[key] = c
+        return c[1]
+
+    # ------------------------------------------------------------------ slots
+    def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
+        """A slot variable shaped like ``reference_variable``, on its device."""
+        tl = _tl()
+        with tl.device(reference_variable.device):
+            return self._slot_like(reference_variable, name, initializer)
+
+    def _slot_like(self, reference_variable, name, initializer):
+        tl = _tl()
+        if initializer == "zeros":
+            value = tl.zeros(tuple(reference_variable.shape), dtype=reference_variable.dtype)
+        elif isinstance(initializer, (int, float)):
+            value = tl.zeros(tuple(reference_variable.shape), dtype=reference_variable.dtype) + float(initializer)
+        else:
+            from tensorlab.keras import initializers
+            value = initializers.get(initializer)(tuple(reference_variable.shape), dtype=reference_variable.dtype)
+        v = tl.Variable(value, trainable=False, name=f"{self.name}/{name or 'slot'}")
+        self._slot_vars.append(v)
+        return v
+
+    def build_slots(self, var):
+        """The per-variable state (a tuple of variables); none by default."""
+        return ()
+
+    def build(self, var_list):
+        for v in var_list:
+            if v._uid not in self._slots:
+                self._slots[v._uid] = self.build_slots(v)
+
+    @property
+    def variables(self):
+        return _VariableList([self._iterations, self._lr] + self._slot_vars)
+
+    # ------------------------------------------------------------------ updates
+    def _clip(self, grads):
+        tl = _tl()
+        if self.clipvalue is not None:
+            c = float(self.clipvalue)
+            grads = [None if g is None else tl.clip_by_value(g, -c, c) for g in grads]
+        if self.clipnorm is not None:
+            c = float(self.clipnorm)
+            out = []
+            for g in grads:
+                if g is None:
+                    out.append(None)
+                    continue
+                n = tl.sqrt(tl.reduce_sum(tl.square(g)))
+                out.append(g * (c / tl.maximum(n, c)))
+            grads = out
+        if self.global_clipnorm is not None:
+            c = float(self.global_clipnorm)
+            sq = [tl.reduce_sum(tl.square(tl.cast(g, "float32") if g.dtype.name != "float32" else g))
+                  for g in grads if g is not None]
+            if sq:
+                norm = tl.sqrt(tl.add_n(sq) if len(sq) > 1 else sq[0])
+                scale = c / tl.maximum(norm, c)
+                grads = [None if g is None else g * (tl.cast(scale, g.dtype) if g.dtype.name != "float32" else scale)
+                         for g in grads]
+        return grads
+
+    def apply_gradients(self, grads_and_vars, name=None, skip_gradients_aggregation=False, **kwargs):
+        """Applies gradients to variables and increments ``iterations``.
+
+        Args:
+          grads_and_vars: pairs ``(gradient, variable)``; pairs whose gradient is
+            None are skipped.
+
+        Returns:
+          The ``iterations`` variable.
+        """
+        pairs = [(g, v) for g, v in grads_and_vars if g is not None]
+        if not pairs:
+            return self._iterations
+        grads = [g for g, _ in pairs]
+        if self.clipvalue is not None or self.clipnorm is not None or self.global_clipnorm is not None:
+            grads = self._clip(grads)
+        self._step += 1
+        step = self._step
+        if self._schedule is not None:
+            self._lr.assign(_tl().constant(float(self._schedule(step - 1)), dtype="float32"))
+        slots = self._slots
+        fused = self._fused_update
+        for g, (_, var) in zip(grads, pairs):
+            s = slots.get(var._uid)
+            if s is None:
+                s = slots[var._uid] = self.build_slots(var)
+            if isinstance(g, _tl().Variable):
+                g = g.read_value()
+            if g.dtype != var.dtype:
+                g = _tl().cast(g, var.dtype)
+            if fused is not None and fused(var, g, s):
+                pass
+            else:
+                lr = self._lr_tensor(var)
+                if self.weight_decay and self._decoupled_decay:
+                    var.assign_sub(var._read_untracked() * (lr * float(self.weight_decay)))
+                self.update(var, g, s, lr, step)
+            if var.constraint is not None:
+                var.assign(var.constraint(var._read_untracked()))
+        self._iterations.assign_add(1)
+        return self._iterations
+
+    _decoupled_decay = True
+    _fused_update = None
+
+    def update(self, var, grad, slots, lr, step):
+        raise NotImplementedError
+
+    def minimize(self, loss, var_list, tape=None):
+        """Computes gradients of ``loss`` (a tensor with ``tape``, or a zero-argument
+        callable) with respect to ``var_list`` and applies them."""
+        tl = _tl()
+        if callable(var_list):
+            var_list = var_list()
+        if tape is None:
+            if not callable(loss):
+                raise ValueError(f"{type(self).__name__}.minimize: give `tape` when `loss` is a tensor, or "
+                                 "pass `loss` as a zero-argument callable")
+            with tl.GradientTape() as tape:
+                value = loss()
+        else:
+            value = loss
+        grads = tape.gradient(value, list(var_list))
+        self.apply_gradients(zip(grads, var_list))
+        return self._iterations
+
+    # ------------------------------------------------------------------ config
+    def _hparams(self):
+        return {}
+
+    def get_config(self):
+        lr = self._schedule if self._schedule is not None else float(self._lr.numpy())
+        if isinstance(lr, _schedules.LearningRateSchedule):
+            lr = _schedules.serialize(lr)
+        cfg = {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
+               "clipnorm": self.clipnorm, "clipvalue": self.clipvalue, "global_clipnorm": self.global_clipnorm}
+        cfg.update(self._hparams())
+        return cfg
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = _schedules.deserialize(config["learning_rate"])
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name} learning_rate={float(self._lr.numpy()):g}>"
+
+
+def _pow(b, t):
+    return math.pow(b, t)

@@ -1,0 +1,80 @@
+"""``keras.utils``: seeding, label encoding, normalization, progress bars, batch generators."""
+import random as _random
+
+import numpy as np
+
+from tensorlab.keras.models.data_adapter import pack_x_y_sample_weight, unpack_x_y_sample_weight
+from tensorlab.keras.saving.object_registration import (custom_object_scope, get_custom_objects,
+                                                        get_registered_name, get_registered_object,
+                                                        register_keras_serializable)
+from tensorlab.keras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from tensorlab.keras.utils.data import PyDataset, Sequence
+from tensorlab.keras.utils.progbar import Progbar
+
+
+def set_random_seed(seed):
+    """Seeds Python's, numpy's and tensorlab's random generators.
+
+    With the same seed, a CPU training run (weight initialization, dropout,
+    shuffling) is reproducible bit for bit.
+    """
+    import tensorlab as tl
+    if not isinstance(seed, int):
+        raise ValueError(f"set_random_seed: seed must be an int, got {seed!r}")
+    _random.seed(seed)
+    np.random.seed(seed % (2 ** 32))
+    tl.random.set_seed(seed)
+
+
+def to_categorical(x, num_classes=None, dtype="float32"):
+    """One-hot encodes integer class labels as a numpy array.
+
+    Args:
+      x: integer labels (any shape; a trailing axis of size 1 is dropped).
+      num_classes: number of classes (default ``max(x) + 1``).
+
+    Returns:
+      An array of shape ``x.shape + (num_classes,)``.
+
+    Example:
+      >>> keras.utils.to_categorical([0, 2, 1], 3)
+      array([[1., 0., 0.], [0., 0., 1.], [0., 1., 0.]], dtype=float32)
+    """
+    x = np.asarray(x.numpy() if hasattr(x, "numpy") else x)
+    if x.ndim and x.shape[-1] == 1 and x.ndim > 1:
+        x = x.reshape(x.shape[:-1])
+    x = x.astype("int64")
+    n = int(x.max()) + 1 if num_classes is None else int(num_classes)
+    if x.size and (x.min() < 0 or x.max() >= n):
+        raise ValueError(f"to_categorical: labels must be in [0, {n}); got values from {x.min()} to {x.max()}")
+    out = np.zeros(x.shape + (n,), dtype=getattr(dtype, "name", dtype))
+    np.put_along_axis(out, x[..., None], 1, axis=-1)
+    return out
+
+
+def normalize(x, axis=-1, order=2):
+    """Scales ``x`` to unit ``order``-norm along ``axis`` (numpy in, numpy out; tensors for tensors)."""
+    import tensorlab as tl
+    if isinstance(x, (tl.Tensor, tl.Variable)):
+        n = tl.norm(x, ord=order, axis=axis, keepdims=True) if order != 2 else \
+            tl.sqrt(tl.reduce_sum(tl.square(x), axis=axis, keepdims=True))
+        return x / tl.maximum(n, 1e-12)
+    x = np.asarray(x)
+    n = np.atleast_1d(np.linalg.norm(x, order, axis))
+    n[n == 0] = 1
+    return x / np.expand_dims(n, axis)
+
+
+def get_file(*args, **kwargs):
+    raise RuntimeError("keras.utils.get_file: downloading is not available in tensorlab; put the file on "
+                       "disk and pass its path")
+
+
+def plot_model(*args, **kwargs):
+    raise NotImplementedError("keras.utils.plot_model is not available in tensorlab; use model.summary()")
+
+
+__all__ = ["set_random_seed", "to_categorical", "normalize", "Progbar", "PyDataset", "Sequence",
+           "register_keras_serializable", "get_custom_objects", "custom_object_scope", "get_registered_name",
+           "get_registered_object", "serialize_keras_object", "deserialize_keras_object",
+           "unpack_x_y_sample_weight", "pack_x_y_sample_weight", "get_file", "plot_model"]

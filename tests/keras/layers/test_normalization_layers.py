@@ -1,0 +1,114 @@
+"""BatchNormalization (training vs inference, moving statistics) and LayerNormalization."""
+import numpy as np
+import pytest
+
+from tensorlab.keras import layers
+
+from tests.keras.layers.layer_checks import check_grads, check_roundtrip, check_symbolic, rand
+
+
+def _bn_ref(x, mean, var, gamma, beta, eps):
+    return (x - mean) / np.sqrt(var + eps) * gamma + beta
+
+
+def test_batchnorm_training_uses_batch_stats_and_updates_moving(rng):
+    layer = layers.BatchNormalization(gamma_initializer="normal", beta_initializer="normal", dtype="float64")
+    x = rand(rng, 8, 3) * 2.0 + 1.0
+    xn = x.numpy()
+    y = layer(x, training=True).numpy()
+    g, b = layer.gamma.numpy(), layer.beta.numpy()
+    mean, var = xn.mean(0), xn.var(0)
+    np.testing.assert_allclose(y, _bn_ref(xn, mean, var, g, b, 1e-3), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(layer.moving_mean.numpy(), 0.99 * 0 + 0.01 * mean, rtol=1e-10)
+    np.testing.assert_allclose(layer.moving_variance.numpy(), 0.99 * 1 + 0.01 * var, rtol=1e-10)
+    # a second step keeps averaging
+    x2 = rand(rng, 8, 3)
+    layer(x2, training=True)
+    np.testing.assert_allclose(layer.moving_mean.numpy(), 0.99 * 0.01 * mean + 0.01 * x2.numpy().mean(0),
+                               rtol=1e-10)
+
+
+def test_batchnorm_inference_uses_moving_stats(rng):
+    layer = layers.BatchNormalization(momentum=0.5, dtype="float64")
+    x = rand(rng, 6, 4) + 3.0
+    layer(x, training=True)
+    mm, mv = layer.moving_mean.numpy().copy(), layer.moving_variance.numpy().copy()
+    for kw in ({}, {"training": False}):
+        y = layer(x, **kw).numpy()
+        np.testing.assert_allclose(y, _bn_ref(x.numpy(), mm, mv, 1.0, 0.0, 1e-3), rtol=1e-10)
+        np.testing.assert_array_equal(layer.moving_mean.numpy(), mm)  # inference does not update
+    layer.trainable = False  # frozen BN runs in inference mode even when training
+    y = layer(x, training=True).numpy()
+    np.testing.assert_allclose(y, _bn_ref(x.numpy(), mm, mv, 1.0, 0.0, 1e-3), rtol=1e-10)
+    np.testing.assert_array_equal(layer.moving_mean.numpy(), mm)
+
+
+def test_batchnorm_channels_first_axis(rng):
+    layer = layers.BatchNormalization(axis=1, center=False, dtype="float64")
+    x = rand(rng, 4, 3, 2, 5)
+    y = layer(x, training=True).numpy()
+    xn = x.numpy()
+    mean, var = xn.mean((0, 2, 3), keepdims=True), xn.var((0, 2, 3), keepdims=True)
+    np.testing.assert_allclose(y, (xn - mean) / np.sqrt(var + 1e-3), rtol=1e-10, atol=1e-10)
+    assert layer.moving_mean.shape == (3,) and layer.beta is None
+    np.testing.assert_allclose(layer.moving_variance.numpy(), 0.99 + 0.01 * var.reshape(3), rtol=1e-10)
+
+
+def test_batchnorm_weights_config_grads(rng):
+    layer = layers.BatchNormalization(synchronized=True)
+    x = rand(rng, 5, 4, dtype="float32")
+    check_symbolic(layer, x)
+    check_roundtrip(layer, x)
+    check_grads(layer, x, training=True)
+    assert [w.name.split("/")[-1] for w in layer.weights] == ["gamma:0", "beta:0", "moving_mean:0",
+                                                              "moving_variance:0"]
+    assert len(layer.trainable_weights) == 2 and len(layer.non_trainable_weights) == 2
+    cfg = layer.get_config()
+    assert cfg["momentum"] == 0.99 and cfg["epsilon"] == 1e-3 and cfg["synchronized"] is True
+
+
+def test_error_batchnorm_shape(rng):
+    layer = layers.BatchNormalization()
+    layer(rand(rng, 4, 3, dtype="float32"))
+    with pytest.raises(ValueError, match=r"batch_normalization.*expected axis 1.*3.*\(4, 5\)"):
+        layer(rand(rng, 4, 5, dtype="float32"))
+    with pytest.raises(ValueError, match=r"batch_normalization.*ndim=2.*\(4, 2, 3\)"):
+        layer(rand(rng, 4, 2, 3, dtype="float32"))
+    with pytest.raises(ValueError, match="axis 3 is out of range"):
+        layers.BatchNormalization(axis=3)(rand(rng, 4, 3, dtype="float32"))
+
+
+@pytest.mark.parametrize("axis", [-1, (1, 2), 1])
+def test_layernorm_matches_numpy(axis, rng):
+    layer = layers.LayerNormalization(axis=axis, gamma_initializer="normal", beta_initializer="normal",
+                                      dtype="float64")
+    x = rand(rng, 2, 3, 4) * 3 + 1
+    y = layer(x).numpy()
+    axes = (axis,) if isinstance(axis, int) else axis
+    axes = tuple(a % 3 for a in axes)
+    xn = x.numpy()
+    mean, var = xn.mean(axes, keepdims=True), xn.var(axes, keepdims=True)
+    shape = [xn.shape[i] if i in axes else 1 for i in range(3)]
+    ref = (xn - mean) / np.sqrt(var + 1e-3) * layer.gamma.numpy().reshape(shape) + layer.beta.numpy().reshape(shape)
+    np.testing.assert_allclose(y, ref, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(layer(x, training=True).numpy(), y)  # same in training
+    check_symbolic(layer, x)
+    check_roundtrip(layer, x)
+
+
+def test_layernorm_rms_scaling_and_grads(rng):
+    layer = layers.LayerNormalization(rms_scaling=True, dtype="float64")
+    x = rand(rng, 3, 5)
+    xn = x.numpy()
+    np.testing.assert_allclose(layer(x).numpy(), xn / np.sqrt((xn ** 2).mean(-1, keepdims=True) + 1e-3),
+                               rtol=1e-10)
+    assert layer.beta is None
+    check_roundtrip(layer, x)
+    check_grads(layers.LayerNormalization(), rand(rng, 3, 5, dtype="float32"))
+
+
+def test_error_layernorm_shape(rng):
+    layer = layers.LayerNormalization()
+    layer(rand(rng, 2, 4, dtype="float32"))
+    with pytest.raises(ValueError, match=r"layer_normalization.*4.*\(2, 6\)"):
+        layer(rand(rng, 2, 6, dtype="float32"))

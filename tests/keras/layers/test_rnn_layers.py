@@ -1,0 +1,231 @@
+"""SimpleRNN, LSTM, GRU against numpy step loops; Bidirectional; TimeDistributed."""
+import numpy as np
+import pytest
+
+import tensorlab as tl
+from tensorlab import keras
+from tensorlab.keras import layers
+
+from tests.keras.layers.layer_checks import check_grads, check_rank_error, check_roundtrip, check_symbolic, rand
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def simple_ref(x, W, U, b, h0=None, backwards=False):
+    h = np.zeros((x.shape[0], U.shape[0])) if h0 is None else h0
+    outs = []
+    steps = range(x.shape[1] - 1, -1, -1) if backwards else range(x.shape[1])
+    for t in steps:
+        h = np.tanh(x[:, t] @ W + h @ U + b)
+        outs.append(h)
+    return np.stack(outs, 1), [h]
+
+
+def lstm_ref(x, W, U, b, states=None, backwards=False):
+    u = U.shape[0]
+    h, c = (np.zeros((x.shape[0], u)), np.zeros((x.shape[0], u))) if states is None else states
+    outs = []
+    steps = range(x.shape[1] - 1, -1, -1) if backwards else range(x.shape[1])
+    for t in steps:
+        z = x[:, t] @ W + h @ U + b
+        i, f, g, o = sigmoid(z[:, :u]), sigmoid(z[:, u:2 * u]), np.tanh(z[:, 2 * u:3 * u]), sigmoid(z[:, 3 * u:])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        outs.append(h)
+    return np.stack(outs, 1), [h, c]
+
+
+def gru_ref(x, W, U, b, reset_after=True, h0=None):
+    u = U.shape[0]
+    h = np.zeros((x.shape[0], u)) if h0 is None else h0
+    outs = []
+    for t in range(x.shape[1]):
+        if reset_after:
+            xp = x[:, t] @ W + b[0]
+            rec = h @ U + b[1]
+            z = sigmoid(xp[:, :u] + rec[:, :u])
+            r = sigmoid(xp[:, u:2 * u] + rec[:, u:2 * u])
+            hh = np.tanh(xp[:, 2 * u:] + r * rec[:, 2 * u:])
+        else:
+            xp = x[:, t] @ W + b
+            z = sigmoid(xp[:, :u] + h @ U[:, :u])
+            r = sigmoid(xp[:, u:2 * u] + h @ U[:, u:2 * u])
+            hh = np.tanh(xp[:, 2 * u:] + (r * h) @ U[:, 2 * u:])
+        h = z * h + (1 - z) * hh
+        outs.append(h)
+    return np.stack(outs, 1), [h]
+
+
+def _weights(layer):
+    return [w.numpy() for w in layer.weights]
+
+
+@pytest.mark.parametrize("backwards", [False, True])
+def test_simple_rnn_matches_numpy(backwards, rng):
+    layer = layers.SimpleRNN(4, return_sequences=True, go_backwards=backwards, bias_initializer="normal",
+                             dtype="float64")
+    x = rand(rng, 3, 5, 2)
+    y = layer(x).numpy()
+    ref, _ = simple_ref(x.numpy(), *_weights(layer), backwards=backwards)
+    np.testing.assert_allclose(y, ref, rtol=1e-10, atol=1e-12)
+
+
+def test_lstm_matches_numpy(rng):
+    layer = layers.LSTM(3, return_sequences=True, return_state=True, dtype="float64")
+    x = rand(rng, 2, 4, 5)
+    y, h, c = layer(x)
+    W, U, b = _weights(layer)
+    assert W.shape == (5, 12) and U.shape == (3, 12) and b.shape == (12,)
+    np.testing.assert_array_equal(b, np.r_[np.zeros(3), np.ones(3), np.zeros(6)])  # unit_forget_bias
+    ref, (rh, rc) = lstm_ref(x.numpy(), W, U, b)
+    np.testing.assert_allclose(y.numpy(), ref, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(h.numpy(), rh, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(c.numpy(), rc, rtol=1e-10, atol=1e-12)
+
+
+def test_lstm_initial_state_and_last_output(rng):
+    layer = layers.LSTM(3, bias_initializer="normal", unit_forget_bias=False, dtype="float64")
+    x = rand(rng, 2, 4, 5)
+    h0, c0 = rand(rng, 2, 3), rand(rng, 2, 3)
+    y = layer(x, initial_state=[h0, c0]).numpy()
+    ref, (rh, _) = lstm_ref(x.numpy(), *_weights(layer), states=(h0.numpy(), c0.numpy()))
+    np.testing.assert_allclose(y, rh, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match=r"lstm.*2 initial state.*1"):
+        layer(x, initial_state=[h0])
+
+
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_gru_matches_numpy(reset_after, rng):
+    layer = layers.GRU(4, reset_after=reset_after, return_sequences=True, bias_initializer="normal",
+                       dtype="float64")
+    x = rand(rng, 3, 5, 2)
+    y = layer(x).numpy()
+    W, U, b = _weights(layer)
+    assert b.shape == ((2, 12) if reset_after else (12,))
+    ref, _ = gru_ref(x.numpy(), W, U, b, reset_after)
+    np.testing.assert_allclose(y, ref, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("cls", [layers.SimpleRNN, layers.LSTM, layers.GRU])
+def test_rnn_symbolic_roundtrip_grads(cls, rng):
+    x = rand(rng, 2, 3, 4, dtype="float32")
+    layer = cls(3, return_sequences=True)
+    check_symbolic(layer, x)
+    check_roundtrip(layer, x)
+    check_grads(layer, x)
+    st = cls(3, return_state=True)
+    check_symbolic(st, x)
+    assert st.units == 3
+    cfg = layer.get_config()
+    assert cfg["units"] == 3 and cfg["return_sequences"] is True and "cell" not in cfg
+
+
+def test_rnn_masking_keeps_state(rng):
+    ids = np.array([[3, 1, 4, 0, 0], [2, 7, 1, 8, 2]])
+    emb = layers.Embedding(10, 3, mask_zero=True, dtype="float64")
+    rnn = layers.SimpleRNN(4, return_sequences=True, dtype="float64")
+    e = emb(tl.constant(ids))
+    y = rnn(e)  # the mask travels on the embedding's output
+    W, U, b = _weights(rnn)
+    ref0, (h0,) = simple_ref(e.numpy()[:1, :3], W, U, b)
+    seq = y.numpy()
+    np.testing.assert_allclose(seq[0, :3], ref0[0], rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(seq[0, 3:], 0.0)  # zero outputs at masked steps with return_sequences
+    last = layers.SimpleRNN(4, dtype="float64")
+    last(e)
+    last.set_weights(rnn.get_weights())
+    np.testing.assert_allclose(last(e, mask=tl.constant(ids != 0)).numpy()[0], h0[0], rtol=1e-10)
+
+
+def test_rnn_dropout_only_in_training(rng):
+    layer = layers.LSTM(4, dropout=0.5, recurrent_dropout=0.5)
+    x = rand(rng, 3, 5, 2, dtype="float32")
+    a, b = layer(x).numpy(), layer(x).numpy()
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(layer(x, training=True).numpy(), a)
+
+
+def test_error_rnn_rank(rng):
+    check_rank_error(layers.LSTM(3), rand(rng, 2, 4, dtype="float32"), "expected ndim=3")
+    layer = layers.GRU(3)
+    layer(rand(rng, 2, 4, 5, dtype="float32"))
+    with pytest.raises(ValueError, match=r"gru.*5.*\(2, 4, 6\)"):
+        layer(rand(rng, 2, 4, 6, dtype="float32"))
+
+
+def test_stateful_rnn_carries_state(rng):
+    layer = layers.SimpleRNN(3, stateful=True, dtype="float64")
+    x = rand(rng, 2, 6, 2)
+    first, second = tl.constant(x.numpy()[:, :3]), tl.constant(x.numpy()[:, 3:])
+    layer(first)
+    full = layers.SimpleRNN(3, dtype="float64")
+    full(x)
+    full.set_weights(layer.get_weights())
+    layer.reset_states()
+    layer(first)
+    y = layer(second).numpy()
+    np.testing.assert_allclose(y, full(x).numpy(), rtol=1e-10)
+    layer.reset_states()
+    assert not np.allclose(layer(second).numpy(), y)
+
+
+@pytest.mark.parametrize("mode", ["concat", "sum", "mul", "ave", None])
+def test_bidirectional_matches_numpy(mode, rng):
+    layer = layers.Bidirectional(layers.SimpleRNN(3, return_sequences=True, bias_initializer="normal",
+                                                  dtype="float64"), merge_mode=mode, dtype="float64")
+    x = rand(rng, 2, 4, 2)
+    y = layer(x)
+    fw = simple_ref(x.numpy(), *_weights(layer.forward_layer))[0]
+    bw = simple_ref(x.numpy(), *_weights(layer.backward_layer), backwards=True)[0][:, ::-1]
+    want = {"concat": np.concatenate([fw, bw], -1), "sum": fw + bw, "mul": fw * bw, "ave": (fw + bw) / 2,
+            None: [fw, bw]}[mode]
+    if mode is None:
+        for a, b in zip(y, want):
+            np.testing.assert_allclose(a.numpy(), b, rtol=1e-10, atol=1e-12)
+    else:
+        np.testing.assert_allclose(y.numpy(), want, rtol=1e-10, atol=1e-12)
+    check_symbolic(layer, x)
+
+
+def test_bidirectional_states_roundtrip_grads(rng):
+    layer = layers.Bidirectional(layers.LSTM(3, return_state=True))
+    x = rand(rng, 2, 4, 2, dtype="float32")
+    out = layer(x)
+    assert len(out) == 5 and tuple(out[0].shape) == (2, 6)
+    check_symbolic(layer, x)
+    bi = layers.Bidirectional(layers.GRU(3))
+    check_roundtrip(bi, x)
+    check_grads(bi, x)
+    assert len(bi.trainable_weights) == 6
+    with pytest.raises(ValueError, match="merge_mode"):
+        layers.Bidirectional(layers.GRU(3), merge_mode="max")
+    with pytest.raises(ValueError, match="recurrent"):
+        layers.Bidirectional(layers.Dense(3))
+
+
+def test_time_distributed(rng):
+    dense = layers.Dense(4, bias_initializer="normal", dtype="float64")
+    layer = layers.TimeDistributed(dense, dtype="float64")
+    x = rand(rng, 2, 5, 3)
+    y = layer(x).numpy()
+    np.testing.assert_allclose(y, x.numpy() @ dense.kernel.numpy() + dense.bias.numpy(), rtol=1e-10)
+    check_symbolic(layer, x)
+    check_roundtrip(layer, x)
+    check_grads(layer, x)
+    conv = layers.TimeDistributed(layers.Conv2D(2, 3))
+    assert tuple(conv(rand(rng, 2, 3, 5, 5, 1, dtype="float32")).shape) == (2, 3, 3, 3, 2)
+    assert tuple(conv(keras.Input((3, 5, 5, 1))).shape) == (None, 3, 3, 3, 2)
+    check_rank_error(layers.TimeDistributed(layers.Dense(2)), rand(rng, 2, 3, dtype="float32"), "min_ndim=3")
+
+
+def test_masking_layer_feeds_rnn(rng):
+    x = rng.standard_normal((2, 5, 3))
+    x[0, 3:] = 0.0  # padding at the end of the first sequence
+    masked = layers.Masking(0.0, dtype="float64")(tl.constant(x))
+    np.testing.assert_array_equal(masked._keras_mask.numpy(), np.any(x != 0, axis=-1))
+    rnn = layers.SimpleRNN(4, dtype="float64")
+    y = rnn(masked).numpy()
+    _, (h,) = simple_ref(x[:1, :3], *_weights(rnn))
+    np.testing.assert_allclose(y[0], h[0], rtol=1e-10)

@@ -1,0 +1,151 @@
+"""Initializers (statistics, seeds, shapes), activations vs numpy, regularizers and constraints."""
+import math
+
+import numpy as np
+import pytest
+
+import tensorlab as tl
+from tensorlab import keras
+from tensorlab.keras import activations, constraints, initializers, regularizers
+
+SHAPE = (200, 300)   # fan_in 200, fan_out 300
+
+
+@pytest.mark.parametrize("name,kind,scale", [
+    ("glorot_uniform", "uniform", math.sqrt(6 / 500)),
+    ("glorot_normal", "normal", math.sqrt(2 / 500)),
+    ("he_uniform", "uniform", math.sqrt(6 / 200)),
+    ("he_normal", "normal", math.sqrt(2 / 200)),
+    ("lecun_uniform", "uniform", math.sqrt(3 / 200)),
+    ("lecun_normal", "normal", math.sqrt(1 / 200)),
+])
+def test_variance_scaling_family(name, kind, scale):
+    w = initializers.get(name)(SHAPE).numpy()
+    assert w.shape == SHAPE and w.dtype == np.float32
+    assert abs(w.mean()) < 0.05 * scale
+    if kind == "uniform":
+        assert w.max() <= scale and w.min() >= -scale
+        assert w.std() == pytest.approx(scale / math.sqrt(3), rel=0.03)
+    else:   # truncated at two standard deviations, rescaled to keep the variance
+        assert w.std() == pytest.approx(scale, rel=0.03)
+        assert np.abs(w).max() <= 2 * scale / 0.8796 + 1e-6
+
+
+def test_conv_kernel_fans():
+    assert initializers.compute_fans((3, 3, 16, 32)) == (144, 288)
+    w = initializers.HeNormal()((3, 3, 16, 32)).numpy()
+    assert w.std() == pytest.approx(math.sqrt(2 / 144), rel=0.05)
+
+
+def test_random_initializers_and_seeds():
+    n = initializers.RandomNormal(mean=1.0, stddev=0.5, seed=7)
+    a, b = n((100, 100)).numpy(), n((100, 100)).numpy()
+    np.testing.assert_array_equal(a, b)   # a seeded initializer repeats itself
+    assert a.mean() == pytest.approx(1.0, abs=0.02) and a.std() == pytest.approx(0.5, rel=0.03)
+    u = initializers.RandomUniform(-2.0, 3.0)((10000,)).numpy()
+    assert u.min() >= -2.0 and u.max() < 3.0 and u.mean() == pytest.approx(0.5, abs=0.06)
+    t = initializers.TruncatedNormal(0.0, 1.0)((10000,)).numpy()
+    assert np.abs(t).max() <= 2.0
+    assert not np.array_equal(initializers.GlorotUniform()((5, 5)).numpy(), initializers.GlorotUniform()((5, 5)).numpy())
+
+
+def test_constant_zeros_ones_identity_orthogonal():
+    np.testing.assert_array_equal(initializers.get("zeros")((2, 3)).numpy(), np.zeros((2, 3)))
+    np.testing.assert_array_equal(initializers.Ones()((2,), dtype="float64").numpy(), np.ones(2))
+    np.testing.assert_array_equal(initializers.Constant(2.5)((2, 2)).numpy(), np.full((2, 2), 2.5))
+    np.testing.assert_array_equal(initializers.Identity(gain=3.0)((2, 3)).numpy(), 3 * np.eye(2, 3))
+    q = initializers.Orthogonal(seed=1)((6, 4)).numpy()
+    np.testing.assert_allclose(q.T @ q, np.eye(4), atol=1e-5)
+    q = initializers.Orthogonal(gain=2.0)((3, 5)).numpy()
+    np.testing.assert_allclose(q @ q.T, 4 * np.eye(3), atol=1e-5)
+
+
+def test_initializer_identifiers_and_configs():
+    assert isinstance(initializers.get("normal"), initializers.RandomNormal)
+    assert isinstance(initializers.get({"class_name": "HeUniform", "config": {"seed": 3}}), initializers.HeUniform)
+    vs = initializers.VarianceScaling(2.0, "fan_out", "uniform", seed=4)
+    clone = initializers.deserialize(initializers.serialize(vs))
+    assert clone.get_config() == vs.get_config()
+    with pytest.raises(ValueError, match=r"Unknown initializer: 'glorot'.*glorot_uniform"):
+        initializers.get("glorot")
+    with pytest.raises(ValueError, match="unknown mode"):
+        initializers.VarianceScaling(mode="fan")
+
+
+def np_softmax(x):
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+ACTS = [
+    ("relu", lambda x: np.maximum(x, 0)),
+    ("sigmoid", lambda x: 1 / (1 + np.exp(-x))),
+    ("tanh", np.tanh),
+    ("softmax", np_softmax),
+    ("elu", lambda x: np.where(x > 0, x, np.expm1(x))),
+    ("selu", lambda x: 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * np.expm1(x))),
+    ("softplus", lambda x: np.log1p(np.exp(x))),
+    ("softsign", lambda x: x / (1 + np.abs(x))),
+    ("swish", lambda x: x / (1 + np.exp(-x))),
+    ("exponential", np.exp),
+    ("linear", lambda x: x),
+    ("hard_sigmoid", lambda x: np.clip(x / 6 + 0.5, 0, 1)),
+    ("relu6", lambda x: np.clip(x, 0, 6)),
+    ("leaky_relu", lambda x: np.where(x > 0, x, 0.2 * x)),
+    ("log_softmax", lambda x: np.log(np_softmax(x))),
+    ("mish", lambda x: x * np.tanh(np.log1p(np.exp(x)))),
+]
+
+
+@pytest.mark.parametrize("name,ref", ACTS, ids=[a[0] for a in ACTS])
+def test_activations_match_numpy(name, ref, rng):
+    x = rng.uniform(-8, 8, (4, 5))
+    got = activations.get(name)(tl.constant(x)).numpy()
+    np.testing.assert_allclose(got, ref(x), rtol=1e-6, atol=1e-9)
+    assert activations.serialize(activations.get(name)) in (name, "silu")
+
+
+def test_activation_identifiers():
+    assert activations.get(None) is activations.linear
+    f = lambda x: x  # noqa: E731
+    assert activations.get(f) is f
+    with pytest.raises(ValueError, match=r"Unknown activation function: 'rleu'.*relu"):
+        activations.get("rleu")
+    np.testing.assert_allclose(activations.relu(tl.constant([-2.0, 1.0, 8.0]), negative_slope=0.5, max_value=6.0).numpy(),
+                               [-1.0, 1.0, 6.0])
+
+
+def test_regularizers(rng):
+    w = rng.standard_normal((3, 4))
+    t = tl.constant(w)
+    assert float(regularizers.L1(0.3)(t)) == pytest.approx(0.3 * np.abs(w).sum())
+    assert float(regularizers.L2(0.2)(t)) == pytest.approx(0.2 * (w ** 2).sum())
+    assert float(regularizers.L1L2(0.1, 0.2)(t)) == pytest.approx(0.1 * np.abs(w).sum() + 0.2 * (w ** 2).sum())
+    assert float(regularizers.get("l2")(t)) == pytest.approx(0.01 * (w ** 2).sum())
+    r = regularizers.deserialize(regularizers.serialize(regularizers.L1L2(0.5, 0.25)))
+    assert r.get_config() == {"l1": 0.5, "l2": 0.25}
+    with pytest.raises(ValueError, match="Unknown regularizer"):
+        regularizers.get("l3")
+
+
+def test_constraints(rng):
+    w = rng.standard_normal((4, 3)) * 3
+    t = tl.constant(w)
+    mn = constraints.MaxNorm(2.0)(t).numpy()
+    norms = np.linalg.norm(w, axis=0)
+    np.testing.assert_allclose(np.linalg.norm(mn, axis=0), np.minimum(norms, 2.0), rtol=1e-5)
+    np.testing.assert_array_equal(constraints.NonNeg()(t).numpy(), np.maximum(w, 0))
+    np.testing.assert_allclose(np.linalg.norm(constraints.UnitNorm(axis=1)(t).numpy(), axis=1), 1.0, rtol=1e-6)
+    mm = constraints.MinMaxNorm(1.0, 1.5)(t).numpy()
+    assert np.all(np.linalg.norm(mm, axis=0) <= 1.5 + 1e-6) and np.all(np.linalg.norm(mm, axis=0) >= 1.0 - 1e-6)
+    assert isinstance(constraints.get("non_neg"), constraints.NonNeg)
+    with pytest.raises(ValueError, match=r"Unknown constraint: 'positive'.*non_neg"):
+        constraints.get("positive")
+
+
+def test_string_identifiers_in_layers():
+    d = keras.layers.Dense(3, activation="relu", kernel_initializer="normal", kernel_regularizer="l2",
+                           kernel_constraint="max_norm", input_dim=4)
+    keras.Sequential([d])
+    assert isinstance(d.kernel_initializer, initializers.RandomNormal)
+    assert d.kernel.numpy().std() < 0.2
