@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
+RUN_STAMP := $(VENV)/.installed-run
+# The demo installs the runtime only, plus CuPy when this machine has an NVIDIA driver.
+RUN_EXTRAS := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo '[cuda13]')
 
 .PHONY: test demo venv kernels-check gpu-check bench clean
 
@@ -14,6 +17,10 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+$(RUN_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.$(RUN_EXTRAS)'
+	touch $(RUN_STAMP)
+
 venv: $(STAMP)
 
 ## CPU-only test selection (what CI runs).
@@ -21,7 +28,7 @@ test: $(STAMP)
 	$(PY) -m pytest -m "not gpu" -q -p no:randomly
 
 ## Train on the bundled digits data (GPU if there is one, else CPU).
-demo: $(STAMP)
+demo: $(RUN_STAMP)
 	$(PY) -m tensorlab.examples.digits
 
 ## Compile every CUDA kernel (sm_80, sm_90) with a register/spill report; run the CPU emulation tests.

@@ -514,3 +514,6 @@ class RemoteMonitor(Callback):
 
     def __init__(self, *args, **kwargs):
         raise NotImplementedError("RemoteMonitor is not available in tensorlab")
+
+# File-writing callbacks live beside the file formats they use.
+from tensorlab.keras.callbacks_io import BackupAndRestore, TensorBoard  # noqa: E402,F401

@@ -4,7 +4,7 @@ import json
 from tensorlab.keras.models.functional import Functional
 from tensorlab.keras.models.model import Model
 from tensorlab.keras.models.sequential import Sequential
-from tensorlab.keras.saving.weights_io import load_model, save_model
+from tensorlab.keras.saving.file_format import load_model, save_model
 
 
 def model_from_json(json_string, custom_objects=None):

@@ -124,19 +124,20 @@ class Model(Trainer, Layer):
 
     # ------------------------------------------------------------------ saving
     def save_weights(self, filepath, overwrite=True, save_format=None, **kwargs):
-        """Writes the weights (in ``model.weights`` order, with their names) to ``filepath``."""
-        from tensorlab.keras.saving import weights_io
-        weights_io.save_weights(self, filepath, overwrite=overwrite)
+        """Writes the weights to ``filepath`` (``.weights.h5``, Keras 3's layout; written atomically)."""
+        from tensorlab.keras.saving import file_format
+        file_format.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath, skip_mismatch=False, by_name=False, **kwargs):
-        """Reads weights written by ``save_weights`` (the model must have the same architecture)."""
-        from tensorlab.keras.saving import weights_io
-        weights_io.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+        """Reads ``.weights.h5`` or ``.keras`` weights (ours or Keras 3's) into this model."""
+        from tensorlab.keras.saving import file_format
+        file_format.load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
     def save(self, filepath, overwrite=True, **kwargs):
-        """Saves the architecture, weights and compile settings in one file (see ``keras.models.load_model``)."""
-        from tensorlab.keras.saving import weights_io
-        weights_io.save_model(self, filepath, overwrite=overwrite)
+        """Saves architecture, weights, optimizer state and compile settings in one ``.keras`` zip
+        (Keras 3's format; written atomically). ``keras.models.load_model`` reads it back."""
+        from tensorlab.keras.saving import file_format
+        file_format.save_model(self, filepath, overwrite=overwrite, **kwargs)
 
     def to_json(self, **kwargs):
         """The model's architecture as a JSON string (``keras.models.model_from_json`` reads it)."""

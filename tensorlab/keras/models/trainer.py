@@ -5,6 +5,8 @@ steps, metric results are read from running totals, callbacks are only
 called when they override a hook, and the progress bar redraws at most ten
 times a second.
 """
+import sys
+
 import numpy as np
 
 from tensorlab.keras import _tree
@@ -28,6 +30,14 @@ def _batch_size_of(x):
         leaf = next(iter(leaf.values()))
     shape = getattr(leaf, "shape", None)
     return float(shape[0]) if shape else 1.0
+
+
+def _step(model, name):
+    """``model.<name>``, or the tl.distribute step when the model was compiled in a strategy's scope."""
+    if model.__dict__.get("_distribute_strategy") is None:
+        return getattr(model, name)
+    from tensorlab.distribute import keras_step
+    return lambda data: getattr(keras_step, name)(model, data)
 
 
 def _resolve_verbose(verbose):
@@ -72,6 +82,8 @@ class Trainer:
         self.steps_per_execution = steps_per_execution
         self.compiled = True
         self.stop_training = False
+        dist = sys.modules.get("tensorlab.distribute")  # no strategy can exist before it is imported
+        self._distribute_strategy = dist.get_strategy() if dist is not None and dist.has_strategy() else None
 
     def _output_names(self):
         return None
@@ -230,9 +242,15 @@ class Trainer:
             callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=epochs,
             steps=adapter.num_batches)
         self.stop_training = False
-        train_step = self.train_step
+        train_step = _step(self, "train_step")
         wants_begin = cbs.wants("on_train_batch_begin")
         cbs.on_train_begin()
+        # BackupAndRestore sets _initial_epoch when it restores; a tl.data pipeline is
+        # advanced to that epoch so shuffles replay exactly (bit-identical resume).
+        initial_epoch = max(initial_epoch, getattr(self, "_initial_epoch", None) or 0)
+        self._initial_epoch = None
+        if initial_epoch and hasattr(x, "_advance_epochs"):
+            x._advance_epochs(initial_epoch)
         logs = {}
         epoch_logs = {}
         for epoch in range(initial_epoch, epochs):
@@ -265,7 +283,7 @@ class Trainer:
     # ------------------------------------------------------------------ evaluate / predict
     def _evaluate_adapter(self, adapter, cbs):
         self.reset_metrics()
-        test_step = self.test_step
+        test_step = _step(self, "test_step")
         logs = {}
         step = -1
         if cbs is not None:
@@ -318,7 +336,7 @@ class Trainer:
           Numpy array(s) with the structure of the model's outputs.
         """
         verbose = _resolve_verbose(verbose)
-        predict_step = self.predict_step
+        predict_step = _step(self, "predict_step")
         if isinstance(x, np.ndarray) and callbacks is None and steps is None and verbose == 0 and \
                 len(x) <= (batch_size or 32):
             # One batch: skip the adapter and callback machinery.
@@ -364,7 +382,7 @@ class Trainer:
         self._require_compiled("train_on_batch")
         if reset_metrics:
             self.reset_metrics()
-        logs = self.train_step(self._batch_data(x, y, sample_weight, class_weight))
+        logs = _step(self, "train_step")(self._batch_data(x, y, sample_weight, class_weight))
         return self._format_logs({k: float(v) for k, v in flatten_logs(logs).items()}, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
@@ -372,10 +390,10 @@ class Trainer:
         self._require_compiled("test_on_batch")
         if reset_metrics:
             self.reset_metrics()
-        logs = self.test_step(self._batch_data(x, y, sample_weight))
+        logs = _step(self, "test_step")(self._batch_data(x, y, sample_weight))
         return self._format_logs({k: float(v) for k, v in flatten_logs(logs).items()}, return_dict)
 
     def predict_on_batch(self, x):
         """The model's outputs for one batch, as numpy arrays."""
-        out = self.predict_step((_tree.map_structure(_da.to_tensor, x),))
+        out = _step(self, "predict_step")((_tree.map_structure(_da.to_tensor, x),))
         return _tree.map_structure(lambda t: t.numpy(), out)
