@@ -15,7 +15,8 @@ def test_readme_has_examples():
 
 
 @pytest.mark.parametrize("i", range(len(BLOCKS)))
-def test_readme_example_runs(i):
+def test_readme_example_runs(i, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # examples write logs and checkpoints into the working directory
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(compile(BLOCKS[i], f"README.md[python block {i}]", "exec"), {"__name__": "__readme__"})
