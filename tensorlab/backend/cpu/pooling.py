@@ -68,11 +68,9 @@ def _scatter(parts, shape, pads, dtype):
 
 
 def _tiles(x, ksize, out_hw):
-    """Non-overlapping windows (stride == ksize, no pads) as ``[N, OH, OW, KH*KW, C]``."""
+    """Non-overlapping windows (stride == ksize, no pads) as a view ``[N, OH, KH, OW, KW, C]``."""
     (kh, kw), (oh, ow) = ksize, out_hw
-    n, c = x.shape[0], x.shape[3]
-    v = x[:, :oh * kh, :ow * kw, :].reshape(n, oh, kh, ow, kw, c)
-    return v.transpose(0, 1, 3, 2, 4, 5).reshape(n, oh, ow, kh * kw, c)
+    return x[:, :oh * kh, :ow * kw, :].reshape(x.shape[0], oh, kh, ow, kw, x.shape[3])
 
 
 def _disjoint(ksize, strides, pads):
@@ -84,7 +82,7 @@ def _disjoint(ksize, strides, pads):
 def max_pool2d(x, ksize, strides, pads):
     if _disjoint(ksize, strides, pads):
         out_hw = _out_hw(x.shape[1], x.shape[2], ksize, strides, pads)
-        return _tiles(x, ksize, out_hw).max(axis=3)
+        return _tiles(x, ksize, out_hw).max(axis=(2, 4))
     xp = _pad(x, pads, _lowest(x.dtype))
     offs = _offsets(ksize, strides, _out_hw(x.shape[1], x.shape[2], ksize, strides, pads))
     y = xp[offs[0][1]].copy()
@@ -98,10 +96,15 @@ def max_pool2d_grad(x, y, dy, ksize, strides, pads):
     _check_shape(dy, y.shape)
     if _disjoint(ksize, strides, pads):
         (kh, kw), (n, oh, ow, c) = ksize, y.shape
-        first = (_tiles(x, ksize, (oh, ow)) == y[:, :, :, None, :]).argmax(axis=3)  # first max wins
-        hot = np.arange(kh * kw, dtype=first.dtype)[None, None, None, :, None] == first[:, :, :, None, :]
-        g = (hot * dy[:, :, :, None, :]).astype(dy.dtype, copy=False)
-        g = g.reshape(n, oh, ow, kh, kw, c).transpose(0, 1, 3, 2, 4, 5).reshape(n, oh * kh, ow * kw, c)
+        hit = _tiles(x, ksize, (oh, ow)) == y[:, :, None, :, None, :]
+        taken = np.zeros(y.shape, dtype=bool)
+        g = np.zeros((n, oh, kh, ow, kw, c), dtype=dy.dtype)
+        for i in range(kh):          # offsets in row-major order: the first maximum wins (TF)
+            for j in range(kw):
+                first = hit[:, :, i, :, j, :] & ~taken
+                g[:, :, i, :, j, :] = dy * first
+                taken |= first
+        g = g.reshape(n, oh * kh, ow * kw, c)
         if g.shape[1:3] == x.shape[1:3]:
             return g
         out = np.zeros(x.shape, dtype=dy.dtype)
