@@ -76,7 +76,7 @@ def _flatten(struct):
 
 def _unbroadcast(g, shape):
     """Sums ``g`` down to ``shape`` (undoes numpy-style broadcasting)."""
-    gs = tuple(g.shape)
+    gs = g._data.shape if type(g) is Tensor else tuple(g.shape)
     shape = tuple(shape)
     if gs == shape:
         return g
@@ -347,7 +347,7 @@ class GradientTape:
                             continue
                     if isinstance(ga, Variable):
                         ga = ga._read_untracked()
-                    ga = _unbroadcast(ga, a.shape)
+                    ga = _unbroadcast(ga, a._data.shape if type(a) is Tensor else a.shape)
                     k = id(a)
                     grads[k] = ga if k not in grads else ops.add(grads[k], ga)
             out = []
