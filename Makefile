@@ -7,7 +7,7 @@ RUN_STAMP := $(VENV)/.installed-run
 # The demo installs the runtime only, plus CuPy when this machine has an NVIDIA driver.
 RUN_EXTRAS := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo '[cuda13]')
 
-.PHONY: test demo venv kernels-check gpu-check bench clean
+.PHONY: test demo venv kernels-check gpu-check bench docker-smoke clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ gpu-check:
 ## CPU benchmarks: eager dispatch vs numpy/PyTorch.
 bench: $(STAMP)
 	$(PY) bench/eager_dispatch.py
+
+## Build the Docker images without a Docker daemon (buildah + debootstrap; needs root/apt) and run them.
+docker-smoke:
+	bash scripts/docker_smoke.sh
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis .benchmarks

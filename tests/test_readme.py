@@ -1,4 +1,7 @@
-"""The README's Python examples run as written (and print what they claim)."""
+"""The README's Python examples run as written (and print what they claim).
+
+Complete examples are fenced as ```python and run here; fragments that need the
+reader's own model or data are fenced as ```py and are not run."""
 import contextlib
 import io
 import pathlib

@@ -1,0 +1,106 @@
+"""Data-parallel training with ``MultiWorkerMirroredStrategy`` across MPI processes.
+
+Run it on one machine with two processes, or across machines:
+
+    mpiexec -n 2 python scripts/mpi_train_example.py --out /tmp/run
+    mpirun -H host1,host2 -np 8 python scripts/mpi_train_example.py --out /tmp/run
+
+Without ``mpiexec`` it trains in one process, without a strategy, on the same
+global batches: the weights agree with the multi-process run's (up to float
+rounding). Each process writes its final weights to ``<out>/weights_<rank>.npz``;
+only the chief (rank 0) would write checkpoints and logs.
+
+``--die-rank R --die-step S`` kills process R at step S (the other processes
+then stop with a ``DeadlineExceededError`` naming rank R once
+``--timeout`` seconds have passed).
+"""
+import argparse
+import os
+import signal
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import tensorlab as tl  # noqa: E402
+
+
+def make_model(kind):
+    L = tl.keras.layers
+    if kind == "cnn":
+        return tl.keras.Sequential([tl.keras.Input((6, 6, 2)), L.Conv2D(4, 3, use_bias=False),
+                                    L.BatchNormalization(synchronized=True, momentum=0.9), L.Activation("relu"),
+                                    L.Flatten(), L.Dense(3)])
+    return tl.keras.Sequential([tl.keras.Input((6,)), L.Dense(16, activation="tanh"), L.Dense(3)])
+
+
+def data(kind, n, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 6, 6, 2) if kind == "cnn" else (n, 6)).astype(np.float32)
+    y = rng.integers(0, 3, size=(n,)).astype(np.int32)
+    return x, y
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", required=True)
+    p.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
+    p.add_argument("--global-batch", type=int, default=16)
+    p.add_argument("--steps", type=int, default=4)
+    p.add_argument("--timeout", type=float, default=None)
+    p.add_argument("--die-rank", type=int, default=-1)
+    p.add_argument("--die-step", type=int, default=1)
+    p.add_argument("--no-strategy", action="store_true", help="train in one process without a strategy")
+    a = p.parse_args(argv)
+    os.makedirs(a.out, exist_ok=True)
+
+    strategy = None
+    rank = 0
+    if not a.no_strategy:
+        opts = tl.distribute.experimental.CommunicationOptions(timeout_seconds=a.timeout)
+        strategy = tl.distribute.MultiWorkerMirroredStrategy(communication_options=opts)
+        rank = strategy.extended._worker_index
+    x, y = data(a.model, a.global_batch * a.steps)
+    tl.random.set_seed(1234)
+    scope = strategy.scope() if strategy is not None else _Null()
+    with scope:
+        model = make_model(a.model)
+        model.compile(optimizer=tl.keras.optimizers.SGD(0.1, momentum=0.9),
+                      loss=tl.keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    if strategy is None:
+        init = np.load(os.path.join(a.out, "init.npz")) if os.path.exists(os.path.join(a.out, "init.npz")) else None
+        if init is not None:
+            for i, w in enumerate(model.weights):
+                w.assign(init[f"w{i}"])
+    elif rank == 0:
+        np.savez(os.path.join(a.out, "init.npz"), **{f"w{i}": w.numpy() for i, w in enumerate(model.weights)})
+
+    class Die(tl.keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            if rank == a.die_rank and batch == a.die_step:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    try:
+        hist = model.fit(x, y, batch_size=a.global_batch, epochs=1, shuffle=False, verbose=0,
+                         callbacks=[Die()] if a.die_rank >= 0 else None)
+    except tl.distribute.DeadlineExceededError as e:
+        with open(os.path.join(a.out, f"error_{rank}.txt"), "w") as f:
+            f.write(str(e))
+        print(f"rank {rank}: {e}", flush=True)
+        os._exit(3)  # MPI_Finalize would wait for the dead worker
+    np.savez(os.path.join(a.out, f"weights_{rank}.npz"), loss=hist.history["loss"][-1],
+             **{f"w{i}": w.numpy() for i, w in enumerate(model.weights)})
+    print(f"rank {rank}: loss {hist.history['loss'][-1]:.6f}", flush=True)
+
+
+class _Null:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+if __name__ == "__main__":
+    main()
