@@ -5,6 +5,9 @@ once into a matrix and multiplied with the filter matrix (one ``matmul``,
 batched over groups). col2im sums the column gradient back into the padded
 input with one strided slice-add per kernel offset (KH*KW adds).
 """
+import collections
+import weakref
+
 import numpy as np
 
 from tensorlab.core.registry import impl
@@ -55,6 +58,29 @@ def _check_dy(dy, input_shape, kh, kw, strides, pads, dilations):
         raise ValueError("dy does not have the conv2d output shape")
 
 
+_COLS = collections.OrderedDict()  # id(x) -> (weakref to x, geometry, columns, out_hw)
+_COLS_MAX = 4
+
+
+def _cached_im2col(x, kh, kw, strides, pads, dilations, groups):
+    """``_im2col`` remembered for the last few inputs: a training step's filter
+    gradient reuses the columns its forward pass built from the same input."""
+    key = id(x)
+    geom = (kh, kw, tuple(strides), tuple(pads), tuple(dilations), groups)
+    hit = _COLS.get(key)
+    if hit is not None and hit[0]() is x and hit[1] == geom:
+        _COLS.move_to_end(key)
+        return hit[2], hit[3]
+    cols, out_hw = _im2col(x, kh, kw, strides, pads, dilations, groups)
+    try:
+        _COLS[key] = (weakref.ref(x), geom, cols, out_hw)
+    except TypeError:  # an array type without weak references: just don't cache
+        return cols, out_hw
+    while len(_COLS) > _COLS_MAX:
+        _COLS.popitem(last=False)
+    return cols, out_hw
+
+
 def _im2col(x, kh, kw, strides, pads, dilations, groups):
     """Columns ``[G, M, KH*KW*ICg]`` (M = N*OH*OW) of input ``x``, and (OH, OW)."""
     n, h, w, c = x.shape
@@ -84,7 +110,7 @@ def _group_rows(y, groups):
 @impl(C.conv2d_p, "cpu")
 def conv2d(x, w, strides, pads, dilations, groups):
     kh, kw, _, oc = w.shape
-    cols, (oh, ow) = _im2col(x, kh, kw, strides, pads, dilations, groups)
+    cols, (oh, ow) = _cached_im2col(x, kh, kw, strides, pads, dilations, groups)
     # astype: numpy's matmul of bfloat16 arrays returns float32.
     y = np.matmul(cols, _filter_matrix(w, groups)).astype(x.dtype, copy=False)   # [G, M, OCg]
     return np.ascontiguousarray(y.transpose(1, 0, 2)).reshape(x.shape[0], oh, ow, oc)
@@ -110,6 +136,6 @@ def conv2d_backprop_input(dy, w, input_shape, strides, pads, dilations, groups):
 def conv2d_backprop_filter(x, dy, filter_shape, strides, pads, dilations, groups):
     kh, kw, icg, oc = filter_shape
     _check_dy(dy, x.shape, kh, kw, strides, pads, dilations)
-    cols, _ = _im2col(x, kh, kw, strides, pads, dilations, groups)
+    cols, _ = _cached_im2col(x, kh, kw, strides, pads, dilations, groups)
     dw = np.matmul(cols.transpose(0, 2, 1), _group_rows(dy, groups)).astype(x.dtype, copy=False)  # [G, K, OCg]
     return np.ascontiguousarray(dw.transpose(1, 0, 2)).reshape(kh, kw, icg, oc)
