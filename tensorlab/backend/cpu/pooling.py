@@ -82,7 +82,13 @@ def _disjoint(ksize, strides, pads):
 def max_pool2d(x, ksize, strides, pads):
     if _disjoint(ksize, strides, pads):
         out_hw = _out_hw(x.shape[1], x.shape[2], ksize, strides, pads)
-        return _tiles(x, ksize, out_hw).max(axis=(2, 4))
+        v = _tiles(x, ksize, out_hw)
+        y = v[:, :, 0, :, 0, :].copy()
+        for i in range(ksize[0]):  # elementwise maxima of strided views beat a reduce over axes (2, 4)
+            for j in range(ksize[1]):
+                if i or j:
+                    np.maximum(y, v[:, :, i, :, j, :], out=y)
+        return y
     xp = _pad(x, pads, _lowest(x.dtype))
     offs = _offsets(ksize, strides, _out_hw(x.shape[1], x.shape[2], ksize, strides, pads))
     y = xp[offs[0][1]].copy()
@@ -96,13 +102,13 @@ def max_pool2d_grad(x, y, dy, ksize, strides, pads):
     _check_shape(dy, y.shape)
     if _disjoint(ksize, strides, pads):
         (kh, kw), (n, oh, ow, c) = ksize, y.shape
-        hit = _tiles(x, ksize, (oh, ow)) == y[:, :, None, :, None, :]
+        v = _tiles(x, ksize, (oh, ow))
         taken = np.zeros(y.shape, dtype=bool)
         g = np.zeros((n, oh, kh, ow, kw, c), dtype=dy.dtype)
         for i in range(kh):          # offsets in row-major order: the first maximum wins (TF)
             for j in range(kw):
-                first = hit[:, :, i, :, j, :] & ~taken
-                g[:, :, i, :, j, :] = dy * first
+                first = (v[:, :, i, :, j, :] == y) & ~taken
+                np.multiply(dy, first, out=g[:, :, i, :, j, :])
                 taken |= first
         g = g.reshape(n, oh * kh, ow * kw, c)
         if g.shape[1:3] == x.shape[1:3]:
