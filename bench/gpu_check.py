@@ -2,7 +2,8 @@
 
 1. prints the card and software versions;
 2. runs every `gpu`-marked test (pytest, junit XML to $OUT);
-3. runs the kernel benchmarks (bench/gpu_kernels.py --quick, JSON to $OUT);
+3. runs the kernel benchmarks (bench/gpu_kernels.py --quick, JSON to $OUT) and the
+   all-reduce bandwidth benchmark (bench/distribute_allreduce.py);
 4. writes $OUT/gpu_check.json and prints a short table last.
 
 Budget: under 8 minutes on one H100/H200. Each stage has its own timeout so
@@ -97,7 +98,16 @@ def main():
         bench = json.load(open(bench_json))
     except Exception:
         bench = [{"bench": "gpu_kernels", "error": out_b[-1500:] or "no output"}]
-    result = {"environment": env, "tests": tests, "bench": bench,
+    # All-reduce bus bandwidth (nccl-tests' busbw) for the distribute layer.
+    rc_d, out_d, secs_d = sh([sys.executable, "bench/distribute_allreduce.py"],
+                             int(os.environ.get("GPU_CHECK_DIST_TIMEOUT", "90")))
+    with open(os.path.join(OUT, "distribute_allreduce.log"), "w") as f:
+        f.write(out_d)
+    try:
+        dist = json.load(open(os.path.join(OUT, "distribute_allreduce.json")))
+    except Exception:
+        dist = {"error": out_d[-1500:] or "no output", "returncode": rc_d}
+    result = {"environment": env, "tests": tests, "bench": bench, "distribute_allreduce": dist,
               "bench_returncode": rc_b, "bench_seconds": round(secs_b, 1),
               "total_seconds": round(time.time() - t_start, 1)}
     with open(os.path.join(OUT, "gpu_check.json"), "w") as f:

@@ -10,9 +10,9 @@ global batches: the weights agree with the multi-process run's (up to float
 rounding). Each process writes its final weights to ``<out>/weights_<rank>.npz``;
 only the chief (rank 0) would write checkpoints and logs.
 
-``--die-rank R --die-step S`` kills process R at step S (the other processes
-then stop with a ``DeadlineExceededError`` naming rank R once
-``--timeout`` seconds have passed).
+``--die-rank R --die-step S`` kills process R at step S (``--hang``: stops it
+instead); the other processes then stop with a ``DeadlineExceededError``
+naming rank R once ``--timeout`` seconds have passed.
 """
 import argparse
 import os
@@ -51,6 +51,8 @@ def main(argv=None):
     p.add_argument("--timeout", type=float, default=None)
     p.add_argument("--die-rank", type=int, default=-1)
     p.add_argument("--die-step", type=int, default=1)
+    p.add_argument("--hang", action="store_true", help="--die-rank stops (SIGSTOP) instead of dying")
+    p.add_argument("--loop", choices=["fit", "custom"], default="fit")
     p.add_argument("--no-strategy", action="store_true", help="train in one process without a strategy")
     a = p.parse_args(argv)
     os.makedirs(a.out, exist_ok=True)
@@ -79,19 +81,46 @@ def main(argv=None):
     class Die(tl.keras.callbacks.Callback):
         def on_train_batch_begin(self, batch, logs=None):
             if rank == a.die_rank and batch == a.die_step:
-                os.kill(os.getpid(), signal.SIGKILL)
+                os.kill(os.getpid(), signal.SIGSTOP if a.hang else signal.SIGKILL)
 
     try:
-        hist = model.fit(x, y, batch_size=a.global_batch, epochs=1, shuffle=False, verbose=0,
-                         callbacks=[Die()] if a.die_rank >= 0 else None)
+        if a.loop == "custom":
+            loss = custom_loop(strategy, model, x, y, a.global_batch)
+        else:
+            hist = model.fit(x, y, batch_size=a.global_batch, epochs=1, shuffle=False, verbose=0,
+                             callbacks=[Die()] if a.die_rank >= 0 else None)
+            loss = hist.history["loss"][-1]
     except tl.distribute.DeadlineExceededError as e:
         with open(os.path.join(a.out, f"error_{rank}.txt"), "w") as f:
             f.write(str(e))
         print(f"rank {rank}: {e}", flush=True)
         os._exit(3)  # MPI_Finalize would wait for the dead worker
-    np.savez(os.path.join(a.out, f"weights_{rank}.npz"), loss=hist.history["loss"][-1],
+    np.savez(os.path.join(a.out, f"weights_{rank}.npz"), loss=loss,
              **{f"w{i}": w.numpy() for i, w in enumerate(model.weights)})
-    print(f"rank {rank}: loss {hist.history['loss'][-1]:.6f}", flush=True)
+    print(f"rank {rank}: loss {loss:.6f}", flush=True)
+
+
+def custom_loop(strategy, model, x, y, global_batch):
+    """The same training as ``fit``, written as a TF-style custom loop (``strategy.run``)."""
+    loss_fn = tl.keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="none")
+    ds = tl.data.Dataset.from_tensor_slices((x, y)).batch(global_batch)
+
+    def step(xb, yb):
+        with tl.GradientTape() as tape:
+            per_example = loss_fn(yb, model(xb, training=True))
+            loss = tl.nn.compute_average_loss(per_example, global_batch_size=global_batch)
+        grads = tape.gradient(loss, model.trainable_variables)
+        model.optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
+
+    loss = 0.0
+    if strategy is None:
+        for xb, yb in ds:
+            loss = float(step(xb, yb))
+        return loss
+    for xb, yb in strategy.experimental_distribute_dataset(ds):
+        loss = float(strategy.reduce("SUM", strategy.run(step, args=(xb, yb)), axis=None))
+    return loss
 
 
 class _Null:

@@ -47,6 +47,14 @@ class DataLossError(OpError, IOError):
     """Unrecoverable data loss or corruption (e.g. a bad record checksum)."""
 
 
+class DeadlineExceededError(OpError, TimeoutError):
+    """An operation (e.g. a collective waiting for another worker) ran past its deadline."""
+
+
+class AbortedError(OpError, RuntimeError):
+    """An operation was aborted, e.g. because a peer in a collective failed."""
+
+
 class InternalError(OpError, RuntimeError):
     """An internal invariant was broken; please report it."""
 
@@ -58,5 +66,5 @@ class UnknownError(OpError, RuntimeError):
 __all__ = [
     "OpError", "InvalidArgumentError", "NotFoundError", "UnimplementedError",
     "ResourceExhaustedError", "FailedPreconditionError", "OutOfRangeError",
-    "DataLossError", "InternalError", "UnknownError",
+    "DataLossError", "DeadlineExceededError", "AbortedError", "InternalError", "UnknownError",
 ]

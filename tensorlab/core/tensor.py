@@ -3,7 +3,9 @@
 A Tensor is an immutable handle on a backend array (numpy on the CPU, CuPy on
 a GPU) plus its device. Python operators route to the ops in ``tensorlab.ops``.
 """
+import contextlib
 import itertools
+import threading
 
 from tensorlab.core import device as _device_mod
 from tensorlab.core import dtypes as _dt
@@ -146,7 +148,8 @@ class Tensor(_Operators):
 
     @property
     def shape(self):
-        return TensorShape(self._data.shape)
+        # A backend shape is already a tuple of ints: skip TensorShape's validation.
+        return tuple.__new__(TensorShape, self._data.shape)
 
     @property
     def ndim(self):
@@ -418,6 +421,35 @@ def as_operand(value, like):
 _var_ids = itertools.count()
 
 
+class _Creators(threading.local):
+    def __init__(self):
+        self.stack = []
+
+
+_creators = _Creators()
+
+
+@contextlib.contextmanager
+def variable_creator_scope(creator):
+    """Routes ``tl.Variable(...)`` calls in this thread through ``creator``.
+
+    ``creator(**kwargs)`` receives ``Variable``'s keyword arguments and returns
+    the variable to use (a ``tl.distribute`` strategy's scope creates mirrored
+    variables this way). Scopes nest; the innermost creator wins.
+    """
+    _creators.stack.append(creator)
+    try:
+        yield
+    finally:
+        _creators.stack.pop()
+
+
+def _bind_variable_args(initial_value=None, trainable=True, name=None, dtype=None, shape=None,
+                        constraint=None, aggregation=None, synchronization=None, **kwargs):
+    return dict(initial_value=initial_value, trainable=trainable, name=name, dtype=dtype, shape=shape,
+                constraint=constraint, aggregation=aggregation, synchronization=synchronization, **kwargs)
+
+
 class Variable(_Operators):
     """A mutable tensor-valued state, like ``tf.Variable``.
 
@@ -442,8 +474,21 @@ class Variable(_Operators):
     __slots__ = ("_data", "_device", "_snap", "trainable", "_name", "_uid", "__weakref__",
                  "_keras_attrs", "constraint", "aggregation", "synchronization")
 
+    def __new__(cls, *args, **kwargs):
+        # Only plain tl.Variable(...) calls are routed: subclasses and the creators'
+        # own constructions (object.__new__) are not.
+        if _creators.stack and cls is Variable:
+            creator = _creators.stack.pop()  # tl.Variable(...) inside a creator goes to the next one
+            try:
+                return creator(**_bind_variable_args(*args, **kwargs))
+            finally:
+                _creators.stack.append(creator)
+        return object.__new__(cls)
+
     def __init__(self, initial_value=None, trainable=True, name=None, dtype=None, shape=None,
                  constraint=None, aggregation=None, synchronization=None, **kwargs):
+        if _creators.stack and hasattr(self, "_uid"):
+            return  # made by a creator (see __new__); Python calls __init__ on it again
         if initial_value is None:
             raise ValueError("tl.Variable: initial_value must be given")
         if callable(initial_value):

@@ -4,6 +4,7 @@
 they are hot and get fused GPU kernels; the other activations are composites
 of elementwise ops and need no rule of their own.
 """
+import sys
 import math as _math
 
 from tensorlab.core import device as _dev
@@ -423,7 +424,8 @@ def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size
             sw = cast(sw, loss.dtype)
         loss = multiply(loss, sw)
     if global_batch_size is None:
-        global_batch_size = loss.shape[0]
+        rows = loss.shape[0]
+        global_batch_size = None if rows is None else rows * _replicas_in_sync()
     elif isinstance(global_batch_size, (Tensor, Variable)):
         global_batch_size = float(global_batch_size)
     if global_batch_size is None:
@@ -432,11 +434,23 @@ def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size
 
 
 def scale_regularization_loss(regularization_loss, name=None):
-    """Scales a regularization loss (or list of them) by ``1 / num_replicas_in_sync`` (1 here)."""
+    """Scales a regularization loss (or list of them) by ``1 / num_replicas_in_sync``."""
     if isinstance(regularization_loss, (list, tuple)):
         from tensorlab.ops.elementwise import add_n
         regularization_loss = add_n(regularization_loss)
-    return t(regularization_loss)
+    n = _replicas_in_sync()
+    loss = t(regularization_loss)
+    return loss if n == 1 else divide(loss, float(n))
+
+
+def _replicas_in_sync():
+    """Replicas of the active tl.distribute strategy (1 without one). Looked up in
+    sys.modules: ops never import the distribute layer, and no strategy can
+    exist before it is imported."""
+    dist = sys.modules.get("tensorlab.distribute")
+    if dist is None or not dist.has_strategy():
+        return 1
+    return int(dist.get_strategy().num_replicas_in_sync)
 
 
 __all__ = []

@@ -1,4 +1,6 @@
 """Normalization layers: BatchNormalization and LayerNormalization."""
+import sys
+
 import tensorlab as tl
 from tensorlab.keras import constraints, initializers, regularizers
 from tensorlab.keras.layers._common import is_symbolic, shape_str
@@ -119,7 +121,8 @@ class BatchNormalization(_NormBase):
       beta_initializer, gamma_initializer, moving_mean_initializer,
         moving_variance_initializer, beta_regularizer, gamma_regularizer,
         beta_constraint, gamma_constraint: for the weights.
-      synchronized: accepted for compatibility (one device: no effect).
+      synchronized: under a ``tl.distribute`` strategy with several replicas, compute the
+        batch statistics over the global batch (all replicas) instead of each replica's part.
 
     Example:
       >>> bn = tl.keras.layers.BatchNormalization()
@@ -157,12 +160,34 @@ class BatchNormalization(_NormBase):
         x = inputs
         self._check_built_shape(x)
         if training and self.trainable and not is_symbolic(x):
-            mean = tl.reduce_mean(x, axis=self._reduction_axes, keepdims=self._bshape is not None)
-            var = tl.reduce_mean(tl.square(x - mean), axis=self._reduction_axes,
-                                 keepdims=self._bshape is not None)
+            ctx = self._sync_context() if self.synchronized else None
+            if ctx is not None:
+                mean, var = self._synchronized_moments(x, ctx)
+            else:
+                mean = tl.reduce_mean(x, axis=self._reduction_axes, keepdims=self._bshape is not None)
+                var = tl.reduce_mean(tl.square(x - mean), axis=self._reduction_axes,
+                                     keepdims=self._bshape is not None)
             self._update_moving(mean, var)
             return self._normalize(x, mean, var)
         return self._normalize(x, self._bcast(self.moving_mean, x.dtype), self._bcast(self.moving_variance, x.dtype))
+
+    @staticmethod
+    def _sync_context():
+        dist = sys.modules.get("tensorlab.distribute")  # no strategy can exist before it is imported
+        ctx = dist.get_replica_context() if dist is not None else None
+        return ctx if ctx is not None and ctx.num_replicas_in_sync > 1 else None
+
+    def _synchronized_moments(self, x, ctx):
+        """Mean and variance over all replicas' rows (two differentiable all-reduces)."""
+        keep = self._bshape is not None
+        count = 1
+        for a in self._reduction_axes:
+            count *= x.shape[a]
+        total, n = ctx.all_reduce("SUM", [tl.reduce_sum(x, axis=self._reduction_axes, keepdims=keep),
+                                          tl.constant(float(count), dtype=x.dtype)])
+        mean = total / n
+        sq = ctx.all_reduce("SUM", tl.reduce_sum(tl.square(x - mean), axis=self._reduction_axes, keepdims=keep))
+        return mean, sq / n
 
     def _update_moving(self, mean, var):
         m = self.momentum
