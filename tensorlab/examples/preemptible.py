@@ -15,7 +15,6 @@ import signal
 import sys
 import time
 
-import tensorlab as tl
 from tensorlab import keras
 from tensorlab.keras import layers
 from tensorlab.keras.callbacks_preempt import TerminateOnSignal

@@ -8,9 +8,8 @@ import math as _math
 from tensorlab.core import dtypes as dt
 from tensorlab.core.registry import defgrad, not_differentiable, primitive
 from tensorlab.core.spec import TensorSpec
-from tensorlab.core.tensor import Tensor
 from tensorlab.ops._rules import (FLOATS, broadcast_rule, broadcast_shapes, check_same_dtype,
-                                  float_rule, pair, require_dtypes, same_rule, t, tf)
+                                  float_rule, pair, require_dtypes, t, tf)
 
 _INTS = frozenset({dt.int8, dt.int16, dt.int32, dt.int64, dt.uint8})
 _NUMERIC = FLOATS | _INTS

@@ -17,7 +17,7 @@ from tensorlab.ops._rules import (broadcast_shapes, check_same_dtype, fmt, norm_
 from tensorlab.ops.elementwise import (_NUMERIC, abs, add, cast, divide, erf, exp, expm1, greater,
                                        greater_equal,
                                        maximum, minimum, multiply, negative, rsqrt, sigmoid,
-                                       softplus, subtract, tanh, where, zeros_like_)
+                                       softplus, subtract, tanh, where)
 from tensorlab.ops.reduction import reduce_sum
 from tensorlab.ops.shape import reshape
 

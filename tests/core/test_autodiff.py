@@ -134,7 +134,6 @@ def test_integer_ops_have_no_gradient():
     with tl.GradientTape() as tape:
         tape.watch(x)
         y = tl.cast(tl.cast(x, tl.int32), tl.float32) * x
-        m = tl.cast(tl.greater(x, 2.0), tl.float32)
     g = tape.gradient(y, x)
     np.testing.assert_allclose(g.numpy(), [1.0, 2.0])
 

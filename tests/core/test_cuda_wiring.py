@@ -46,7 +46,6 @@ def test_hot_primitives_run_our_kernels():
 
 def test_pool_padding_mode_matches_tf_pads():
     from tensorlab.backend.cuda.pooling import padding_mode
-    from tensorlab.ops.conv import compute_padding  # noqa: F401  (the ops' own TF padding helper)
     assert padding_mode((5, 7), (3, 3), (2, 2), (1, 1, 1, 1)) == "SAME"
     assert padding_mode((4, 4), (2, 2), (2, 2), (0, 0, 0, 0)) == "VALID"
     assert padding_mode((6, 6), (3, 3), (2, 2), (0, 1, 0, 1)) == "SAME"

@@ -17,7 +17,6 @@ import os
 import re
 import threading
 import warnings
-import zipfile
 
 import numpy as np
 
@@ -275,10 +274,6 @@ def load_weights(model, filepath, skip_mismatch=False):
         head = f.read(8)
     if head == _HDF5_MAGIC:
         stored = _read_h5(filepath, filepath, "load_weights")
-    elif head[:2] == b"PK" and _is_npz(filepath):
-        from tensorlab.keras.saving import weights_io  # archives from tensorlab's first weights format
-        weights_io.load_weights(model, filepath, skip_mismatch=skip_mismatch)
-        return
     elif head[:2] == b"PK":
         from tensorlab.keras.saving.file_format import _read_archive
         _, _, stored = _read_archive(filepath, "load_weights")
@@ -287,9 +282,3 @@ def load_weights(model, filepath, skip_mismatch=False):
     _assign_all(model, stored, filepath, "load_weights", skip_mismatch, include_optimizer=False)
 
 
-def _is_npz(path):
-    try:
-        with zipfile.ZipFile(path) as zf:
-            return "__names__.npy" in zf.namelist()
-    except zipfile.BadZipFile:
-        return False
