@@ -229,3 +229,38 @@ def check_gpu_matches_cpu(case, rng, shapes=None):
         assert (a is None) == (b is None)
         if a is not None:
             assert_close(b, a, 1e-4, what=f"{case.name} GPU vs CPU gradient")
+
+
+def op_tests(cases):
+    """The standard tests of a family's ``cases``, to put in a test module with
+    ``globals().update(op_tests(CASES))``: forward (all cases), gradient (cases
+    with ``grad``), second derivative (``grad`` and ``second``), shape rule
+    (all) and GPU-vs-CPU agreement (all, marked ``gpu``)."""
+    import pytest
+
+    diff = [c for c in cases if c.grad]
+    second = [c for c in diff if c.second]
+
+    @pytest.mark.parametrize("case", cases, ids=str)
+    def test_forward(case, rng):
+        check_forward(case, rng)
+
+    @pytest.mark.parametrize("case", diff, ids=str)
+    def test_gradient(case, rng):
+        check_grad(case, rng)
+
+    @pytest.mark.parametrize("case", second, ids=str)
+    def test_second_derivative(case, rng):
+        check_second(case, rng)
+
+    @pytest.mark.parametrize("case", cases, ids=str)
+    def test_shape_rule(case, rng):
+        check_shape_rule(case, rng)
+
+    @pytest.mark.gpu
+    @pytest.mark.parametrize("case", cases, ids=str)
+    def test_gpu_matches_cpu(case, rng):
+        check_gpu_matches_cpu(case, rng)
+
+    return {f.__name__: f for f in (test_forward, test_gradient, test_second_derivative, test_shape_rule,
+                                    test_gpu_matches_cpu)}

@@ -8,8 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tensorlab as tl
-from tests.ops.harness import (Case, S, check_forward, check_grad, check_gpu_matches_cpu, check_second,
-                               check_shape_rule)
+from tests.ops.harness import Case, S, check_forward, check_grad, check_shape_rule, op_tests
 
 
 def _T(x):
@@ -110,30 +109,7 @@ CASES = MATMUL + OTHER
 # max-based norms: the second derivative is zero and finite differences agree; abs is non-smooth only at 0.
 
 
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_forward(case, rng):
-    check_forward(case, rng)
-
-
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_gradient(case, rng):
-    check_grad(case, rng)
-
-
-@pytest.mark.parametrize("case", [c for c in CASES if c.second], ids=str)
-def test_second_derivative(case, rng):
-    check_second(case, rng)
-
-
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_shape_rule(case, rng):
-    check_shape_rule(case, rng)
-
-
-@pytest.mark.gpu
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_gpu_matches_cpu(case, rng):
-    check_gpu_matches_cpu(case, rng)
+globals().update(op_tests(CASES))  # forward, gradient, second derivative, shape rule, GPU
 
 
 @st.composite

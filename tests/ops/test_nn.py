@@ -10,8 +10,7 @@ from hypothesis.extra.numpy import array_shapes
 
 import tensorlab as tl
 from tensorlab.ops import nn as N
-from tests.ops.harness import (Case, S, check_forward, check_grad, check_gpu_matches_cpu, check_second,
-                               check_shape_rule)
+from tests.ops.harness import Case, S, check_forward, check_grad, op_tests
 
 _erf = np.vectorize(math.erf)
 
@@ -100,30 +99,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_forward(case, rng):
-    check_forward(case, rng)
-
-
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_gradient(case, rng):
-    check_grad(case, rng)
-
-
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_second_derivative(case, rng):
-    check_second(case, rng)
-
-
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_shape_rule(case, rng):
-    check_shape_rule(case, rng)
-
-
-@pytest.mark.gpu
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_gpu_matches_cpu(case, rng):
-    check_gpu_matches_cpu(case, rng)
+globals().update(op_tests(CASES))  # forward, gradient, second derivative, shape rule, GPU
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

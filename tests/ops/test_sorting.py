@@ -3,8 +3,7 @@ import numpy as np
 import pytest
 
 import tensorlab as tl
-from tests.ops.harness import (S, check_forward, check_grad, check_gpu_matches_cpu, check_second,
-                               check_shape_rule)
+from tests.ops.harness import S, op_tests
 from tests.ops.test_shape import C
 
 IAE = tl.errors.InvalidArgumentError
@@ -24,30 +23,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_forward(case, rng):
-    check_forward(case, rng)
-
-
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_gradient(case, rng):
-    check_grad(case, rng)
-
-
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_second_derivative(case, rng):
-    check_second(case, rng)
-
-
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_shape_rule(case, rng):
-    check_shape_rule(case, rng)
-
-
-@pytest.mark.gpu
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_gpu_matches_cpu(case, rng):
-    check_gpu_matches_cpu(case, rng)
+globals().update(op_tests(CASES))  # forward, gradient, second derivative, shape rule, GPU
 
 
 def test_argsort_is_stable_both_directions():
