@@ -5,9 +5,8 @@ A layer stores its configuration in ``__init__``, creates weights in
 input's shape) and computes in ``call``. Sub-layers and variables assigned
 as attributes (also inside lists and dicts) are tracked automatically.
 
-Called on ``KerasTensor``s (``keras.Input``), a layer runs ``call`` on
-symbolic tensors, so the ops only apply their shape rules, and records a
-node of the Functional graph.
+Called on ``KerasTensor``s (``keras.Input``), a layer runs ``call`` on symbolic
+tensors (the ops only apply their shape rules) and records a Functional-graph node.
 """
 import inspect
 import threading
@@ -19,6 +18,7 @@ from tensorlab.keras import backend as _backend
 from tensorlab.keras._layer_utils import (_accepts, _collect_mask, _jsonable, _set_mask, _shape_of,
                                           _specs_to_symbolic)
 from tensorlab.keras._node import Node, keras_tensor_from
+from tensorlab.keras.layers._graph_info import GraphInfo
 from tensorlab.keras.layers.input_spec import InputSpec, _Policy, assert_input_compatibility  # noqa: F401
 
 _BASE_KWARGS = frozenset({"input_shape", "input_dim", "batch_input_shape", "batch_size", "autocast",
@@ -45,7 +45,7 @@ _losses_dirty = [False]
 _tracking_version = [0]
 
 
-class Layer:
+class Layer(GraphInfo):
     """Base class of all layers: state (weights) plus a transformation (``call``).
 
     Args:
@@ -558,37 +558,6 @@ class Layer:
     def compute_mask(self, inputs, mask=None):
         """The output mask (default: pass the input mask on if ``supports_masking``)."""
         return mask if self.supports_masking else None
-
-    # ------------------------------------------------------------------ graph info
-    def _node_attr(self, attr, what):
-        if not self._inbound_nodes:
-            raise AttributeError(f'Layer "{self.name}" has no defined {what}: it has never been called on '
-                                 "a symbolic input (keras.Input)")
-        node = self._inbound_nodes[0]
-        if attr == "input":
-            t = node.input_tensors
-            return t[0] if len(t) == 1 else t
-        return node.outputs
-
-    @property
-    def input(self):
-        return self._node_attr("input", "input")
-
-    @property
-    def output(self):
-        return self._node_attr("output", "output")
-
-    @property
-    def input_shape(self):
-        return _shape_of(self.input)
-
-    @property
-    def output_shape(self):
-        return _shape_of(self.output)
-
-    @property
-    def inbound_nodes(self):
-        return self._inbound_nodes
 
     # ------------------------------------------------------------------ config
     def get_config(self):
