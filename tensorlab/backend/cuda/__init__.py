@@ -37,10 +37,17 @@ def from_numpy(arr):
 
 
 def copy_same_kind(arr, src_index, dst_index):
+    """GPU -> GPU copy. The copy runs on the destination's stream, so first wait for
+    work still queued on the source device's stream (which may be writing ``arr``)."""
     import cupy as cp
+    if src_index == dst_index:
+        return arr
+    with cp.cuda.Device(src_index):
+        src = cp.ascontiguousarray(arr)  # a strided source is gathered on its own device
+        cp.cuda.get_current_stream().synchronize()
     with cp.cuda.Device(dst_index):
-        out = cp.empty_like(arr)
-        out.data.copy_from_device(arr.data, arr.nbytes) if arr.flags.c_contiguous else out.__setitem__(Ellipsis, arr)
+        out = cp.empty(src.shape, src.dtype)
+        out.data.copy_from_device(src.data, src.nbytes)
         return out
 
 
