@@ -243,8 +243,10 @@ def test_sigkill_mid_write_leaves_previous_files_loadable(tmp_path):
                 line = p.stdout.readline()
                 assert line, "the child process died before saving"
                 done = int(line)
-            # Kill it while a temporary file is being written (or at a random moment, for the rest).
-            deadline = time.monotonic() + float(rs.uniform(0.0, 0.5))
+            # Kill it at a random moment (the first attempts), or as soon as a temporary
+            # file is being written (the last ones, so that at least one kill lands mid-write).
+            wait = float(rs.uniform(0.0, 0.5)) if attempt < 2 else 5.0
+            deadline = time.monotonic() + wait
             while time.monotonic() < deadline and not _temporaries(out):
                 pass
         finally:
