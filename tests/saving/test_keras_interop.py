@@ -21,7 +21,9 @@ pytest.importorskip("h5py")
 import tensorlab as tl  # noqa: E402
 from tensorlab.keras.saving import file_format as ff  # noqa: E402
 
-TOL = dict(rtol=1e-5, atol=1e-5)
+# Two float32 implementations (Keras on torch, tensorlab on numpy) sum in different orders:
+# differences of a few float32 ulps per op add up over a CNN's layers.
+TOL = dict(rtol=2e-4, atol=2e-4)
 
 
 def k_cnn(k):
