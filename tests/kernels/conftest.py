@@ -13,34 +13,3 @@ if "tl_emu" not in sys.modules:
     _mod = importlib.util.module_from_spec(_spec)
     sys.modules["tl_emu"] = _mod
     _spec.loader.exec_module(_mod)
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "gpu: needs a CUDA GPU")
-    config.addinivalue_line("markers", "slow: slow test")
-
-
-def _make_launchers_importable_without_cupy():
-    """`tensorlab/backend/cuda/__init__.py` imports CuPy eagerly; the launcher modules under
-    `tensorlab.backend.cuda.kernels` do not need it. Without CuPy, register a bare package object
-    for `tensorlab.backend.cuda` so the launchers (pure-Python planning) can be imported."""
-    try:
-        import cupy  # noqa: F401
-        return
-    except ImportError:
-        pass
-    import types
-
-    name = "tensorlab.backend.cuda"
-    if name in sys.modules:
-        return
-    import tensorlab.backend  # noqa: F401
-
-    pkg = types.ModuleType(name)
-    pkg.__path__ = [str(_REPO / "tensorlab" / "backend" / "cuda")]
-    pkg.__package__ = name
-    pkg.__doc__ = "stub: CuPy is not installed (tests/kernels/conftest.py)"
-    sys.modules[name] = pkg
-
-
-_make_launchers_importable_without_cupy()

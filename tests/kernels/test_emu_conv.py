@@ -4,29 +4,12 @@ Forward, input gradient and filter gradient (split-K partials summed like the la
 generic implicit-GEMM and depthwise paths, strides, explicit / SAME pads, dilation, groups,
 vector and scalar load paths, against a float64 numpy reference; outputs NaN-poisoned first.
 """
-import importlib
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tl_emu import build, launch
-
-
-def load_launcher(stem):
-    """The launcher module; by path when the CUDA backend package cannot import (no CuPy)."""
-    try:
-        return importlib.import_module(f"tensorlab.backend.cuda.kernels.{stem}")
-    except ImportError:
-        path = Path(__file__).resolve().parents[2] / "tensorlab/backend/cuda/kernels" / f"{stem}.py"
-        spec = importlib.util.spec_from_file_location(f"_tl_launcher_{stem}", path)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        return mod
-
-
-cv = load_launcher("conv")
+from tensorlab.backend.cuda.kernels import conv as cv
 
 
 @pytest.fixture(scope="module")

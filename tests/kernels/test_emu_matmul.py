@@ -5,29 +5,12 @@ launcher arithmetic is exercised with the kernels; operands are numpy views (tra
 unaligned, broadcast) over raw host memory, outputs are poisoned with NaN first and compared with
 a float64 reference.
 """
-import importlib
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tl_emu import build, launch
-
-
-def load_launcher(stem):
-    """The launcher module; by path when the CUDA backend package cannot import (no CuPy)."""
-    try:
-        return importlib.import_module(f"tensorlab.backend.cuda.kernels.{stem}")
-    except ImportError:
-        path = Path(__file__).resolve().parents[2] / "tensorlab/backend/cuda/kernels" / f"{stem}.py"
-        spec = importlib.util.spec_from_file_location(f"_tl_launcher_{stem}", path)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        return mod
-
-
-mm = load_launcher("matmul")
+from tensorlab.backend.cuda.kernels import matmul as mm
 
 
 @pytest.fixture(scope="module")

@@ -4,29 +4,12 @@ TF semantics: SAME windows ignore padding (max) and average over valid cells onl
 gradient goes to the first maximum of a window in row-major scan order. Float64 numpy reference,
 NaN-poisoned outputs, overlapping windows (stride < ksize), strides > ksize, ties.
 """
-import importlib
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tl_emu import build, launch
-
-
-def load_launcher(stem):
-    """The launcher module; by path when the CUDA backend package cannot import (no CuPy)."""
-    try:
-        return importlib.import_module(f"tensorlab.backend.cuda.kernels.{stem}")
-    except ImportError:
-        path = Path(__file__).resolve().parents[2] / "tensorlab/backend/cuda/kernels" / f"{stem}.py"
-        spec = importlib.util.spec_from_file_location(f"_tl_launcher_{stem}", path)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        return mod
-
-
-pl = load_launcher("pool")
+from tensorlab.backend.cuda.kernels import pool as pl
 
 
 @pytest.fixture(scope="module")

@@ -1,29 +1,14 @@
 """Launch planning of the GEMM-family launchers (matmul / conv / pool): no GPU, no CuPy."""
-import importlib
-import importlib.util
 import re
 from pathlib import Path
 
 import pytest
 
+from tensorlab.backend.cuda.kernels import conv as cv
+from tensorlab.backend.cuda.kernels import pool as pl
+from tensorlab.backend.cuda.kernels import matmul as mm
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def load_launcher(stem):
-    """The launcher module; by path when the CUDA backend package cannot import (no CuPy)."""
-    try:
-        return importlib.import_module(f"tensorlab.backend.cuda.kernels.{stem}")
-    except ImportError:
-        path = REPO / "tensorlab/backend/cuda/kernels" / f"{stem}.py"
-        spec = importlib.util.spec_from_file_location(f"_tl_launcher_{stem}", path)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        return mod
-
-
-mm = load_launcher("matmul")
-cv = load_launcher("conv")
-pl = load_launcher("pool")
 
 
 # ------------------------------------------------------------------ matmul

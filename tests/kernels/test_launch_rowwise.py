@@ -10,7 +10,7 @@ from tensorlab.backend.cuda import kernels as K
 from tensorlab.backend.cuda.kernels import fused as F
 from tensorlab.backend.cuda.kernels import reduce as R
 from tensorlab.backend.cuda.kernels import rowwise as RW
-from tensorlab.backend.cuda.kernels._plan import Buf, ceil_div, warp_group
+from tensorlab.backend.cuda.kernels._plan import warp_group
 
 MAX_BLOCK = 1024
 
