@@ -9,7 +9,6 @@ Broadcasting is undone here, once, not in every rule.
 """
 import enum
 import functools
-import itertools
 import weakref
 
 from tensorlab.core import device as _device_mod
@@ -129,7 +128,6 @@ class GradientTape:
         self._persistent = persistent
         self._watch_accessed = watch_accessed_variables
         self._nodes = {}          # insertion-ordered: key -> node
-        self._counter = itertools.count()
         self._watched = {}        # id(tensor) -> weakref, for tensors whose gradient is traced
         self._var_reads = {}      # variable uid -> list of snapshot tensors read
         self._watched_vars = {}   # variable uid -> variable (explicitly watched)
