@@ -1,6 +1,7 @@
 """Activation functions (``keras.activations``) and lookup by name (``activation="relu"``)."""
 import weakref
 
+import tensorlab as tl
 from tensorlab.keras import _ids
 
 # id(softmax output) -> (weak reference to it, its logits), so that a cross-entropy
@@ -26,11 +27,6 @@ def _remember_logits(out, logits):
     _SOFTMAX_LOGITS[key] = (ref, logits)
 
 
-def _tl():
-    import tensorlab as tl
-    return tl
-
-
 def linear(x):
     """The identity: returns ``x``."""
     return x
@@ -38,7 +34,6 @@ def linear(x):
 
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     """``max(x, 0)``; with ``negative_slope``, ``max_value`` or ``threshold``, the general form."""
-    tl = _tl()
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:
         return tl.nn.relu(x)
     y = tl.where(tl.greater_equal(x, threshold), x, negative_slope * (x - threshold))
@@ -48,24 +43,23 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
 
 
 def relu6(x):
-    return _tl().minimum(_tl().nn.relu(x), 6.0)
+    return tl.minimum(tl.nn.relu(x), 6.0)
 
 
 def leaky_relu(x, negative_slope=0.2):
-    return _tl().nn.leaky_relu(x, alpha=negative_slope)
+    return tl.nn.leaky_relu(x, alpha=negative_slope)
 
 
 def sigmoid(x):
-    return _tl().sigmoid(x)
+    return tl.sigmoid(x)
 
 
 def tanh(x):
-    return _tl().tanh(x)
+    return tl.tanh(x)
 
 
 def softmax(x, axis=-1):
     """Softmax along ``axis``: ``exp(x) / sum(exp(x))``, computed stably."""
-    tl = _tl()
     out = tl.nn.softmax(x, axis=axis)
     if type(out) is tl.Tensor and axis in (-1, len(x.shape) - 1):
         _remember_logits(out, x)
@@ -73,47 +67,44 @@ def softmax(x, axis=-1):
 
 
 def log_softmax(x, axis=-1):
-    return _tl().nn.log_softmax(x, axis=axis)
+    return tl.nn.log_softmax(x, axis=axis)
 
 
 def elu(x, alpha=1.0):
-    tl = _tl()
     y = tl.nn.elu(x)
     return y if alpha == 1.0 else tl.where(tl.greater(x, 0.0), y, alpha * y)
 
 
 def selu(x):
-    return _tl().nn.selu(x)
+    return tl.nn.selu(x)
 
 
 def softplus(x):
-    return _tl().math.softplus(x)
+    return tl.math.softplus(x)
 
 
 def softsign(x):
-    tl = _tl()
     return x / (tl.abs(x) + 1.0)
 
 
 def silu(x):
     """``x * sigmoid(x)`` (also called swish)."""
-    return x * _tl().sigmoid(x)
+    return x * tl.sigmoid(x)
 
 
 swish = silu
 
 
 def gelu(x, approximate=False):
-    return _tl().nn.gelu(x, approximate=approximate)
+    return tl.nn.gelu(x, approximate=approximate)
 
 
 def exponential(x):
-    return _tl().exp(x)
+    return tl.exp(x)
 
 
 def hard_sigmoid(x):
     """``relu6(x + 3) / 6`` (Keras 3's definition)."""
-    tl = _tl()
     return tl.clip_by_value(x / 6.0 + 0.5, 0.0, 1.0)
 
 
@@ -125,7 +116,6 @@ hard_swish = hard_silu
 
 
 def mish(x):
-    tl = _tl()
     return x * tl.tanh(tl.math.softplus(x))
 
 

@@ -1,11 +1,7 @@
 """Weight constraints (``keras.constraints``), applied after each optimizer update."""
+import tensorlab as tl
 from tensorlab.keras import _ids
 from tensorlab.keras import backend as _backend
-
-
-def _tl():
-    import tensorlab as tl
-    return tl
 
 
 class Constraint:
@@ -23,7 +19,6 @@ class Constraint:
 
 
 def _norms(w, axis):
-    tl = _tl()
     return tl.sqrt(tl.reduce_sum(tl.square(w), axis=axis, keepdims=True))
 
 
@@ -38,7 +33,6 @@ class MaxNorm(Constraint):
         self.axis = axis
 
     def __call__(self, w):
-        tl = _tl()
         n = _norms(w, self.axis)
         desired = tl.clip_by_value(n, 0.0, float(self.max_value))
         return w * (desired / (n + _backend.epsilon()))
@@ -51,7 +45,7 @@ class NonNeg(Constraint):
     """Sets negative weights to zero."""
 
     def __call__(self, w):
-        return _tl().maximum(w, 0.0)
+        return tl.maximum(w, 0.0)
 
 
 class UnitNorm(Constraint):
@@ -74,7 +68,6 @@ class MinMaxNorm(Constraint):
         self.min_value, self.max_value, self.rate, self.axis = min_value, max_value, rate, axis
 
     def __call__(self, w):
-        tl = _tl()
         n = _norms(w, self.axis)
         desired = self.rate * tl.clip_by_value(n, float(self.min_value), float(self.max_value)) \
             + (1 - self.rate) * n

@@ -6,13 +6,9 @@ call; unseeded ones draw from the global generator (``tl.random.set_seed`` /
 """
 import math
 
+import tensorlab as tl
 from tensorlab.keras import _ids
 from tensorlab.keras import backend as _backend
-
-
-def _tl():
-    import tensorlab as tl
-    return tl
 
 
 def _dtype(dtype):
@@ -52,14 +48,14 @@ class Zeros(Initializer):
     """All zeros."""
 
     def __call__(self, shape, dtype=None, **kwargs):
-        return _tl().zeros(shape, dtype=_dtype(dtype))
+        return tl.zeros(shape, dtype=_dtype(dtype))
 
 
 class Ones(Initializer):
     """All ones."""
 
     def __call__(self, shape, dtype=None, **kwargs):
-        return _tl().ones(shape, dtype=_dtype(dtype))
+        return tl.ones(shape, dtype=_dtype(dtype))
 
 
 class Constant(Initializer):
@@ -69,7 +65,6 @@ class Constant(Initializer):
         self.value = value
 
     def __call__(self, shape, dtype=None, **kwargs):
-        tl = _tl()
         return tl.broadcast_to(tl.constant(self.value, dtype=_dtype(dtype)), tuple(shape)) * 1
 
     def get_config(self):
@@ -80,7 +75,6 @@ class Constant(Initializer):
 def _draw(kind, seed, shape, a, b, dtype):
     """A sample from the global stream, or from a fresh generator for a seeded initializer
     (so that it returns the same values on every call, as in Keras)."""
-    tl = _tl()
     src = tl.random if seed is None else tl.random.Generator.from_seed(int(seed))
     return getattr(src, kind)(tuple(shape), a, b, dtype=dtype)
 
@@ -207,7 +201,6 @@ class Orthogonal(_Random):
         self.gain = gain
 
     def __call__(self, shape, dtype=None, **kwargs):
-        tl = _tl()
         shape = tuple(shape)
         if len(shape) < 2:
             raise ValueError(f"Orthogonal: the shape must have at least 2 dimensions, got {shape}")
@@ -235,7 +228,6 @@ class Identity(Initializer):
         self.gain = gain
 
     def __call__(self, shape, dtype=None, **kwargs):
-        tl = _tl()
         if len(shape) != 2:
             raise ValueError(f"Identity: needs a 2-D shape, got {tuple(shape)}")
         return tl.eye(shape[0], shape[1], dtype=_dtype(dtype)) * self.gain

@@ -5,19 +5,14 @@ Example:
   >>> loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
   >>> loss(tl.constant([1, 0]), tl.constant([[0.2, 2.0], [1.5, -1.0]]))
 """
+import tensorlab as tl
 from tensorlab.keras import _ids
 from tensorlab.keras import backend as _backend
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "none", "mean", "auto", None)
 
 
-def _tl():
-    import tensorlab as tl
-    return tl
-
-
 def _t(x, dtype=None):
-    tl = _tl()
     if isinstance(x, tl.Variable):
         x = x.read_value()
     if not isinstance(x, (tl.Tensor, tl.SymbolicTensor)):
@@ -32,7 +27,6 @@ def _fmt(shape):
 
 def _prepare(name, y_true, y_pred):
     """Tensors of one float dtype and matching rank (a trailing axis of size 1 is added or dropped)."""
-    tl = _tl()
     y_pred = _t(y_pred, _backend.floatx())
     y_true = _t(y_true)
     if y_true.dtype != y_pred.dtype:
@@ -51,7 +45,7 @@ def _prepare(name, y_true, y_pred):
 
 
 def _mean_last(x):
-    return _tl().reduce_mean(x, axis=-1)
+    return tl.reduce_mean(x, axis=-1)
 
 
 # ---------------------------------------------------------------------------- function forms
@@ -59,25 +53,23 @@ def _mean_last(x):
 def mean_squared_error(y_true, y_pred):
     """Mean of ``(y_true - y_pred) ** 2`` over the last axis."""
     y_true, y_pred = _prepare("mean_squared_error", y_true, y_pred)
-    return _mean_last(_tl().square(y_pred - y_true))
+    return _mean_last(tl.square(y_pred - y_true))
 
 
 def mean_absolute_error(y_true, y_pred):
     """Mean of ``|y_true - y_pred|`` over the last axis."""
     y_true, y_pred = _prepare("mean_absolute_error", y_true, y_pred)
-    return _mean_last(_tl().abs(y_pred - y_true))
+    return _mean_last(tl.abs(y_pred - y_true))
 
 
 def mean_absolute_percentage_error(y_true, y_pred):
     """``100 * mean(|(y_true - y_pred) / y_true|)`` over the last axis."""
-    tl = _tl()
     y_true, y_pred = _prepare("mean_absolute_percentage_error", y_true, y_pred)
     diff = tl.abs((y_true - y_pred) / tl.maximum(tl.abs(y_true), _backend.epsilon()))
     return 100.0 * _mean_last(diff)
 
 
 def mean_squared_logarithmic_error(y_true, y_pred):
-    tl = _tl()
     y_true, y_pred = _prepare("mean_squared_logarithmic_error", y_true, y_pred)
     a = tl.log(tl.maximum(y_pred, _backend.epsilon()) + 1.0)
     b = tl.log(tl.maximum(y_true, _backend.epsilon()) + 1.0)
@@ -86,7 +78,6 @@ def mean_squared_logarithmic_error(y_true, y_pred):
 
 def huber(y_true, y_pred, delta=1.0):
     """Quadratic for errors below ``delta``, linear above, averaged over the last axis."""
-    tl = _tl()
     y_true, y_pred = _prepare("huber", y_true, y_pred)
     err = tl.abs(y_pred - y_true)
     quad = tl.minimum(err, delta)
@@ -95,7 +86,6 @@ def huber(y_true, y_pred, delta=1.0):
 
 def log_cosh(y_true, y_pred):
     """Mean of ``log(cosh(y_pred - y_true))`` over the last axis (computed stably)."""
-    tl = _tl()
     y_true, y_pred = _prepare("log_cosh", y_true, y_pred)
     x = y_pred - y_true
     return _mean_last(x + tl.math.softplus(-2.0 * x) - 0.6931471805599453)
@@ -103,7 +93,6 @@ def log_cosh(y_true, y_pred):
 
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """Binary cross-entropy averaged over the last axis; ``y_true`` in [0, 1]."""
-    tl = _tl()
     y_true, y_pred = _prepare("binary_crossentropy", y_true, y_pred)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
@@ -119,7 +108,6 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """Cross-entropy between one-hot (or soft) labels and predicted class probabilities."""
-    tl = _tl()
     y_true, y_pred = _prepare("categorical_crossentropy", y_true, y_pred)
     if label_smoothing:
         n = y_pred.shape[axis]
@@ -160,7 +148,6 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     Returns:
       Per-sample losses, shape ``y_pred.shape[:-1]``.
     """
-    tl = _tl()
     name = "sparse_categorical_crossentropy"
     y_pred = _t(y_pred, _backend.floatx())
     y_true = _t(y_true)
@@ -181,16 +168,23 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     if ignore_class is not None:
         mask = tl.not_equal(y_true, ignore_class)
         y_true = tl.where(mask, y_true, tl.zeros_like(y_true))
-    if isinstance(y_true, tl.Tensor):
-        _check_sparse(name, y_true, n)
     if not from_logits:
         from tensorlab.keras.activations import logits_of
         logits = logits_of(y_pred)
         if logits is not None:
             y_pred, from_logits = logits, True
     if from_logits:
-        out = tl.nn.sparse_softmax_cross_entropy_with_logits(labels=y_true, logits=y_pred)
+        # The fused op checks the label range itself while it reads the labels; on a
+        # bad label, the loss's own message (with every bad value) replaces the op's.
+        try:
+            out = tl.nn.sparse_softmax_cross_entropy_with_logits(labels=y_true, logits=y_pred)
+        except tl.errors.InvalidArgumentError:
+            if isinstance(y_true, tl.Tensor):
+                _check_sparse(name, y_true, n)
+            raise
     else:
+        if isinstance(y_true, tl.Tensor):
+            _check_sparse(name, y_true, n)
         eps = _backend.epsilon()
         p = tl.clip_by_value(y_pred, eps, 1.0 - eps)
         out = -tl.reduce_sum(tl.one_hot(y_true, n, dtype=y_pred.dtype) * tl.log(p), axis=-1)
@@ -201,7 +195,6 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
 
 def kl_divergence(y_true, y_pred):
     """``sum(y_true * log(y_true / y_pred))`` over the last axis (values clipped to [eps, 1])."""
-    tl = _tl()
     y_true, y_pred = _prepare("kl_divergence", y_true, y_pred)
     eps = _backend.epsilon()
     t = tl.clip_by_value(y_true, eps, 1.0)
@@ -211,14 +204,12 @@ def kl_divergence(y_true, y_pred):
 
 def poisson(y_true, y_pred):
     """Mean of ``y_pred - y_true * log(y_pred + eps)`` over the last axis."""
-    tl = _tl()
     y_true, y_pred = _prepare("poisson", y_true, y_pred)
     return _mean_last(y_pred - y_true * tl.log(y_pred + _backend.epsilon()))
 
 
 def cosine_similarity(y_true, y_pred, axis=-1):
     """Negative cosine similarity (``-1`` means the vectors point the same way)."""
-    tl = _tl()
     y_true, y_pred = _prepare("cosine_similarity", y_true, y_pred)
     a = tl.nn.l2_normalize(y_true, axis=axis)
     b = tl.nn.l2_normalize(y_pred, axis=axis)
@@ -232,21 +223,18 @@ def _signed(tl, y_true):
 
 def hinge(y_true, y_pred):
     """Mean of ``max(1 - y_true * y_pred, 0)``; labels in {-1, 1} (or {0, 1}, converted)."""
-    tl = _tl()
     y_true, y_pred = _prepare("hinge", y_true, y_pred)
     t = _signed(tl, y_true) if _is_01(y_true) else y_true
     return _mean_last(tl.nn.relu(1.0 - t * y_pred))
 
 
 def squared_hinge(y_true, y_pred):
-    tl = _tl()
     y_true, y_pred = _prepare("squared_hinge", y_true, y_pred)
     t = _signed(tl, y_true) if _is_01(y_true) else y_true
     return _mean_last(tl.square(tl.nn.relu(1.0 - t * y_pred)))
 
 
 def categorical_hinge(y_true, y_pred):
-    tl = _tl()
     y_true, y_pred = _prepare("categorical_hinge", y_true, y_pred)
     pos = tl.reduce_sum(y_true * y_pred, axis=-1)
     neg = tl.reduce_max((1.0 - y_true) * y_pred, axis=-1)
@@ -254,7 +242,6 @@ def categorical_hinge(y_true, y_pred):
 
 
 def _is_01(y):
-    tl = _tl()
     if not isinstance(y, tl.Tensor):
         return True
     return bool(tl.reduce_all(tl.logical_or(tl.equal(y, 0.0), tl.equal(y, 1.0))))
@@ -296,7 +283,6 @@ class Loss:
 
 def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch_size"):
     """Applies sample weights (broadcast over trailing axes) and the reduction."""
-    tl = _tl()
     if sample_weight is not None:
         sw = _t(sample_weight)
         if sw.dtype != values.dtype:

@@ -7,18 +7,13 @@ Example:
   >>> float(m.result())
   0.5
 """
+import tensorlab as tl
 from tensorlab.keras import _ids
 from tensorlab.keras import backend as _backend
 from tensorlab.keras import losses as _losses
 
 
-def _tl():
-    import tensorlab as tl
-    return tl
-
-
 def _t(x):
-    tl = _tl()
     if isinstance(x, tl.Tensor):
         return x
     if isinstance(x, tl.Variable):
@@ -43,7 +38,6 @@ class Metric:
 
     def add_variable(self, shape=(), initializer="zeros", dtype=None, name=None):
         from tensorlab.keras import initializers
-        tl = _tl()
         value = initializers.get(initializer)(tuple(shape), dtype=dtype or self.dtype)
         v = tl.Variable(value, trainable=False, name=f"{self.name}/{name or 'var'}")
         v._keras_attrs = {"initializer": value}
@@ -92,7 +86,6 @@ class Sum(Metric):
         self.total = self.add_variable(name="total")
 
     def update_state(self, values, sample_weight=None):
-        tl = _tl()
         values = _t(values)
         if values.dtype.name != self.dtype:
             values = tl.cast(values, self.dtype)
@@ -118,7 +111,6 @@ class Mean(Metric):
         self._device_count = False
 
     def update_state(self, values, sample_weight=None):
-        tl = _tl()
         values = _t(values)
         if values.dtype.name != self.dtype:
             values = tl.cast(values, self.dtype)
@@ -143,7 +135,6 @@ class Mean(Metric):
         self._device_count = False
 
     def result(self):
-        tl = _tl()
         total = self.total.read_value()
         if not self._device_count:
             return total * (1.0 / self._host_count) if self._host_count else total * 0.0
@@ -179,7 +170,6 @@ class MeanMetricWrapper(Mean):
 
 def _labels_like(y_true, y_pred):
     """Integer labels of rank ``y_pred.ndim - 1``."""
-    tl = _tl()
     y_true = _t(y_true)
     if y_true.ndim == y_pred.ndim and y_true.ndim > 0 and y_true.shape[-1] == 1:
         y_true = tl.squeeze(y_true, -1)
@@ -188,7 +178,6 @@ def _labels_like(y_true, y_pred):
 
 def accuracy(y_true, y_pred):
     """1.0 where ``y_true == y_pred`` exactly."""
-    tl = _tl()
     y_true, y_pred = _t(y_true), _t(y_pred)
     if y_true.dtype != y_pred.dtype:
         y_true = tl.cast(y_true, y_pred.dtype)
@@ -197,7 +186,6 @@ def accuracy(y_true, y_pred):
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
     """1.0 where ``(y_pred > threshold) == y_true``, averaged over the last axis."""
-    tl = _tl()
     y_true, y_pred = _losses._prepare("binary_accuracy", y_true, y_pred)
     pred = tl.cast(tl.greater(y_pred, threshold), y_pred.dtype)
     return tl.reduce_mean(tl.cast(tl.equal(pred, y_true), _backend.floatx()), axis=-1)
@@ -205,14 +193,12 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
 
 def categorical_accuracy(y_true, y_pred):
     """1.0 where the arg-max of ``y_pred`` matches the arg-max of one-hot ``y_true``."""
-    tl = _tl()
     y_pred = _t(y_pred)
     return tl.cast(tl.equal(tl.argmax(_t(y_true), axis=-1), tl.argmax(y_pred, axis=-1)), _backend.floatx())
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
     """1.0 where the arg-max of ``y_pred`` equals the integer label ``y_true``."""
-    tl = _tl()
     y_pred = _t(y_pred)
     labels = _labels_like(y_true, y_pred)
     pred = tl.argmax(y_pred, axis=-1)
@@ -222,7 +208,6 @@ def sparse_categorical_accuracy(y_true, y_pred):
 
 
 def _in_top_k(y_pred, labels, k):
-    tl = _tl()
     idx = tl.math.top_k(y_pred, k=min(k, y_pred.shape[-1])).indices
     labels = tl.cast(labels, idx.dtype)
     hit = tl.equal(idx, tl.expand_dims(labels, -1))
@@ -230,7 +215,6 @@ def _in_top_k(y_pred, labels, k):
 
 
 def top_k_categorical_accuracy(y_true, y_pred, k=5):
-    tl = _tl()
     return _in_top_k(_t(y_pred), tl.argmax(_t(y_true), axis=-1), k)
 
 
@@ -287,12 +271,11 @@ class RootMeanSquaredError(Mean):
         super().__init__(name, dtype)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        tl = _tl()
         y_true, y_pred = _losses._prepare(self.name, y_true, y_pred)
         super().update_state(tl.square(y_pred - y_true), sample_weight)
 
     def result(self):
-        return _tl().sqrt(super().result())
+        return tl.sqrt(super().result())
 
 
 class CosineSimilarity(MeanMetricWrapper):
@@ -321,7 +304,6 @@ class _Confusion(Metric):
         self._th = None
 
     def _prep(self, y_true, y_pred, sample_weight):
-        tl = _tl()
         y_pred = _t(y_pred)
         y_true = tl.cast(_t(y_true), y_pred.dtype)
         if self.top_k is not None:
@@ -347,7 +329,6 @@ class _Confusion(Metric):
         return pos, lab, w
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        tl = _tl()
         pos, lab, w = self._prep(y_true, y_pred, sample_weight)
         neg, nlab = 1.0 - pos, 1.0 - lab
         ww = (lambda x: x) if w is None else (lambda x: x * w)
@@ -357,7 +338,7 @@ class _Confusion(Metric):
         self.true_negatives.assign_add(tl.reduce_sum(ww(neg * nlab), axis=0))
 
     def _out(self, x):
-        return _tl().reshape(x, ()) if self._single else x
+        return tl.reshape(x, ()) if self._single else x
 
     def get_config(self):
         cfg = super().get_config()
@@ -366,7 +347,6 @@ class _Confusion(Metric):
 
 
 def _div0(a, b):
-    tl = _tl()
     return tl.where(tl.greater(b, 0.0), a / tl.maximum(b, 1e-30), tl.zeros_like(a))
 
 
@@ -423,11 +403,10 @@ class AUC(_Confusion):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         if self.from_logits:
-            y_pred = _tl().sigmoid(_t(y_pred))
+            y_pred = tl.sigmoid(_t(y_pred))
         super().update_state(y_true, y_pred, sample_weight)
 
     def result(self):
-        tl = _tl()
         tp, fp = self.true_positives.read_value(), self.false_positives.read_value()
         fn, tn = self.false_negatives.read_value(), self.true_negatives.read_value()
         n = self.num_thresholds

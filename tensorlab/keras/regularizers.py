@@ -1,10 +1,6 @@
 """Weight regularizers (``keras.regularizers``): penalties added to the training loss."""
+import tensorlab as tl
 from tensorlab.keras import _ids
-
-
-def _tl():
-    import tensorlab as tl
-    return tl
 
 
 class Regularizer:
@@ -29,7 +25,6 @@ class L1L2(Regularizer):
         self.l2 = float(l2)
 
     def __call__(self, x):
-        tl = _tl()
         out = None
         if self.l1:
             out = self.l1 * tl.reduce_sum(tl.abs(x))

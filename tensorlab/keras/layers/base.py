@@ -342,10 +342,12 @@ class Layer(GraphInfo):
     def losses(self):
         """Losses added in the last call (``add_loss``) plus weight-regularization penalties."""
         out = []
-        for layer in self._flatten_layers():
-            out.extend(x for x in layer._call_losses if not isinstance(x, SymbolicTensor))
-            for v, reg in layer._regularized:
-                out.append(reg(v))
+        for layer in self._cached(("layers", True, True), lambda: self._flatten_layers_uncached(True, True)):
+            if layer._call_losses:
+                out.extend(x for x in layer._call_losses if not isinstance(x, SymbolicTensor))
+            if layer._regularized:
+                for v, reg in layer._regularized:
+                    out.append(reg(v))
         return out
 
     def _clear_losses(self):
@@ -454,7 +456,7 @@ class Layer(GraphInfo):
         if self.activity_regularizer is not None:
             for o in _tree.flatten(outputs):
                 self.add_loss(self.activity_regularizer(o) / float(o.shape[0] or 1))
-        if computes_mask or self.supports_masking:
+        if computes_mask or (mask is not None and self.supports_masking):
             _set_mask(outputs, self.compute_mask(args[0], mask))
         return outputs
 

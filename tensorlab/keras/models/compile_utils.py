@@ -1,12 +1,8 @@
 """What ``compile`` builds: the combined loss over outputs and the compiled metrics."""
+import tensorlab as tl
 from tensorlab.keras import losses as _losses
 from tensorlab.keras import metrics as _metrics
 from tensorlab.keras import _tree
-
-
-def _tl():
-    import tensorlab as tl
-    return tl
 
 
 def _per_output(kind, spec, output_names, allow_list_for_each=False):
@@ -105,7 +101,6 @@ class CompileLoss:
 
     def __call__(self, y_true, y_pred, sample_weight=None, regularization_losses=None):
         """tf.keras-style: loss plus ``regularization_losses``; also updates the model's loss tracker."""
-        tl = _tl()
         total = self.compute(y_true, y_pred, sample_weight)
         if regularization_losses:
             reg = tl.add_n(list(regularization_losses)) if len(regularization_losses) > 1 \

@@ -9,13 +9,11 @@ import math
 
 import numpy as np
 
+import tensorlab as tl
+from tensorlab.core import device as _device
+from tensorlab.core.tensor import wrap as _wrap_tensor
 from tensorlab.keras import _tree
 from tensorlab.keras import backend as _backend
-
-
-def _tl():
-    import tensorlab as tl
-    return tl
 
 
 def unpack_x_y_sample_weight(data):
@@ -41,7 +39,6 @@ def pack_x_y_sample_weight(x, y=None, sample_weight=None):
 
 def _host(a):
     """A host numpy array for an array-like leaf."""
-    tl = _tl()
     if isinstance(a, (tl.Tensor, tl.Variable)):
         return a.numpy()
     if isinstance(a, np.ndarray):
@@ -49,9 +46,10 @@ def _host(a):
     return np.asarray(a)
 
 
-def _on_cpu():
-    tl = _tl()
-    return tl.zeros(()).device.endswith("CPU:0")
+def _cpu_target():
+    """The current device when it is a CPU (batches there may share host memory), else None."""
+    d = _device.current()
+    return d if d.kind == "cpu" else None
 
 
 def to_tensor(a, fresh=False):
@@ -60,7 +58,6 @@ def to_tensor(a, fresh=False):
     ``fresh``: ``a`` is a new array nobody else holds (a gathered batch), so on the
     CPU the tensor may share its memory instead of copying it.
     """
-    tl = _tl()
     if isinstance(a, tl.Tensor) or a is None:
         return a
     if isinstance(a, tl.Variable):
@@ -72,16 +69,21 @@ def to_tensor(a, fresh=False):
     elif arr.dtype.kind in "US":
         raise TypeError(f"fit/evaluate/predict: string data (dtype {arr.dtype}) is not supported; "
                         "encode it as numbers first")
-    if fresh and arr.flags.c_contiguous and arr.dtype.kind in "fiub" and _on_cpu_cached[0]:
-        return tl.from_dlpack(arr)
+    if fresh and arr.flags.c_contiguous and arr.dtype.kind in "fiub":
+        dev = _cpu_target()
+        if dev is not None:
+            return _wrap_tensor(arr, dev)
     return tl.constant(arr)
 
 
-_on_cpu_cached = [False]
+def _batch_leaf_to_tensor(a, dev):
+    """A gathered batch leaf (fresh, already floatx) -> tensor; on a CPU ``dev``, zero-copy."""
+    if dev is not None and a.flags.c_contiguous and a.dtype.kind in "fiub":
+        return _wrap_tensor(a, dev)
+    return to_tensor(a, True)
 
 
 def _is_array_like(x):
-    tl = _tl()
     if x is None:
         return True
     if isinstance(x, (np.ndarray, tl.Tensor, tl.Variable)):
@@ -129,36 +131,61 @@ class ArrayAdapter:
         self.y = None if self.y is None else _tree.map_structure(_as_float_x, self.y)
         self.sw = None if self.sw is None else _tree.map_structure(_as_float_x, self.sw)
 
+    def _host_batches(self, order):
+        """Yields each batch as fresh host arrays (x, y, sw), in the epoch's order."""
+        bs, n = self.batch_size, self.n
+        for i in range(self.num_batches):
+            if order is None:
+                sl = slice(i * bs, min(n, (i + 1) * bs))
+
+                def take(a, sl=sl):
+                    return np.array(a[sl])  # a copy the batch tensor may own
+            else:
+                idx = order[i * bs:(i + 1) * bs]
+
+                def take(a, idx=idx):
+                    return a[idx]
+            yield (_tree.map_structure(take, self.x), None if self.y is None else _tree.map_structure(take, self.y),
+                   None if self.sw is None else _tree.map_structure(take, self.sw))
+
     def __iter__(self):
         bs, n = self.batch_size, self.n
-        _on_cpu_cached[0] = _on_cpu()
+        dev = _cpu_target()
         order = None
         if self.shuffle and self.shuffle != "batch":
             order = np.random.permutation(n)
         elif self.shuffle == "batch":
-            blocks = np.random.permutation(self.num_batches)
-            order = np.concatenate([np.arange(b * bs, min(n, (b + 1) * bs)) for b in blocks])
-        single_x = isinstance(self.x, np.ndarray)
-        for i in range(self.num_batches):
-            fresh = order is not None
-            if order is None:
-                sl = slice(i * bs, min(n, (i + 1) * bs))
-                take = (lambda a, sl=sl: a[sl])
-            else:
-                idx = order[i * bs:(i + 1) * bs]
-                take = (lambda a, idx=idx: a[idx])
-            if single_x:
-                xb = to_tensor(take(self.x), fresh)
-            else:
-                xb = _tree.map_structure(lambda a: to_tensor(take(a), fresh), self.x)
-            if self.y is None:
-                yield (xb,)
-                continue
-            yb = _tree.map_structure(lambda a: to_tensor(take(a), fresh), self.y)
-            if self.sw is None:
-                yield (xb, yb)
-            else:
-                yield (xb, yb, _tree.map_structure(lambda a: to_tensor(take(a), fresh), self.sw))
+            # tf.keras' "batch" shuffle: the full batches in a random order, the partial
+            # one last, and the rows of each batch shuffled among themselves.
+            full = n // bs
+            parts = [np.random.permutation(np.arange(b * bs, (b + 1) * bs)) for b in np.random.permutation(full)]
+            if n % bs:
+                parts.append(np.random.permutation(np.arange(full * bs, n)))
+            order = np.concatenate(parts)
+        host = self._host_batches(order)
+        if self.num_batches > 1 and self._bytes_per_batch() >= _PREFETCH_MIN_BYTES:
+            host = _prefetched(host)
+
+        def conv(a):
+            return _batch_leaf_to_tensor(a, dev)
+        try:
+            for xb, yb, swb in host:
+                xb = conv(xb) if type(xb) is np.ndarray else _tree.map_structure(conv, xb)
+                if yb is None:
+                    yield (xb,)
+                    continue
+                yb = conv(yb) if type(yb) is np.ndarray else _tree.map_structure(conv, yb)
+                if swb is None:
+                    yield (xb, yb)
+                else:
+                    yield (xb, yb, _tree.map_structure(conv, swb))
+        finally:
+            host.close()
+
+    def _bytes_per_batch(self):
+        leaves = _tree.flatten([self.x, self.y, self.sw])
+        return sum(a.nbytes // max(1, len(a)) for a in leaves if isinstance(a, np.ndarray) and a.ndim) \
+            * self.batch_size
 
     def split(self, fraction):
         """Splits off the last ``fraction`` of the samples (before shuffling), like Keras."""
@@ -180,6 +207,59 @@ class ArrayAdapter:
         self.n = cut
         self.num_batches = max(1, math.ceil(cut / self.batch_size))
         return val
+
+
+# Gathering a batch copies it out of the (uncached) dataset arrays: for batches of
+# this size and up, a worker thread gathers the next batch while the current step
+# runs, as tf.data's prefetch and PyTorch's DataLoader do. numpy releases the GIL
+# while it copies, so the gather overlaps the step's kernels.
+_PREFETCH_MIN_BYTES = 64 * 1024
+_PREFETCH_DEPTH = 2
+
+
+def _prefetched(gen):
+    """Runs the generator ``gen`` in a daemon thread, ``_PREFETCH_DEPTH`` items ahead.
+
+    Errors raised in the thread re-raise in the consumer. Closing the returned
+    generator (the training loop stopped early) stops the thread.
+    """
+    import queue
+    import threading
+    q = queue.Queue(maxsize=_PREFETCH_DEPTH)
+    stop = threading.Event()
+    done = object()
+
+    def work():
+        try:
+            for item in gen:
+                while not stop.is_set():
+                    try:
+                        q.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put((done, None))
+        except BaseException as e:  # handed to the consumer
+            q.put((done, e))
+
+    t = threading.Thread(target=work, name="tensorlab-batch-prefetch", daemon=True)
+    t.start()
+
+    def consume():
+        try:
+            while True:
+                item, err = q.get()
+                if item is done:
+                    if err is not None:
+                        raise err
+                    return
+                yield item
+        finally:
+            stop.set()
+            t.join()
+    return consume()
 
 
 def _as_float_x(a):

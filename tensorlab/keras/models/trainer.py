@@ -9,17 +9,13 @@ import sys
 
 import numpy as np
 
+import tensorlab as tl
 from tensorlab.keras import _tree
 from tensorlab.keras import callbacks as _callbacks
 from tensorlab.keras import metrics as _metrics
 from tensorlab.keras import optimizers as _optimizers
 from tensorlab.keras.models import data_adapter as _da
 from tensorlab.keras.models.compile_utils import CompileLoss, CompileMetrics, flatten_logs
-
-
-def _tl():
-    import tensorlab as tl
-    return tl
 
 
 def _batch_size_of(x):
@@ -150,7 +146,6 @@ class Trainer:
             and self.compiled_loss.has_loss else None
         extra = self.losses
         if extra:
-            tl = _tl()
             reg = tl.add_n(extra) if len(extra) > 1 else extra[0]
             total = reg if total is None else total + reg
         if total is None:
@@ -169,7 +164,6 @@ class Trainer:
 
         Override for custom training logic (keep the same return convention).
         """
-        tl = _tl()
         x, y, sample_weight = _da.unpack_x_y_sample_weight(data)
         with tl.GradientTape() as tape:
             y_pred = self(x, training=True)

@@ -6,12 +6,8 @@ they are computed on the host as Python floats.
 """
 import math
 
+import tensorlab as tl
 from tensorlab.keras.optimizers.base import Optimizer
-
-
-def _tl():
-    import tensorlab as tl
-    return tl
 
 
 class SGD(Optimizer):
@@ -80,7 +76,6 @@ class Adam(Optimizer):
         return s
 
     def update(self, var, g, slots, lr, step):
-        tl = _tl()
         b1, b2 = self.beta_1, self.beta_2
         m, v = slots[0], slots[1]
         new_m = m._read_untracked() + (g - m._read_untracked()) * (1 - b1)
@@ -136,7 +131,6 @@ class RMSprop(Optimizer):
         return tuple(s)
 
     def update(self, var, g, slots, lr, step):
-        tl = _tl()
         v, m, ag = slots
         rho = self.rho
         new_v = v._read_untracked() * rho + tl.square(g) * (1 - rho)
@@ -171,7 +165,6 @@ class Adagrad(Optimizer):
         return (self.add_variable_from_reference(var, "accumulator", self.initial_accumulator_value),)
 
     def update(self, var, g, slots, lr, step):
-        tl = _tl()
         (acc,) = slots
         new = acc._read_untracked() + tl.square(g)
         acc.assign(new)
@@ -195,7 +188,6 @@ class Adadelta(Optimizer):
                 self.add_variable_from_reference(var, "accumulated_delta_var"))
 
     def update(self, var, g, slots, lr, step):
-        tl = _tl()
         ag, ad = slots
         rho, eps = self.rho, self.epsilon
         new_ag = ag._read_untracked() * rho + tl.square(g) * (1 - rho)
@@ -221,7 +213,6 @@ class Adamax(Optimizer):
         return (self.add_variable_from_reference(var, "m"), self.add_variable_from_reference(var, "u"))
 
     def update(self, var, g, slots, lr, step):
-        tl = _tl()
         m, u = slots
         new_m = m._read_untracked() + (g - m._read_untracked()) * (1 - self.beta_1)
         new_u = tl.maximum(u._read_untracked() * self.beta_2, tl.abs(g))
@@ -256,7 +247,6 @@ class Nadam(Optimizer):
         return self._u_product
 
     def update(self, var, g, slots, lr, step):
-        tl = _tl()
         b1, b2 = self.beta_1, self.beta_2
         m, v = slots
         u_t = b1 * (1.0 - 0.5 * 0.96 ** (0.004 * step))

@@ -6,12 +6,8 @@ A device backend may provide a fused update through ``_fused_update``.
 """
 import math
 
+import tensorlab as tl
 from tensorlab.keras.optimizers import schedules as _schedules
-
-
-def _tl():
-    import tensorlab as tl
-    return tl
 
 
 class _VariableList(list):
@@ -51,7 +47,6 @@ class Optimizer:
         self.clipvalue = clipvalue
         self.global_clipnorm = global_clipnorm
         self.use_ema = use_ema
-        tl = _tl()
         self._iterations = tl.Variable(tl.constant(0, dtype="int64"), trainable=False, name="iteration")
         self._step = 0
         self._slots = {}
@@ -61,7 +56,6 @@ class Optimizer:
 
     # ------------------------------------------------------------------ learning rate
     def _set_lr(self, value):
-        tl = _tl()
         if isinstance(value, dict):
             value = _schedules.deserialize(value)
         if isinstance(value, _schedules.LearningRateSchedule):
@@ -97,7 +91,7 @@ class Optimizer:
     @iterations.setter
     def iterations(self, value):
         self._step = int(value)
-        self._iterations.assign(_tl().constant(self._step, dtype="int64"))
+        self._iterations.assign(tl.constant(self._step, dtype="int64"))
 
     def _lr_tensor(self, var):
         """The learning rate as a scalar tensor of ``var``'s dtype on ``var``'s device (no host sync)."""
@@ -107,7 +101,6 @@ class Optimizer:
         key = (var.dtype, var._device)
         c = self._lr_casts.get(key)
         if c is None or c[0] is not lr:
-            tl = _tl()
             with tl.device(var.device):
                 c = (lr, tl.constant(tl.cast(lr, var.dtype) if lr.dtype != var.dtype else lr))
             self._lr_casts[key] = c
@@ -116,12 +109,10 @@ class Optimizer:
     # ------------------------------------------------------------------ slots
     def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
         """A slot variable shaped like ``reference_variable``, on its device."""
-        tl = _tl()
         with tl.device(reference_variable.device):
             return self._slot_like(reference_variable, name, initializer)
 
     def _slot_like(self, reference_variable, name, initializer):
-        tl = _tl()
         if initializer == "zeros":
             value = tl.zeros(tuple(reference_variable.shape), dtype=reference_variable.dtype)
         elif isinstance(initializer, (int, float)):
@@ -148,7 +139,6 @@ class Optimizer:
 
     # ------------------------------------------------------------------ updates
     def _clip(self, grads):
-        tl = _tl()
         if self.clipvalue is not None:
             c = float(self.clipvalue)
             grads = [None if g is None else tl.clip_by_value(g, -c, c) for g in grads]
@@ -192,17 +182,18 @@ class Optimizer:
         self._step += 1
         step = self._step
         if self._schedule is not None:
-            self._lr.assign(_tl().constant(float(self._schedule(step - 1)), dtype="float32"))
+            self._lr.assign(tl.constant(float(self._schedule(step - 1)), dtype="float32"))
         slots = self._slots
         fused = self._fused_update
+        variable_cls = tl.Variable
         for g, (_, var) in zip(grads, pairs):
             s = slots.get(var._uid)
             if s is None:
                 s = slots[var._uid] = self.build_slots(var)
-            if isinstance(g, _tl().Variable):
+            if isinstance(g, variable_cls):
                 g = g.read_value()
             if g.dtype != var.dtype:
-                g = _tl().cast(g, var.dtype)
+                g = tl.cast(g, var.dtype)
             if fused is not None and fused(var, g, s):
                 pass
             else:
@@ -224,7 +215,6 @@ class Optimizer:
     def minimize(self, loss, var_list, tape=None):
         """Computes gradients of ``loss`` (a tensor with ``tape``, or a zero-argument
         callable) with respect to ``var_list`` and applies them."""
-        tl = _tl()
         if callable(var_list):
             var_list = var_list()
         if tape is None:
