@@ -26,13 +26,28 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import tensorlab as tl  # noqa: E402
 
 
-def make_model(kind):
+class OwnTrainStep(tl.keras.Sequential):
+    """A model with its own ``train_step``: under a strategy it runs in every replica."""
+
+    def train_step(self, data):
+        x, y = data
+        with tl.GradientTape() as tape:
+            pred = self(x, training=True)
+            loss = self.compute_loss(x=x, y=y, y_pred=pred)
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        self.compiled_metrics.update_state(y, pred)
+        return {m.name: m.result() for m in self.compiled_metrics.metrics}
+
+
+def make_model(kind, own_train_step=False):
     L = tl.keras.layers
+    cls = OwnTrainStep if own_train_step else tl.keras.Sequential
     if kind == "cnn":
-        return tl.keras.Sequential([tl.keras.Input((6, 6, 2)), L.Conv2D(4, 3, use_bias=False),
-                                    L.BatchNormalization(synchronized=True, momentum=0.9), L.Activation("relu"),
-                                    L.Flatten(), L.Dense(3)])
-    return tl.keras.Sequential([tl.keras.Input((6,)), L.Dense(16, activation="tanh"), L.Dense(3)])
+        return cls([tl.keras.Input((6, 6, 2)), L.Conv2D(4, 3, use_bias=False),
+                    L.BatchNormalization(synchronized=True, momentum=0.9), L.Activation("relu"),
+                    L.Flatten(), L.Dense(3)])
+    return cls([tl.keras.Input((6,)), L.Dense(16, activation="tanh"), L.Dense(3)])
 
 
 def data(kind, n, seed=0):
@@ -52,7 +67,9 @@ def main(argv=None):
     p.add_argument("--die-rank", type=int, default=-1)
     p.add_argument("--die-step", type=int, default=1)
     p.add_argument("--hang", action="store_true", help="--die-rank stops (SIGSTOP) instead of dying")
-    p.add_argument("--loop", choices=["fit", "custom"], default="fit")
+    p.add_argument("--loop", choices=["fit", "fit-dataset", "train-step", "custom"], default="fit",
+                   help="fit on arrays; fit on a (distributed) tl.data dataset; fit of a model with its own "
+                        "train_step; a custom loop with strategy.run")
     p.add_argument("--no-strategy", action="store_true", help="train in one process without a strategy")
     a = p.parse_args(argv)
     os.makedirs(a.out, exist_ok=True)
@@ -67,7 +84,7 @@ def main(argv=None):
     tl.random.set_seed(1234)
     scope = strategy.scope() if strategy is not None else _Null()
     with scope:
-        model = make_model(a.model)
+        model = make_model(a.model, own_train_step=a.loop == "train-step")
         model.compile(optimizer=tl.keras.optimizers.SGD(0.1, momentum=0.9),
                       loss=tl.keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     if strategy is None:
@@ -87,9 +104,13 @@ def main(argv=None):
         if a.loop == "custom":
             loss = custom_loop(strategy, model, x, y, a.global_batch)
         else:
-            hist = model.fit(x, y, batch_size=a.global_batch, epochs=1, shuffle=False, verbose=0,
-                             callbacks=[Die()] if a.die_rank >= 0 else None)
-            loss = hist.history["loss"][-1]
+            if a.loop == "fit-dataset":
+                ds = tl.data.Dataset.from_tensor_slices((x, y)).batch(a.global_batch)
+                inputs = dict(x=ds if strategy is None else strategy.experimental_distribute_dataset(ds))
+            else:
+                inputs = dict(x=x, y=y, batch_size=a.global_batch, shuffle=False)
+            hist = model.fit(**inputs, epochs=1, verbose=0, callbacks=[Die()] if a.die_rank >= 0 else None)
+            loss = hist.history.get("loss", hist.history["accuracy"])[-1]
     except tl.distribute.DeadlineExceededError as e:
         with open(os.path.join(a.out, f"error_{rank}.txt"), "w") as f:
             f.write(str(e))

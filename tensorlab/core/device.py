@@ -173,7 +173,7 @@ class device:
     """
 
     def __init__(self, name):
-        self._dev = None if name is None else parse(name)
+        self._dev = None if name is None else name if isinstance(name, Device) else parse(name)
 
     def __enter__(self):
         _scope.stack.append(self._dev if self._dev is not None else current())

@@ -5,7 +5,8 @@ other loops then call ``train_step``/``test_step``/``predict_step`` from here
 instead of the model's own. A step:
 
 1. splits the global batch across all replicas (every worker receives the
-   same global batch and keeps its replicas' parts);
+   same global batch and keeps its replicas' parts), or takes the parts as
+   they come from a distributed dataset;
 2. runs the forward and backward pass of each replica on its device, with
    that device's copies of the variables; each replica's loss is its mean
    loss scaled by ``replica_rows / global_rows`` (regularization by
@@ -18,8 +19,13 @@ instead of the model's own. A step:
 5. updates the loss tracker with the global loss, and the compiled metrics
    with the whole batch's predictions.
 
-A model that overrides ``train_step`` keeps it: it runs once per step in
-cross-replica context (on the first device) with the whole batch.
+A model that overrides ``train_step``/``test_step``/``predict_step`` keeps
+it, run as TF's ``fit`` runs it: once in every replica (``strategy.run``), on
+that replica's part of the global batch. There ``compute_loss`` and the
+compiled loss give the replica's share of the global loss,
+``optimizer.apply_gradients`` sums the gradients over replicas and updates
+once, and metric updates add up over replicas; the logs are the first
+replica's (all replicas read the same metric values).
 """
 import weakref
 
@@ -28,7 +34,7 @@ from tensorlab.core import autodiff as _ad
 from tensorlab.distribute import bucketing as _bucketing
 from tensorlab.distribute import input_lib as _input
 from tensorlab.distribute import strategy as _strategy
-from tensorlab.distribute.values import MirroredVariable
+from tensorlab.distribute.values import DistributedValues, MirroredVariable, select
 
 
 def _unpack(data):
@@ -72,6 +78,27 @@ def _ensure_built(model, strategy, parts):
 
 def _rows(x):
     return _input._rows(x)
+
+
+def _global_batch(strategy, data):
+    """``(x, y, sample_weight, global rows, per-replica parts)`` of one step's input.
+
+    The input is either a global batch (with several workers, every worker gets
+    the same one), split here, or an element of a distributed dataset
+    (``strategy.experimental_distribute_dataset``), split already: per-replica
+    values whose rows are counted over all replicas and workers, and whose
+    ``y``/``sample_weight`` are gathered for the metrics.
+    """
+    if not any(isinstance(leaf, DistributedValues) for leaf in _ad._flatten(data)[0]):
+        x, y, sw = _unpack(data)
+        return x, y, sw, _rows(x), _split(strategy, data)
+    ext = strategy.extended
+    parts = [_unpack(select(data, i)) for i in range(ext._num_local)]
+    rows = ext._sum_over_workers(sum(_rows(p[0]) for p in parts))
+    x, y, sw = _unpack(data)
+    y = None if y is None else strategy.gather(y, axis=0)
+    sw = None if sw is None else strategy.gather(sw, axis=0)
+    return x, y, sw, rows, parts
 
 
 def _split(strategy, data):
@@ -135,14 +162,32 @@ def _values_per_replica(vals):
     return PerReplica(vals) if len(vals) > 1 else vals[0]
 
 
+def _model_step_in_replicas(model, strategy, data, name):
+    """Runs the model's own ``name`` step in every replica, on the replica's rows.
+
+    Returns the replicas' results, in replica order.
+    """
+    from tensorlab.keras.models import data_adapter
+    _, _, _, global_rows, parts = _global_batch(strategy, data)
+    _ensure_built(model, strategy, parts)
+    ids, parts = _active(strategy, parts)
+    taking_part = len(parts) * strategy.extended._num_workers
+    step = getattr(model, name)
+
+    def replica(i, xr, yr, swr):
+        ctx = _strategy.current_replica_context()
+        ctx._batch_share = _rows(xr) / global_rows if global_rows else 0.0
+        ctx._reg_share = 1.0 / taking_part
+        return step(data_adapter.pack_x_y_sample_weight(xr, yr, swr))
+    return strategy._run_replicas(replica, parts, local_ids=ids)
+
+
 def train_step(model, data):
     """One distributed optimization step on a global batch; returns the logs."""
     strategy = strategy_for(model)
     if _overridden(model, "train_step"):
-        return strategy._in_cross_replica(lambda: model.train_step(data))
-    x, y, sw = _unpack(data)
-    global_rows = _rows(x)
-    parts = _split(strategy, data)
+        return _model_step_in_replicas(model, strategy, data, "train_step")[0]
+    x, y, sw, global_rows, parts = _global_batch(strategy, data)
     tv = _ensure_built(model, strategy, parts)
     n = strategy.num_replicas_in_sync
     if n == 1 and not getattr(strategy.extended, "_force_collectives", False):
@@ -195,10 +240,8 @@ def test_step(model, data):
     """One distributed evaluation step on a global batch; returns the logs."""
     strategy = strategy_for(model)
     if _overridden(model, "test_step"):
-        return strategy._in_cross_replica(lambda: model.test_step(data))
-    x, y, sw = _unpack(data)
-    global_rows = _rows(x)
-    parts = _split(strategy, data)
+        return _model_step_in_replicas(model, strategy, data, "test_step")[0]
+    x, y, sw, global_rows, parts = _global_batch(strategy, data)
     _ensure_built(model, strategy, parts)
     n = strategy.num_replicas_in_sync
 
@@ -216,8 +259,8 @@ def predict_step(model, data):
     """The model's outputs for a global batch, computed by all replicas and gathered in order."""
     strategy = strategy_for(model)
     if _overridden(model, "predict_step"):
-        return strategy._in_cross_replica(lambda: model.predict_step(data))
-    parts = _split(strategy, data)
+        return _gather_preds(strategy, _model_step_in_replicas(model, strategy, data, "predict_step"))
+    parts = _global_batch(strategy, data)[4]
     _ensure_built(model, strategy, parts)
     ids, parts = _active(strategy, parts)
     outs = strategy._run_replicas(lambda i, xr, yr, swr: model(xr, training=False), parts, local_ids=ids)

@@ -24,8 +24,11 @@ class MirroredExtended(_strategy.StrategyExtended):
         self._force_collectives = False
 
     def _create_mirrored(self, kwargs):
+        # One device and no collectives asked for: one copy, nothing to keep in sync.
+        # (_force_collectives must be set before the variables are created.)
+        single = len(self._devices) == 1 and self._num_workers == 1 and not self._force_collectives
         with tl.device(self._devices[0].name):
-            v = object.__new__(_values.MirroredVariable)
+            v = object.__new__(_values.SingleCopyMirroredVariable if single else _values.MirroredVariable)
             _tensor.Variable.__init__(v, **kwargs)
         v._mirror_init(self._strategy, self._devices)
         self._after_create(v)

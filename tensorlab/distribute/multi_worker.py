@@ -308,6 +308,11 @@ class MultiWorkerExtended(_mirrored.MirroredExtended):
             return bool(flag)
         return int(self._mpi.allreduce(np.array([1 if flag else 0], dtype=np.int64), "end-of-input check")[0]) > 0
 
+    def _sum_over_workers(self, count):
+        if self._num_workers == 1:
+            return int(count)
+        return int(self._mpi.allreduce(np.array([int(count)], dtype=np.int64), "sum of batch rows")[0])
+
     def _broadcast_first(self, t):
         if self._num_workers == 1:
             return t

@@ -58,7 +58,7 @@ class _Rendezvous:
 
     def __init__(self, n, timeout):
         self.n = n
-        self._barrier = threading.Barrier(n, timeout=timeout)
+        self._barrier = threading.Barrier(n, timeout=timeout) if n > 1 else None  # one replica never waits
         self._slots = [None] * n
         self._result = None
         self._error = None
@@ -87,7 +87,8 @@ class _Rendezvous:
         return self._result
 
     def abort(self):
-        self._barrier.abort()
+        if self._barrier is not None:
+            self._barrier.abort()
 
 
 def _untaped(fn, arg):
@@ -111,6 +112,11 @@ class ReplicaContext:
         self._slot = local_id if slot is None else slot   # place among the replicas taking part
         self._rdv = rendezvous
         self._grad_hook = None  # set by the Keras step: called with each variable's ready gradient
+        # Set by the Keras step that runs a model's own train_step/test_step in each replica:
+        # this replica's share of the global batch and of the regularization (see
+        # keras.backend.replica_shares); None elsewhere (an even split is assumed).
+        self._batch_share = None
+        self._reg_share = None
 
     @property
     def strategy(self):

@@ -75,6 +75,10 @@ class StrategyExtended:
         """True when ``flag`` holds on any worker (one worker: ``flag``)."""
         return bool(flag)
 
+    def _sum_over_workers(self, count):
+        """The sum of the integer ``count`` over all workers (one worker: ``count``)."""
+        return int(count)
+
     def _close(self):
         pass
 
@@ -146,9 +150,6 @@ class Strategy:
     def __init__(self, extended):
         self._extended = extended
         self._closed = False
-        if type(self) is not _DefaultStrategy:
-            from tensorlab.distribute import _optimizer_hook
-            _optimizer_hook.install()
 
     # ------------------------------------------------------------------ introspection
     @property
@@ -237,7 +238,7 @@ class Strategy:
             _local.replica = ctxs[i]
             _local.scopes.append(self)
             try:
-                with tl.device(ext._devices[ids[i]].name), _tensor.variable_creator_scope(self._create_variable):
+                with tl.device(ext._devices[ids[i]]), _tensor.variable_creator_scope(self._create_variable):
                     return body(ids[i], *calls[i])
             finally:
                 _local.scopes.pop()

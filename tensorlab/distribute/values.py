@@ -109,6 +109,21 @@ def _is_value(x):
     return hasattr(x, "shape")  # tensors and host arrays
 
 
+def _aggregation(agg):
+    """A variable's ``aggregation`` (a ``VariableAggregation``, or Keras' strings ``"sum"``,
+    ``"mean"``, ``"only_first_replica"``, ``"none"``) as the enum; unset and NONE mean MEAN."""
+    from tensorlab.distribute.replica import VariableAggregation
+    if isinstance(agg, str):
+        try:
+            agg = VariableAggregation[agg.upper()]
+        except KeyError:
+            raise ValueError(f"variable aggregation {agg!r} is not one of 'none', 'sum', 'mean', "
+                             "'only_first_replica'") from None
+    if agg is None or agg in (VariableAggregation.NONE, 0):
+        return VariableAggregation.MEAN
+    return agg
+
+
 class MirroredVariable(Variable):
     """A variable with one copy per replica device, kept identical (``tf.distribute`` mirrored variable).
 
@@ -179,9 +194,7 @@ class MirroredVariable(Variable):
             return self if read_value else None
         from tensorlab.distribute.replica import ReduceOp, VariableAggregation
         t = self._coerce(value, kind)
-        agg = self.aggregation
-        if agg is None or agg in (VariableAggregation.NONE, "none", 0):
-            agg = VariableAggregation.MEAN
+        agg = _aggregation(self.aggregation)
         var = self
 
         def merge(strategy, per_replica):
@@ -211,3 +224,17 @@ class MirroredVariable(Variable):
     def __repr__(self):
         return (f"<MirroredVariable '{self.name}' shape={tuple(self._data.shape)} dtype={self.dtype.name} "
                 f"copies={len(self._devices)}, numpy={self.numpy()!r}>")
+
+
+class SingleCopyMirroredVariable(MirroredVariable):
+    """The mirrored variable of a strategy with one device and one worker.
+
+    With a single copy there is nothing to mirror or aggregate: reads and writes
+    are a plain variable's, so a one-replica strategy costs (almost) nothing.
+    """
+    _read = Variable._read
+    _read_untracked = Variable._read_untracked
+    _set = Variable._set
+    assign = Variable.assign
+    assign_add = Variable.assign_add
+    assign_sub = Variable.assign_sub

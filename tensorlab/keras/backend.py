@@ -1,6 +1,7 @@
 """``tl.keras.backend``: floatx, epsilon, unique layer names, ``clear_session``."""
 import collections
 import re
+import sys
 
 _config = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last"}
 _name_counts = collections.defaultdict(int)
@@ -9,6 +10,44 @@ _name_counts = collections.defaultdict(int)
 def floatx():
     """The default float dtype of layers and weights, as a string (``"float32"``)."""
     return _config["floatx"]
+
+
+def replica_context():
+    """The tl.distribute replica context this thread runs in (inside ``strategy.run``
+    or a distributed Keras step), else None. Cheap, and never imports tl.distribute."""
+    values = sys.modules.get("tensorlab.distribute.values")
+    return values._local.replica if values is not None else None
+
+
+def replica_context_of_many():
+    """``replica_context()`` when its strategy has several replicas in sync (then
+    losses are scaled and metrics aggregate across replicas); else None."""
+    ctx = replica_context()
+    if ctx is None or ctx._strategy.num_replicas_in_sync == 1:
+        return None
+    return ctx
+
+
+def replica_shares(ctx):
+    """(share of the global batch, share of the regularization) of the replica ``ctx``.
+
+    In a replica of a distributed step a loss is that replica's part of the global
+    loss, so that the replicas' gradients add up to the global batch's (TF's
+    ``compute_average_loss`` and ``scale_regularization_loss``). ``fit`` knows each
+    replica's rows; elsewhere the batch is assumed split evenly, as TF assumes.
+    """
+    n = ctx._strategy.num_replicas_in_sync
+    batch, reg = ctx._batch_share, ctx._reg_share
+    return (1.0 / n if batch is None else batch), (1.0 / n if reg is None else reg)
+
+
+def unscaled_loss(loss):
+    """A replica's scaled loss back at the scale of its own batch, for the loss tracker."""
+    ctx = replica_context_of_many()
+    if ctx is None:
+        return loss
+    share = replica_shares(ctx)[0]
+    return loss * (1.0 / share) if share else loss
 
 
 def set_floatx(value):

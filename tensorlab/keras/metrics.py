@@ -36,10 +36,12 @@ class Metric:
         self.dtype = dtype or _backend.floatx()
         self._variables = []
 
-    def add_variable(self, shape=(), initializer="zeros", dtype=None, name=None):
+    def add_variable(self, shape=(), initializer="zeros", dtype=None, aggregation="sum", name=None):
+        """A state variable. Under a ``tl.distribute`` strategy, updates made in several
+        replicas combine with ``aggregation`` (``"sum"``: every replica's rows count)."""
         from tensorlab.keras import initializers
         value = initializers.get(initializer)(tuple(shape), dtype=dtype or self.dtype)
-        v = tl.Variable(value, trainable=False, name=f"{self.name}/{name or 'var'}")
+        v = tl.Variable(value, trainable=False, name=f"{self.name}/{name or 'var'}", aggregation=aggregation)
         v._keras_attrs = {"initializer": value}
         self._variables.append(v)
         return v
@@ -115,7 +117,8 @@ class Mean(Metric):
         if values.dtype.name != self.dtype:
             values = tl.cast(values, self.dtype)
         n = values.shape.num_elements()
-        if sample_weight is None or isinstance(sample_weight, (int, float)):
+        if (sample_weight is None or isinstance(sample_weight, (int, float))) and \
+                _backend.replica_context_of_many() is None:
             s = tl.reduce_sum(values) if values.ndim else values
             if sample_weight is not None and sample_weight != 1:
                 s = s * float(sample_weight)
@@ -123,6 +126,10 @@ class Mean(Metric):
             self.total.assign_add(s)
             self._host_count += n
             return
+        # Tensor weights, or a replica of a distributed step (whose count must add up
+        # across replicas, so it goes to the ``count`` variable too).
+        if sample_weight is None or isinstance(sample_weight, (int, float)):
+            sample_weight = tl.constant(1.0 if sample_weight is None else float(sample_weight), dtype=self.dtype)
         sw = _t(sample_weight)
         weighted = _losses.reduce_weighted_values(values, sw, "none")
         self.total.assign_add(tl.reduce_sum(weighted))
@@ -301,7 +308,7 @@ class _Confusion(Metric):
         self.false_positives = self.add_variable((n,), name="false_positives")
         self.false_negatives = self.add_variable((n,), name="false_negatives")
         self.true_negatives = self.add_variable((n,), name="true_negatives")
-        self._th = None
+        self._th = {}  # (dtype, device) -> the thresholds as a [1, n] tensor there
 
     def _prep(self, y_true, y_pred, sample_weight):
         y_pred = _t(y_pred)
@@ -317,9 +324,12 @@ class _Confusion(Metric):
             y_true = tl.reshape(y_true, y_pred.shape)
         p = tl.reshape(y_pred, (-1, 1))
         t = tl.reshape(y_true, (-1, 1))
-        if self._th is None or self._th.dtype != p.dtype:
-            self._th = tl.constant([self.thresholds], dtype=p.dtype)
-        pos = tl.cast(tl.greater(p, self._th), self.dtype)
+        key = (p.dtype, p.device)
+        th = self._th.get(key)
+        if th is None:
+            with tl.device(p.device):
+                th = self._th[key] = tl.constant([self.thresholds], dtype=p.dtype)
+        pos = tl.cast(tl.greater(p, th), self.dtype)
         lab = tl.cast(tl.greater(t, 0.5), self.dtype)
         if sample_weight is not None:
             w = tl.reshape(tl.cast(_t(sample_weight), self.dtype) * tl.ones_like(tl.cast(y_true, self.dtype)),

@@ -212,3 +212,162 @@ def test_loss_scaling_helpers_follow_the_strategy(cpus):
     avg, reg = s.run(fn)
     assert [float(v) for v in s.experimental_local_results(avg)] == [1.0, 1.0]
     assert [float(v) for v in s.experimental_local_results(reg)] == [1.0, 1.0]
+
+
+class Keras3StyleStep(tl.keras.Model):
+    """A subclassed model whose own train_step/test_step use compute_loss and the metrics."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden = L.Dense(7, activation="tanh")
+        self.out = L.Dense(3, kernel_regularizer=tl.keras.regularizers.L2(0.01))
+        self.calls = 0
+
+    def call(self, x, training=False):
+        return self.out(self.hidden(x))
+
+    def train_step(self, data):
+        x, y = data
+        self.calls += 1
+        with tl.GradientTape() as tape:
+            pred = self(x, training=True)
+            loss = self.compute_loss(x=x, y=y, y_pred=pred)
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, pred)
+        return {m.name: m.result() for m in self.metrics}
+
+    def test_step(self, data):
+        x, y = data
+        pred = self(x, training=False)
+        self.compiled_metrics.update_state(y, pred)
+        return {m.name: m.result() for m in self.compiled_metrics.metrics}
+
+    def predict_step(self, data):
+        (x,) = data
+        return tl.nn.softmax(self(x, training=False))
+
+
+class TfKerasStyleStep(Keras3StyleStep):
+    """tf.keras 2 spelling: the compiled loss with the regularization losses."""
+
+    def train_step(self, data):
+        x, y = data
+        self.calls += 1
+        with tl.GradientTape() as tape:
+            pred = self(x, training=True)
+            loss = self.compiled_loss(y, pred, regularization_losses=self.losses)
+        self.optimizer.apply_gradients(zip(tape.gradient(loss, self.trainable_variables), self.trainable_variables))
+        self.compiled_metrics.update_state(y, pred)
+        return {m.name: m.result() for m in self.metrics}
+
+
+@pytest.mark.parametrize("cls", [Keras3StyleStep, TfKerasStyleStep])
+@pytest.mark.parametrize("n", [2, 3])
+def test_overridden_steps_run_in_every_replica_and_match_one_device(cpus, rng, cls, n):
+    s = tl.distribute.MirroredStrategy(cpus(n))
+    x, y = data("mlp", rng, 2 * GLOBAL_BATCH + 5)   # a final batch of 5: uneven over 2 and 3 replicas
+
+    def build(model):
+        model(x[:1])
+        model.compile(optimizer=tl.keras.optimizers.SGD(0.2, momentum=0.9),
+                      loss=tl.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      metrics=["accuracy"])
+        return model
+    ref = build(cls())
+    with s.scope():
+        m = build(cls())
+        for w, r in zip(m.weights, ref.weights):
+            w.assign(r.numpy())
+    hist = m.fit(x, y, batch_size=GLOBAL_BATCH, epochs=2, shuffle=False, verbose=0, callbacks=[ReplicasIdentical(s)])
+    ref_hist = ref.fit(x, y, batch_size=GLOBAL_BATCH, epochs=2, shuffle=False, verbose=0)
+    assert m.calls == 6 * n and ref.calls == 6    # 3 steps an epoch, in every replica
+    assert_same_weights(ref, m)
+    # the metrics count every replica's rows: the same values as on one device. (The Keras 3
+    # style step tracks the loss it optimizes, which in a replica is that replica's share of
+    # the global loss, as in TF; the compiled loss of tf.keras tracks the unscaled loss.)
+    for key in ref_hist.history:
+        if key == "loss" and cls is Keras3StyleStep:
+            continue
+        np.testing.assert_allclose(hist.history[key], ref_hist.history[key], rtol=1e-5, err_msg=key)
+    np.testing.assert_allclose(m.evaluate(x, y, batch_size=7, verbose=0, return_dict=True)["accuracy"],
+                               ref.evaluate(x, y, batch_size=7, verbose=0, return_dict=True)["accuracy"])
+    np.testing.assert_allclose(m.predict(x, batch_size=7, verbose=0), ref.predict(x, batch_size=7, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_confusion_metrics_updated_in_replicas_count_every_replica(cpus, rng):
+    s = tl.distribute.MirroredStrategy(cpus(2))
+
+    class Binary(tl.keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.d = L.Dense(1, activation="sigmoid")
+
+        def call(self, x, training=False):
+            return self.d(x)
+
+        def train_step(self, data):
+            x, y = data
+            with tl.GradientTape() as tape:
+                p = self(x, training=True)
+                loss = self.compute_loss(x=x, y=y, y_pred=p)
+            self.optimizer.apply_gradients(zip(tape.gradient(loss, self.trainable_variables),
+                                               self.trainable_variables))
+            self.compiled_metrics.update_state(y, p)
+            return {m.name: m.result() for m in self.compiled_metrics.metrics}
+
+    x = rng.normal(size=(42, 4)).astype(np.float32)
+    y = (x[:, :1] > 0).astype(np.float32)   # learnable in a few steps
+
+    def build(model):
+        model(x[:1])
+        model.compile(tl.keras.optimizers.SGD(0.5), "binary_crossentropy",
+                      metrics=[tl.keras.metrics.AUC(num_thresholds=50), tl.keras.metrics.Precision(),
+                               tl.keras.metrics.Recall(thresholds=[0.3, 0.7])])
+        return model
+    ref = build(Binary())
+    with s.scope():
+        m = build(Binary())
+        for w, r in zip(m.weights, ref.weights):
+            w.assign(r.numpy())
+    hist = m.fit(x, y, batch_size=8, epochs=3, verbose=0, shuffle=False).history
+    ref_hist = ref.fit(x, y, batch_size=8, epochs=3, verbose=0, shuffle=False).history
+    assert set(hist) == {"auc", "precision", "recall"}
+    for key in hist:
+        np.testing.assert_allclose(hist[key], ref_hist[key], rtol=1e-5, err_msg=key)
+    assert hist["auc"][-1] > 0.8   # it learned: the values compared above are not trivial
+    assert_same_weights(ref, m)
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_fit_evaluate_predict_on_a_distributed_dataset(cpus, rng, n):
+    s = tl.distribute.MirroredStrategy(cpus(n))
+    ref, m = pair(s, "mlp")
+    x, y = data("mlp", rng, 2 * GLOBAL_BATCH + 5)   # a final global batch of 5, uneven over the replicas
+    ds = tl.data.Dataset.from_tensor_slices((x, y)).batch(GLOBAL_BATCH)
+    dist = s.experimental_distribute_dataset(ds)
+    hist = m.fit(dist, epochs=2, verbose=0, callbacks=[ReplicasIdentical(s)])
+    ref_hist = ref.fit(ds, epochs=2, verbose=0)
+    assert int(m.optimizer.iterations.numpy()) == 6
+    assert_same_weights(ref, m)
+    for key in ("loss", "accuracy"):
+        np.testing.assert_allclose(hist.history[key], ref_hist.history[key], rtol=1e-5, err_msg=key)
+    np.testing.assert_allclose(m.evaluate(dist, verbose=0), ref.evaluate(ds, verbose=0), rtol=1e-5)
+    xs = tl.data.Dataset.from_tensor_slices(x).batch(GLOBAL_BATCH)
+    np.testing.assert_allclose(m.predict(s.experimental_distribute_dataset(xs), verbose=0),
+                               ref.predict(xs, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_distributed_dataset_needs_a_model_compiled_in_its_strategy(cpus, rng):
+    s = tl.distribute.MirroredStrategy(cpus(2))
+    x, y = data("mlp", rng, 8)
+    model = make("mlp")
+    compile_(model)
+    dist = s.experimental_distribute_dataset(tl.data.Dataset.from_tensor_slices((x, y)).batch(4))
+    with pytest.raises(ValueError, match=r"fit: x is a distributed dataset of MirroredStrategy.*strategy.scope"):
+        model.fit(dist, verbose=0)

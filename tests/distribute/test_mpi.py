@@ -44,7 +44,8 @@ def _run(cmd, timeout):
                           stdin=subprocess.DEVNULL)
 
 
-@pytest.mark.parametrize("model,loop", [("mlp", "fit"), ("cnn", "fit"), ("cnn", "custom")])
+@pytest.mark.parametrize("model,loop", [("mlp", "fit"), ("cnn", "fit"), ("cnn", "custom"), ("mlp", "fit-dataset"),
+                                        ("cnn", "train-step")])
 def test_two_processes_match_one(tmp_path, model, loop):
     mpiexec = _mpiexec()
     out = str(tmp_path)

@@ -335,3 +335,18 @@ def test_fit_evaluate_predict_on_tl_data_dataset(rng):
     loss, acc = model.evaluate(ds, verbose=0)
     assert loss == pytest.approx(h.history["val_loss"][-1], rel=1e-5)
     assert model.predict(data.Dataset.from_tensor_slices(x).batch(40), verbose=0).shape == (100, 3)
+
+
+def test_metrics_with_several_values_are_kept_as_arrays_in_the_logs(rng):
+    x = rng.normal(size=(40, 3)).astype("float32")
+    y = (x[:, :1] > 0).astype("float32")
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(1, activation="sigmoid")])
+    model.compile("sgd", "binary_crossentropy", metrics=[keras.metrics.Recall(thresholds=[0.2, 0.8])])
+    hist = model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    recall = hist.history["recall"]
+    assert len(recall) == 2 and all(np.shape(r) == (2,) for r in recall)
+    assert all(r[0] >= r[1] for r in recall)   # a lower threshold recalls at least as many positives
+    p = model.predict(x, verbose=0)[:, 0]
+    pos = y[:, 0] == 1
+    expected = [(p[pos] > t).mean() for t in (0.2, 0.8)]
+    np.testing.assert_allclose(model.evaluate(x, y, verbose=0, return_dict=True)["recall"], expected, rtol=1e-6)

@@ -1,5 +1,6 @@
 """What ``compile`` builds: the combined loss over outputs and the compiled metrics."""
 import tensorlab as tl
+from tensorlab.keras import backend as _backend
 from tensorlab.keras import losses as _losses
 from tensorlab.keras import metrics as _metrics
 from tensorlab.keras import _tree
@@ -102,14 +103,23 @@ class CompileLoss:
     def __call__(self, y_true, y_pred, sample_weight=None, regularization_losses=None):
         """tf.keras-style: loss plus ``regularization_losses``; also updates the model's loss tracker."""
         total = self.compute(y_true, y_pred, sample_weight)
+        ctx = _backend.replica_context_of_many()
+        if ctx is not None and total is not None:
+            total = total * _backend.replica_shares(ctx)[0]
         if regularization_losses:
             reg = tl.add_n(list(regularization_losses)) if len(regularization_losses) > 1 \
                 else regularization_losses[0]
+            if ctx is not None:
+                reg = reg * _backend.replica_shares(ctx)[1]
             total = reg if total is None else total + reg
         if total is None:
             total = tl.constant(0.0)
         if self._tracker is not None:
-            self._tracker.update_state(total)
+            if ctx is None:
+                self._tracker.update_state(total)
+            else:  # weighted by the replica's share, the replicas' entries add up to one step's
+                share = _backend.replica_shares(ctx)[0]
+                self._tracker.update_state(_backend.unscaled_loss(total), sample_weight=share)
         return total
 
     @property

@@ -6,6 +6,7 @@ source such as ``tl.data.Dataset``. Array data is sliced on the host and each
 batch converted once, at the edge; float arrays become ``floatx`` tensors.
 """
 import math
+import sys
 
 import numpy as np
 
@@ -62,6 +63,8 @@ def to_tensor(a, fresh=False):
         return a
     if isinstance(a, tl.Variable):
         return a.read_value()
+    if _is_distributed_value(a):
+        return a  # a part per replica, from a distributed dataset: the strategy's step takes it
     arr = a if isinstance(a, np.ndarray) else np.asarray(a)
     if arr.dtype.kind == "f" and arr.dtype.name != _backend.floatx():
         arr = arr.astype(_backend.floatx())
@@ -74,6 +77,20 @@ def to_tensor(a, fresh=False):
         if dev is not None:
             return _wrap_tensor(arr, dev)
     return tl.constant(arr)
+
+
+def _is_distributed_value(a):
+    values = sys.modules.get("tensorlab.distribute.values")
+    return values is not None and isinstance(a, values.DistributedValues)
+
+
+def distributed_source_strategy(x):
+    """The strategy of a distributed dataset (``strategy.experimental_distribute_dataset``), else None."""
+    input_lib = sys.modules.get("tensorlab.distribute.input_lib")
+    if input_lib is None or not isinstance(x, (input_lib.DistributedDataset,
+                                               input_lib.DistributedDatasetFromFunction)):
+        return None
+    return x._strategy
 
 
 def _batch_leaf_to_tensor(a, dev):

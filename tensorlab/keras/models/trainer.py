@@ -11,6 +11,7 @@ import numpy as np
 
 import tensorlab as tl
 from tensorlab.keras import _tree
+from tensorlab.keras import backend as _backend
 from tensorlab.keras import callbacks as _callbacks
 from tensorlab.keras import metrics as _metrics
 from tensorlab.keras import optimizers as _optimizers
@@ -26,6 +27,25 @@ def _batch_size_of(x):
         leaf = next(iter(leaf.values()))
     shape = getattr(leaf, "shape", None)
     return float(shape[0]) if shape else 1.0
+
+
+def _host_logs(logs):
+    """Step logs -> host values: floats, or numpy arrays for metrics with several values
+    (e.g. ``Recall(thresholds=[0.3, 0.7])``), as Keras keeps them."""
+    out = {}
+    for k, v in flatten_logs(logs).items():
+        arr = np.asarray(v.numpy() if hasattr(v, "numpy") else v)
+        out[k] = float(arr.reshape(-1)[0]) if arr.size == 1 else arr
+    return out
+
+
+def _check_input_strategy(model, x, what):
+    """A distributed dataset goes only to a model compiled in the same strategy's scope."""
+    strategy = _da.distributed_source_strategy(x)
+    if strategy is not None and model.__dict__.get("_distribute_strategy") is not strategy:
+        raise ValueError(f"{what}: x is a distributed dataset of {type(strategy).__name__}, but model "
+                         f'"{model.name}" was not compiled in that strategy\'s scope(); create and compile the '
+                         "model inside strategy.scope(), or pass the undistributed dataset")
 
 
 def _step(model, name):
@@ -145,8 +165,13 @@ class Trainer:
         total = self.compiled_loss.compute(y, y_pred, sample_weight) if getattr(self, "compiled", False) \
             and self.compiled_loss.has_loss else None
         extra = self.losses
+        ctx = _backend.replica_context_of_many()
+        if ctx is not None and total is not None:
+            total = total * _backend.replica_shares(ctx)[0]
         if extra:
             reg = tl.add_n(extra) if len(extra) > 1 else extra[0]
+            if ctx is not None:
+                reg = reg * _backend.replica_shares(ctx)[1]
             total = reg if total is None else total + reg
         if total is None:
             raise ValueError(f'Model "{self.name}" has no loss to optimize: pass loss= to compile() or add '
@@ -171,7 +196,7 @@ class Trainer:
         tv = self._trainable_vars()
         grads = tape.gradient(loss, tv)
         self.optimizer.apply_gradients(zip(grads, tv))
-        self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
+        self._loss_tracker.update_state(_backend.unscaled_loss(loss), sample_weight=_batch_size_of(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def test_step(self, data):
@@ -179,7 +204,7 @@ class Trainer:
         x, y, sample_weight = _da.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
-        self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
+        self._loss_tracker.update_state(_backend.unscaled_loss(loss), sample_weight=_batch_size_of(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
@@ -218,6 +243,8 @@ class Trainer:
             raise TypeError(f"fit: unexpected keyword argument(s) {sorted(kwargs)}")
         self._require_compiled("fit")
         verbose = _resolve_verbose(verbose)
+        _check_input_strategy(self, x, "fit")
+        _check_input_strategy(self, validation_data, "fit (validation_data)")
         adapter = _da.get_adapter(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, class_weight, "fit")
         if validation_split and validation_data is None:
             if not isinstance(adapter, _da.ArrayAdapter):
@@ -260,7 +287,7 @@ class Trainer:
                     break
             if step < 0:
                 raise ValueError("fit: the data produced no batches; check x, batch_size and steps_per_epoch")
-            epoch_logs = {k: float(v) for k, v in flatten_logs(logs).items()}
+            epoch_logs = _host_logs(logs)
             if val_adapter is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_adapter(val_adapter, cbs=None)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
@@ -290,7 +317,7 @@ class Trainer:
                 cbs.on_test_batch_end(step, logs)
         if step < 0:
             raise ValueError("evaluate: the data produced no batches")
-        out = {k: float(v) for k, v in flatten_logs(logs).items()}
+        out = _host_logs(logs)
         if cbs is not None:
             cbs.on_test_end(out)
         return out
@@ -305,6 +332,7 @@ class Trainer:
         """
         self._require_compiled("evaluate")
         verbose = _resolve_verbose(verbose)
+        _check_input_strategy(self, x, "evaluate")
         adapter = _da.get_adapter(x, y, sample_weight, batch_size, False, steps, None, "evaluate")
         cbs = _callbacks.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                                       epochs=1, steps=adapter.num_batches, mode="evaluate")
@@ -336,6 +364,7 @@ class Trainer:
             # One batch: skip the adapter and callback machinery.
             out = predict_step((_da.to_tensor(x),))
             return _tree.map_structure(lambda t: t.numpy(), out)
+        _check_input_strategy(self, x, "predict")
         adapter = _da.get_adapter(x, None, None, batch_size, False, steps, None, "predict")
         cbs = _callbacks.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                                       epochs=1, steps=adapter.num_batches, mode="predict")
@@ -377,7 +406,7 @@ class Trainer:
         if reset_metrics:
             self.reset_metrics()
         logs = _step(self, "train_step")(self._batch_data(x, y, sample_weight, class_weight))
-        return self._format_logs({k: float(v) for k, v in flatten_logs(logs).items()}, return_dict)
+        return self._format_logs(_host_logs(logs), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
         """Evaluates one batch; returns the loss (and metrics) like ``evaluate``."""
@@ -385,7 +414,7 @@ class Trainer:
         if reset_metrics:
             self.reset_metrics()
         logs = _step(self, "test_step")(self._batch_data(x, y, sample_weight))
-        return self._format_logs({k: float(v) for k, v in flatten_logs(logs).items()}, return_dict)
+        return self._format_logs(_host_logs(logs), return_dict)
 
     def predict_on_batch(self, x):
         """The model's outputs for one batch, as numpy arrays."""

@@ -7,6 +7,7 @@ A device backend may provide a fused update through ``_fused_update``.
 import math
 
 import tensorlab as tl
+from tensorlab.keras import backend as _backend
 from tensorlab.keras.optimizers import schedules as _schedules
 
 
@@ -166,6 +167,11 @@ class Optimizer:
     def apply_gradients(self, grads_and_vars, name=None, skip_gradients_aggregation=False, **kwargs):
         """Applies gradients to variables and increments ``iterations``.
 
+        In a replica of a ``tl.distribute`` strategy (``strategy.run``, or a model's
+        own ``train_step`` under ``fit``), the gradients are first summed over the
+        replicas (unless ``skip_gradients_aggregation=True``) and the update runs
+        once, as in TF.
+
         Args:
           grads_and_vars: pairs ``(gradient, variable)``; pairs whose gradient is
             None are skipped.
@@ -173,6 +179,15 @@ class Optimizer:
         Returns:
           The ``iterations`` variable.
         """
+        ctx = _backend.replica_context()
+        if ctx is not None:
+            from tensorlab.distribute import optimizer_in_replicas
+            return optimizer_in_replicas.apply_gradients(self, ctx, grads_and_vars, skip_gradients_aggregation,
+                                                         kwargs.pop("experimental_aggregate_gradients", True))
+        return self._apply_gradients_here(grads_and_vars)
+
+    def _apply_gradients_here(self, grads_and_vars):
+        """The update itself, on the variables as they are (no cross-replica reduction)."""
         pairs = [(g, v) for g, v in grads_and_vars if g is not None]
         if not pairs:
             return self._iterations
