@@ -11,7 +11,7 @@ import importlib
 import types
 
 FAMILIES = ["elementwise", "reduction", "linalg", "shape", "sorting", "indexing", "creation", "random_ops",
-            "nn", "conv", "pooling", "losses", "control_flow", "gradient_ops", "image"]
+            "nn", "conv", "pooling", "losses", "control_flow", "gradient_ops", "image", "training_ops"]
 
 EXPORTS = {}
 for _fam in FAMILIES:

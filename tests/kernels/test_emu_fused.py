@@ -159,3 +159,38 @@ def test_adam(lib, n, wd, decoupled, amsgrad, style):
     np.testing.assert_allclose(v, rv, rtol=1e-5, atol=1e-8)
     if amsgrad:
         np.testing.assert_allclose(vh, rvh, rtol=1e-5, atol=1e-8)
+
+
+# ------------------------------------------------------------------ the training_ops primitives' wiring
+@pytest.mark.parametrize("slots,kw", [
+    (0, dict(lr=0.1, momentum=0.9, nesterov=False, weight_decay=0.0)),    # no slot: momentum must not apply
+    (1, dict(lr=0.1, momentum=0.9, nesterov=False, weight_decay=0.02)),
+    (1, dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.0)),
+])
+def test_apply_sgd_plan_matches_the_cpu_primitive(lib, rng, slots, kw):
+    cuda_ops = pytest.importorskip("tensorlab.backend.cuda.training_ops", reason="needs CuPy importable")
+    from tensorlab.backend.cpu import training_ops as cpu_ops
+    n = 37
+    p, g, m = (rng.standard_normal(n).astype(np.float32) for _ in range(3))
+    expected = cpu_ops.apply_sgd(p, g, *([m] if slots else []), **kw)
+    bufs = {"param": p.copy(), "grad": g, "mom": m.copy() if slots else None}
+    run(lib, cuda_ops.sgd_plan(n, bool(slots), sm_count=SM, **kw), bufs)
+    np.testing.assert_allclose(bufs["param"], expected[0], rtol=1e-6, atol=1e-7)
+    if slots:
+        np.testing.assert_allclose(bufs["mom"], expected[1], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+@pytest.mark.parametrize("weight_decay", [0.0, 0.004])
+def test_apply_adam_plan_matches_the_cpu_primitive(lib, rng, amsgrad, weight_decay):
+    cuda_ops = pytest.importorskip("tensorlab.backend.cuda.training_ops", reason="needs CuPy importable")
+    from tensorlab.backend.cpu import training_ops as cpu_ops
+    n = 41
+    p, g, m = (rng.standard_normal(n).astype(np.float32) for _ in range(3))
+    v, vh = (rng.random(n).astype(np.float32) for _ in range(2))
+    kw = dict(lr=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-7, step=5, weight_decay=weight_decay)
+    expected = cpu_ops.apply_adam(p, g, m, v, *([vh] if amsgrad else []), **kw)
+    bufs = {"param": p.copy(), "grad": g, "m": m.copy(), "v": v.copy(), "vhat": vh.copy() if amsgrad else None}
+    run(lib, cuda_ops.adam_plan(n, amsgrad, sm_count=SM, **kw), bufs)
+    for name, e in zip(("param", "m", "v", "vhat"), expected):
+        np.testing.assert_allclose(bufs[name], e, rtol=2e-6, atol=1e-7, err_msg=name)

@@ -8,6 +8,7 @@ import math
 
 import tensorlab as tl
 from tensorlab.keras.optimizers.base import Optimizer
+from tensorlab.ops import training_ops
 
 
 class SGD(Optimizer):
@@ -34,7 +35,17 @@ class SGD(Optimizer):
     def build_slots(self, var):
         return (self.add_variable_from_reference(var, "momentum"),) if self.momentum else ()
 
+    def _fused_update(self, var, g, slots):
+        # One fused op (ops/training_ops.py): on a GPU one kernel pass, decay included.
+        outs = training_ops.apply_sgd(var._read_untracked(), g, *slots, lr=self._lr_float(), momentum=self.momentum,
+                                      nesterov=self.nesterov, weight_decay=self._decoupled_weight_decay())
+        var.assign(outs[0])
+        for slot, new in zip(slots, outs[1:]):
+            slot.assign(new)
+        return True
+
     def update(self, var, g, slots, lr, step):
+        # The unfused rule, kept as the reference the fused op is tested against.
         if not self.momentum:
             var.assign(var._read_untracked() - g * lr)
             return
@@ -75,7 +86,18 @@ class Adam(Optimizer):
             s += (self.add_variable_from_reference(var, "velocity_hat"),)
         return s
 
+    def _fused_update(self, var, g, slots):
+        # One fused op (ops/training_ops.py): on a GPU one kernel pass, AdamW's decay included.
+        outs = training_ops.apply_adam(var._read_untracked(), g, *slots, lr=self._lr_float(), beta_1=self.beta_1,
+                                       beta_2=self.beta_2, epsilon=self.epsilon, step=self._step,
+                                       weight_decay=self._decoupled_weight_decay())
+        var.assign(outs[0])
+        for slot, new in zip(slots, outs[1:]):
+            slot.assign(new)
+        return True
+
     def update(self, var, g, slots, lr, step):
+        # The unfused rule, kept as the reference the fused op is tested against.
         b1, b2 = self.beta_1, self.beta_2
         m, v = slots[0], slots[1]
         new_m = m._read_untracked() + (g - m._read_untracked()) * (1 - b1)

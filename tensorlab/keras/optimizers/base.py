@@ -2,7 +2,8 @@
 
 Subclasses implement ``build_slots(var)`` (the per-variable state, created on
 first sight) and ``update(var, grad, slots, lr, step)`` with tensorlab ops.
-A device backend may provide a fused update through ``_fused_update``.
+SGD, Adam and AdamW also define ``_fused_update``: one fused op per variable
+(``ops/training_ops.py``; on a GPU one kernel pass), used in place of ``update``.
 """
 import math
 
@@ -72,6 +73,21 @@ class Optimizer:
                                    name="learning_rate")
         else:
             self._lr.assign(tl.constant(float(value), dtype="float32"))
+        self._remember_lr(value)
+
+    def _remember_lr(self, value):
+        # The fused updates take the rate as a host number: remember the value just
+        # assigned, so that reading it back costs no device sync.
+        self._lr_host = (self._lr._read_untracked(), float(tl.constant(float(value), dtype="float32").numpy()))
+
+    def _lr_float(self):
+        """The learning rate as a Python float; reads the device only after the variable
+        was assigned directly (``optimizer.learning_rate.assign(...)``)."""
+        snap = self._lr._read_untracked()
+        cached = self._lr_host
+        if cached[0] is not snap:
+            cached = self._lr_host = (snap, float(snap.numpy()))
+        return cached[1]
 
     @property
     def learning_rate(self):
@@ -197,7 +213,9 @@ class Optimizer:
         self._step += 1
         step = self._step
         if self._schedule is not None:
-            self._lr.assign(tl.constant(float(self._schedule(step - 1)), dtype="float32"))
+            rate = float(self._schedule(step - 1))
+            self._lr.assign(tl.constant(rate, dtype="float32"))
+            self._remember_lr(rate)
         slots = self._slots
         fused = self._fused_update
         variable_cls = tl.Variable
@@ -222,7 +240,12 @@ class Optimizer:
         return self._iterations
 
     _decoupled_decay = True
+    # ``_fused_update(var, grad, slots) -> bool``: an optimizer whose update is one fused
+    # op (ops/training_ops.py) applies it here and returns True; None: ``update`` runs.
     _fused_update = None
+
+    def _decoupled_weight_decay(self):
+        return float(self.weight_decay) if self.weight_decay and self._decoupled_decay else 0.0
 
     def update(self, var, grad, slots, lr, step):
         raise NotImplementedError

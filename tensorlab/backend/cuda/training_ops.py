@@ -1,0 +1,69 @@
+"""CUDA implementations of the fused optimizer updates: one pass of our kernel.
+
+float32 updates run ``tl_sgd_momentum_update_f32`` / ``tl_adam_update_f32``
+(cuda_kernels/fused.cu, planned by kernels/fused.py) on copies of the
+inputs: the kernels update in place, and a variable's earlier values may
+still be held as tensors (tensors never change). Other dtypes use the CPU
+expression on CuPy arrays. ``sgd_plan``/``adam_plan`` map the primitives'
+parameters onto the kernels' (tests run them on the host emulator against
+the CPU implementation).
+"""
+import numpy as np
+
+from tensorlab.backend.cpu import training_ops as _cpu
+from tensorlab.backend.cuda._mirror import cupy_versions
+from tensorlab.backend.cuda.kernels import fused as _kfused
+from tensorlab.backend.cuda.kernels._plan import run_plan
+from tensorlab.core.registry import impl
+from tensorlab.ops import training_ops as T
+
+_fallback = cupy_versions(_cpu)
+_F32 = np.dtype(np.float32)
+
+
+def sgd_plan(n, has_slot, *, lr, momentum, nesterov, weight_decay, sm_count):
+    """The launch plan of ``apply_sgd`` on ``n`` float32 elements (buffers: param, grad, mom)."""
+    # Without a slot the kernel runs plain SGD (p -= lr*g): its momentum must be 0.
+    return _kfused.plan_sgd(n, lr, momentum if has_slot else 0.0, weight_decay, nesterov, True, has_slot, sm_count)
+
+
+def adam_plan(n, amsgrad, *, lr, beta_1, beta_2, epsilon, step, weight_decay, sm_count):
+    """The launch plan of ``apply_adam`` (buffers: param, grad, m, v, vhat), Keras' epsilon placement."""
+    return _kfused.plan_adam(n, lr, beta_1, beta_2, epsilon, step, weight_decay, True, amsgrad, "keras", sm_count)
+
+
+def _fresh(a):
+    import cupy
+    return cupy.array(a, dtype=_F32, order="C", copy=True)
+
+
+def _use_kernel(param, grad):
+    return param.dtype == _F32 and grad.dtype == _F32 and param.size > 0
+
+
+@impl(T.apply_sgd_p, "cuda")
+def apply_sgd(param, grad, *slots, lr, momentum, nesterov, weight_decay):
+    if not _use_kernel(param, grad):
+        return _fallback["apply_sgd"](param, grad, *slots, lr=lr, momentum=momentum, nesterov=nesterov,
+                                      weight_decay=weight_decay)
+    import cupy
+    p = _fresh(param)
+    mom = _fresh(slots[0]) if slots else None
+    plan = sgd_plan(p.size, mom is not None, lr=lr, momentum=momentum, nesterov=nesterov,
+                    weight_decay=weight_decay, sm_count=_kfused._sm())
+    run_plan(plan, {"param": p, "grad": cupy.ascontiguousarray(grad), "mom": mom})
+    return (p,) if mom is None else (p, mom)
+
+
+@impl(T.apply_adam_p, "cuda")
+def apply_adam(param, grad, m, v, *v_hat, lr, beta_1, beta_2, epsilon, step, weight_decay):
+    if not _use_kernel(param, grad):
+        return _fallback["apply_adam"](param, grad, m, v, *v_hat, lr=lr, beta_1=beta_1, beta_2=beta_2,
+                                       epsilon=epsilon, step=step, weight_decay=weight_decay)
+    import cupy
+    p, m2, v2 = _fresh(param), _fresh(m), _fresh(v)
+    vh = _fresh(v_hat[0]) if v_hat else None
+    plan = adam_plan(p.size, vh is not None, lr=lr, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, step=step,
+                     weight_decay=weight_decay, sm_count=_kfused._sm())
+    run_plan(plan, {"param": p, "grad": cupy.ascontiguousarray(grad), "m": m2, "v": v2, "vhat": vh})
+    return (p, m2, v2) if vh is None else (p, m2, v2, vh)
