@@ -187,9 +187,14 @@ class _OpClock:
         op_fns = {id(f) for f in tl_ops.EXPORTS.values()}
         spaces = [tl, tl_ops.api] + [v for v in vars(tl).values() if isinstance(v, types.ModuleType)
                                      and v.__name__.startswith("tensorlab.") and "keras" not in v.__name__]
+        # and the op family modules themselves (Keras calls e.g. ops.training_ops.apply_adam)
+        spaces += [sys.modules[f"tensorlab.ops.{fam}"] for fam in tl_ops.FAMILIES
+                   if f"tensorlab.ops.{fam}" in sys.modules]
         wrapped = {}
         for space in spaces:
             for name, f in list(vars(space).items()):
+                if isinstance(f, type) or name.startswith("_"):
+                    continue
                 if callable(f) and (id(f) in op_fns or getattr(f, "__module__", "").startswith("tensorlab.ops.")):
                     if id(f) not in wrapped:
                         wrapped[id(f)] = self._timed(f)

@@ -149,6 +149,12 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
       Per-sample losses, shape ``y_pred.shape[:-1]``.
     """
     name = "sparse_categorical_crossentropy"
+    if (ignore_class is None and type(y_true) is tl.Tensor and type(y_pred) is tl.Tensor
+            and y_true._data.dtype.kind == "i" and y_true._data.dtype.itemsize in (4, 8)
+            and y_pred._data.dtype.kind == "f" and y_true._data.shape == y_pred._data.shape[:-1]
+            and y_pred._data.ndim):
+        # The training loop's common case (integer labels of the right shape): no conversions.
+        return _sparse_xent_checked(name, y_true, y_pred, from_logits)
     y_pred = _t(y_pred, _backend.floatx())
     y_true = _t(y_true)
     if not y_pred.dtype.is_floating:
@@ -163,11 +169,19 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
                          f"{_fmt(y_true.shape)} and y_pred shape {_fmt(y_pred.shape)}")
     if y_true.dtype.name not in ("int32", "int64"):
         y_true = tl.cast(y_true, "int32")
-    n = y_pred.shape[-1]
     mask = None
     if ignore_class is not None:
         mask = tl.not_equal(y_true, ignore_class)
         y_true = tl.where(mask, y_true, tl.zeros_like(y_true))
+    out = _sparse_xent_checked(name, y_true, y_pred, from_logits)
+    if mask is not None:
+        out = out * tl.cast(mask, out.dtype)
+    return out
+
+
+def _sparse_xent_checked(name, y_true, y_pred, from_logits):
+    """Per-sample sparse cross-entropy of integer labels ``y_true`` (shape checked already)."""
+    n = y_pred.shape[-1]
     if not from_logits:
         from tensorlab.keras.activations import logits_of
         logits = logits_of(y_pred)
@@ -188,8 +202,6 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
         eps = _backend.epsilon()
         p = tl.clip_by_value(y_pred, eps, 1.0 - eps)
         out = -tl.reduce_sum(tl.one_hot(y_true, n, dtype=y_pred.dtype) * tl.log(p), axis=-1)
-    if mask is not None:
-        out = out * tl.cast(mask, out.dtype)
     return out
 
 

@@ -420,7 +420,8 @@ class Layer(GraphInfo):
             return self._symbolic_call(args, kwargs)
         if type(first) is not Tensor:
             args = (self._convert_inputs(first),) + args[1:]
-        elif self.autocast and first._data.dtype.kind == "f" and first.dtype.name != self.compute_dtype:
+        elif self.autocast and first._data.dtype.kind == "f" and \
+                _dt.NP_TO_DTYPE.get(first._data.dtype) is not self._dtype_policy.compute:
             args = (self._convert_inputs(first),) + args[1:]
         ctx = _ctx
         if ctx.depth == 0 and _losses_dirty[0]:

@@ -8,7 +8,7 @@ from tensorlab.keras import _tree
 class _Policy:
     """A dtype policy: the dtype of weights and of computations."""
 
-    __slots__ = ("name", "variable_dtype", "compute_dtype")
+    __slots__ = ("name", "variable_dtype", "compute_dtype", "compute")
 
     def __init__(self, name):
         name = getattr(name, "name", name)
@@ -21,7 +21,8 @@ class _Policy:
         except TypeError:
             raise ValueError(f"unknown dtype or dtype policy {name!r}; valid: a dtype name such as "
                              "'float32', 'float64', 'float16', 'bfloat16'") from None
-        self.variable_dtype = self.compute_dtype = _dt.as_dtype(name).name
+        self.compute = _dt.as_dtype(name)  # the compute dtype as a DType (cheap to compare)
+        self.variable_dtype = self.compute_dtype = self.compute.name
         self.name = name
 
 
