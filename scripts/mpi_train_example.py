@@ -71,6 +71,7 @@ def main(argv=None):
                    help="fit on arrays; fit on a (distributed) tl.data dataset; fit of a model with its own "
                         "train_step; a custom loop with strategy.run")
     p.add_argument("--no-strategy", action="store_true", help="train in one process without a strategy")
+    p.add_argument("--log-dir", help="also write TensorBoard logs and a weights checkpoint here (the chief only)")
     a = p.parse_args(argv)
     os.makedirs(a.out, exist_ok=True)
 
@@ -109,7 +110,12 @@ def main(argv=None):
                 inputs = dict(x=ds if strategy is None else strategy.experimental_distribute_dataset(ds))
             else:
                 inputs = dict(x=x, y=y, batch_size=a.global_batch, shuffle=False)
-            hist = model.fit(**inputs, epochs=1, verbose=0, callbacks=[Die()] if a.die_rank >= 0 else None)
+            callbacks = [Die()] if a.die_rank >= 0 else []
+            if a.log_dir:
+                callbacks += [tl.keras.callbacks.TensorBoard(a.log_dir),
+                              tl.keras.callbacks.ModelCheckpoint(os.path.join(a.log_dir, "ckpt.weights.h5"),
+                                                                 save_weights_only=True)]
+            hist = model.fit(**inputs, epochs=1, verbose=0, callbacks=callbacks)
             loss = hist.history.get("loss", hist.history["accuracy"])[-1]
     except tl.distribute.DeadlineExceededError as e:
         with open(os.path.join(a.out, f"error_{rank}.txt"), "w") as f:

@@ -14,6 +14,25 @@ def _float(v):
         return v
 
 
+def _strategy_extended(model):
+    """``strategy.extended`` of the tl.distribute strategy ``model`` was compiled under, or None."""
+    s = model.__dict__.get("_distribute_strategy") if model is not None else None
+    return None if s is None else s.extended
+
+
+def writes_checkpoints(model):
+    """False on the workers of a multi-worker strategy other than the chief: only the chief
+    writes checkpoints (all workers still train and take part in the collectives)."""
+    ext = _strategy_extended(model)
+    return ext is None or ext.should_checkpoint
+
+
+def writes_summaries(model):
+    """False on the workers of a multi-worker strategy other than the chief (TensorBoard logs)."""
+    ext = _strategy_extended(model)
+    return ext is None or ext.should_save_summary
+
+
 class Callback:
     """Base class: override the ``on_*`` methods you need.
 
@@ -294,6 +313,8 @@ class ModelCheckpoint(Callback):
       save_weights_only: save ``model.save_weights`` instead of ``model.save``.
       mode: ``"auto"``, ``"min"`` or ``"max"``.
       save_freq: ``"epoch"`` or a number of batches.
+
+    Under a multi-worker strategy only the chief writes (``strategy.extended.should_checkpoint``).
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
@@ -331,6 +352,8 @@ class ModelCheckpoint(Callback):
                 print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to {value:.5f}, "
                       f"saving model to {path}")
             self.best = value
+        if not writes_checkpoints(self.model):
+            return  # a worker other than the chief: the chief's file is the checkpoint
         d = os.path.dirname(path)
         if d:
             os.makedirs(d, exist_ok=True)

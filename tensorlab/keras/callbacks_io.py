@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from tensorlab.keras.callbacks import Callback
+from tensorlab.keras.callbacks import Callback, writes_checkpoints, writes_summaries
 
 
 def _summary():
@@ -28,6 +28,7 @@ class TensorBoard(Callback):
     prefix) to ``<log_dir>/validation``, as ``epoch_<name>`` at step ``epoch`` and, with an integer
     ``update_freq``, as ``batch_<name>`` every ``update_freq`` batches at the global batch index.
     On a GPU with ``pynvml`` installed the device's memory use and utilization are logged per epoch.
+    Under a multi-worker strategy only the chief writes.
 
     Args:
       log_dir: the folder for the event files.
@@ -61,6 +62,7 @@ class TensorBoard(Callback):
         self._global_batch = 0
         self._epoch_start = None
         self._epoch_batches = 0
+        self._active = True
 
     def _writer(self, which):
         w = self._writers.get(which)
@@ -68,8 +70,15 @@ class TensorBoard(Callback):
             w = self._writers[which] = _summary().create_file_writer(os.path.join(self.log_dir, which))
         return w
 
+    def set_model(self, model):
+        super().set_model(model)
+        # Under a multi-worker strategy only the chief writes logs.
+        self._active = writes_summaries(model)
+
     def on_train_begin(self, logs=None):
         self._global_batch = 0
+        if not self._active:
+            return
         s = _summary()
         if self.write_graph:
             with self._writer("train").as_default():
@@ -83,7 +92,7 @@ class TensorBoard(Callback):
     def on_train_batch_end(self, batch, logs=None):
         self._global_batch += 1
         self._epoch_batches += 1
-        if self.update_freq == "epoch" or self._global_batch % self.update_freq:
+        if not self._active or self.update_freq == "epoch" or self._global_batch % self.update_freq:
             return
         s = _summary()
         with self._writer("train").as_default(step=self._global_batch):
@@ -94,6 +103,8 @@ class TensorBoard(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         import time
+        if not self._active:
+            return
         s = _summary()
         logs = logs or {}
         train = {k: v for k, v in logs.items() if not k.startswith("val_")}
@@ -172,7 +183,9 @@ class BackupAndRestore(Callback):
     them and continues from the next epoch; on a tl.data ``Dataset``, whose shuffles are
     seeded, the data order continues as well. On the CPU the result equals, bit for bit, a run
     that was never interrupted (for models without dropout or other random layers).
-    When training ends normally the backup is deleted (``delete_checkpoint=True``).
+    When training ends normally the backup is deleted (``delete_checkpoint=True``). Under a
+    multi-worker strategy the chief backs up into ``backup_dir`` and worker ``i`` into
+    ``backup_dir/worker_<i>``.
 
     Args:
       backup_dir: the folder for the backup (must not be shared with other runs).
@@ -200,17 +213,27 @@ class BackupAndRestore(Callback):
         self._batches = 0
         self._epoch = 0
         self.restored_epoch = None
+        self._dir = self.backup_dir  # this worker's folder (see set_model)
+
+    def set_model(self, model):
+        super().set_model(model)
+        # Under a multi-worker strategy the chief backs up into backup_dir and every other
+        # worker its own (identical) state into a subfolder, so that each finds a backup to
+        # resume from whether or not the folder is shared between machines.
+        self._dir = self.backup_dir
+        if not writes_checkpoints(model):
+            self._dir = os.path.join(self.backup_dir, f"worker_{model._distribute_strategy.extended._worker_index}")
 
     def _setup(self):
         if self._manager is None:
             from tensorlab import train
             self._ckpt = train.Checkpoint(model=self.model)
             # Two kept: the state file names the newer only once it is complete.
-            self._manager = train.CheckpointManager(self._ckpt, self.backup_dir, max_to_keep=2,
+            self._manager = train.CheckpointManager(self._ckpt, self._dir, max_to_keep=2,
                                                     checkpoint_name="chkpt")
 
     def on_train_begin(self, logs=None):
-        state_path = os.path.join(self.backup_dir, _STATE)
+        state_path = os.path.join(self._dir, _STATE)
         self.restored_epoch = None
         if not os.path.exists(state_path):
             return
@@ -220,7 +243,7 @@ class BackupAndRestore(Callback):
             raise ValueError(f'BackupAndRestore: model "{self.model.name}" must be built before fit() to '
                              f"restore the backup in {self.backup_dir!r}; give it an Input or call build()")
         self._setup()
-        self._ckpt.restore(os.path.join(self.backup_dir, state["checkpoint"])).expect_partial()
+        self._ckpt.restore(os.path.join(self._dir, state["checkpoint"])).expect_partial()
         rng = state.get("numpy_random_state")
         if rng is not None:
             np.random.set_state((rng[0], np.asarray(rng[1], dtype=np.uint32), rng[2], rng[3], rng[4]))
@@ -232,10 +255,10 @@ class BackupAndRestore(Callback):
         self._setup()
         path = self._manager.save(check_interval=False)
         rng = np.random.get_state()
-        state = {"epoch": int(next_epoch), "checkpoint": os.path.relpath(path, self.backup_dir),
+        state = {"epoch": int(next_epoch), "checkpoint": os.path.relpath(path, self._dir),
                  "numpy_random_state": [rng[0], rng[1].tolist(), int(rng[2]), int(rng[3]), float(rng[4])]}
         from tensorlab.keras.saving.file_format import atomic_write_bytes
-        atomic_write_bytes(os.path.join(self.backup_dir, _STATE), json.dumps(state).encode(),
+        atomic_write_bytes(os.path.join(self._dir, _STATE), json.dumps(state).encode(),
                            what="BackupAndRestore")
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -252,23 +275,30 @@ class BackupAndRestore(Callback):
         self._backup(epoch + 1)
 
     def on_train_end(self, logs=None):
-        if self.delete_checkpoint and os.path.isdir(self.backup_dir):
+        if self.delete_checkpoint and os.path.isdir(self._dir):
             self._remove_backup()
         self._manager = None
         self._ckpt = None
 
     def _remove_backup(self):
-        for name in os.listdir(self.backup_dir):
-            p = os.path.join(self.backup_dir, name)
+        for name in os.listdir(self._dir):
+            p = os.path.join(self._dir, name)
             if name == _STATE or name == "checkpoint" or name.startswith("chkpt-") or name.startswith("."):
                 if os.path.isdir(p):
                     shutil.rmtree(p, ignore_errors=True)
                 else:
                     os.remove(p)
         try:
-            os.rmdir(self.backup_dir)
+            os.rmdir(self._dir)
         except OSError:
-            warnings.warn(f"BackupAndRestore: left {self.backup_dir!r} in place: it holds other files")
+            # Other workers' folders (a shared backup_dir) go away with those workers.
+            if not all(n.startswith("worker_") for n in os.listdir(self._dir)):
+                warnings.warn(f"BackupAndRestore: left {self._dir!r} in place: it holds other files")
+        if self._dir != self.backup_dir:
+            try:
+                os.rmdir(self.backup_dir)  # a worker's own parent folder, once empty
+            except OSError:
+                pass
 
 
 __all__ = ["TensorBoard", "BackupAndRestore"]

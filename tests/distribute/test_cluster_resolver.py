@@ -1,5 +1,6 @@
 """TF_CONFIG parsing, chief selection, and MultiWorkerMirroredStrategy in a lone process."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -58,4 +59,40 @@ def test_lone_worker_trains_like_no_strategy(monkeypatch, rng):
     for xb in s.experimental_distribute_dataset(tl.data.Dataset.from_tensor_slices(x).batch(4)):
         v.assign_add(s.reduce("SUM", s.run(lambda b: tl.reduce_sum(b, axis=0), args=(xb,)), axis=None))
     np.testing.assert_allclose(v.numpy(), x.sum(0), rtol=1e-5)
+    s.close()
+
+
+def test_only_the_chief_writes_checkpoints_and_logs(monkeypatch, rng, tmp_path):
+    """A worker other than the chief trains, but its ModelCheckpoint and TensorBoard write
+    nothing, and its BackupAndRestore keeps its own folder inside backup_dir."""
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    for k in CR._MPI_ENV:
+        monkeypatch.delenv(k, raising=False)
+    s = tl.distribute.MultiWorkerMirroredStrategy()
+    x = rng.normal(size=(12, 3)).astype(np.float32)
+    y = rng.integers(0, 2, size=(12,))
+    for chief in (False, True):
+        role = type(s.extended)
+        monkeypatch.setattr(role, "should_checkpoint", property(lambda self, c=chief: c))
+        monkeypatch.setattr(role, "should_save_summary", property(lambda self, c=chief: c))
+        monkeypatch.setattr(s.extended, "_worker_index", 0 if chief else 1)
+        with s.scope():
+            model = tl.keras.Sequential([tl.keras.Input((3,)), tl.keras.layers.Dense(2)])
+            model.compile("sgd", "sparse_categorical_crossentropy")
+        out = tmp_path / ("chief" if chief else "worker")
+        seen = []
+
+        class Peek(tl.keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                seen.append(sorted(os.listdir(out / "backup")))
+        model.fit(x, y, batch_size=4, epochs=2, verbose=0, callbacks=[
+            tl.keras.callbacks.ModelCheckpoint(str(out / "ckpt.weights.h5"), save_weights_only=True, monitor="loss"),
+            tl.keras.callbacks.TensorBoard(str(out / "logs"), update_freq=1),
+            tl.keras.callbacks.BackupAndRestore(str(out / "backup")), Peek()])
+        assert int(model.optimizer.iterations.numpy()) == 6   # every worker trains
+        assert (out / "ckpt.weights.h5").exists() == chief
+        assert (out / "logs").exists() == chief
+        assert seen[-1] == (["checkpoint", "chkpt-1.tlckpt", "chkpt-2.tlckpt", "training_state.json"]
+                            if chief else ["worker_1"]), seen
+        assert not (out / "backup").exists()   # deleted when training ends
     s.close()

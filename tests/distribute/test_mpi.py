@@ -50,8 +50,13 @@ def test_two_processes_match_one(tmp_path, model, loop):
     mpiexec = _mpiexec()
     out = str(tmp_path)
     args = ["--out", out, "--model", model, "--loop", loop]
-    r = _run([mpiexec, "-n", "2", sys.executable, SCRIPT] + args, 120)
+    logs = os.path.join(out, "logs")
+    r = _run([mpiexec, "-n", "2", sys.executable, SCRIPT] + args + (["--log-dir", logs] if loop == "fit" else []),
+             120)
     assert r.returncode == 0, r.stdout + r.stderr
+    if loop == "fit":   # only the chief wrote: one event file (its name holds the writer's pid), one checkpoint
+        assert len(os.listdir(os.path.join(logs, "train"))) == 1
+        assert os.path.exists(os.path.join(logs, "ckpt.weights.h5"))
     w0, w1 = np.load(f"{out}/weights_0.npz"), np.load(f"{out}/weights_1.npz")
     os.rename(f"{out}/weights_0.npz", f"{out}/mpi_0.npz")
     r = _run([sys.executable, SCRIPT] + args + ["--no-strategy"], 120)
