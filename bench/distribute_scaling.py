@@ -109,21 +109,26 @@ def worker(args):
         print(json.dumps({"step_s": t, "samples_per_s": gb / t}), flush=True)
 
 
-def scaling(global_batch=64, steps=8):
+def scaling(global_batch=64, steps=8, rounds=5):
+    """Throughput of 2 MPI processes vs 1, alternating the two runs ``rounds`` times
+    (shared machines drift): the ratio of the median throughputs, and each round's."""
     env = dict(os.environ, PYTHONPATH=ROOT, TENSORLAB_DEVICE="cpu", **ONE_THREAD)
     me = os.path.abspath(__file__)
     base = [me, "--worker", "--global-batch", str(global_batch), "--steps", str(steps)]
-    one = subprocess.run([sys.executable] + base + ["--single"], env=env, capture_output=True, text=True,
-                         check=True)
     mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
-    two = subprocess.run([mpiexec, "-n", "2", sys.executable] + base, env=env, capture_output=True, text=True)
-    if two.returncode != 0:
-        raise RuntimeError(two.stdout + two.stderr)
-    r1 = json.loads(one.stdout.strip().splitlines()[-1])
-    r2 = json.loads(two.stdout.strip().splitlines()[-1])
-    return {"global_batch": global_batch, "one_process_samples_per_s": r1["samples_per_s"],
-            "two_processes_samples_per_s": r2["samples_per_s"],
-            "throughput_ratio": r2["samples_per_s"] / r1["samples_per_s"], "cores": os.cpu_count()}
+    ones, twos = [], []
+    for _ in range(rounds):
+        one = subprocess.run([sys.executable] + base + ["--single"], env=env, capture_output=True, text=True,
+                             check=True)
+        two = subprocess.run([mpiexec, "-n", "2", sys.executable] + base, env=env, capture_output=True, text=True)
+        if two.returncode != 0:
+            raise RuntimeError(two.stdout + two.stderr)
+        ones.append(json.loads(one.stdout.strip().splitlines()[-1])["samples_per_s"])
+        twos.append(json.loads(two.stdout.strip().splitlines()[-1])["samples_per_s"])
+    r1, r2 = float(np.median(ones)), float(np.median(twos))
+    return {"global_batch": global_batch, "one_process_samples_per_s": r1, "two_processes_samples_per_s": r2,
+            "throughput_ratio": r2 / r1, "ratio_per_round": [b / a for a, b in zip(ones, twos)],
+            "cores": os.cpu_count()}
 
 
 def main():
@@ -144,7 +149,8 @@ def main():
     sc = res["scaling"]
     print(f"CNN, global batch {sc['global_batch']}, one BLAS thread per process: 1 process "
           f"{sc['one_process_samples_per_s']:.0f} samples/s, 2 MPI processes "
-          f"{sc['two_processes_samples_per_s']:.0f} samples/s -> {sc['throughput_ratio']:.2f}x")
+          f"{sc['two_processes_samples_per_s']:.0f} samples/s (medians) -> {sc['throughput_ratio']:.2f}x "
+          f"(rounds: {', '.join(f'{r:.2f}' for r in sc['ratio_per_round'])})")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(res, f, indent=2)
