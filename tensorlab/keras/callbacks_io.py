@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 
+import tensorlab as tl
 from tensorlab.keras.callbacks import Callback, writes_checkpoints, writes_summaries
 
 
@@ -181,8 +182,8 @@ class BackupAndRestore(Callback):
     numpy's global random state (which orders shuffled array data) are written to
     ``backup_dir``. When ``fit`` starts again with the same callback arguments, it restores
     them and continues from the next epoch; on a tl.data ``Dataset``, whose shuffles are
-    seeded, the data order continues as well. On the CPU the result equals, bit for bit, a run
-    that was never interrupted (for models without dropout or other random layers).
+    seeded, the data order continues as well, and so do tl.random's streams (Dropout's masks).
+    On the CPU the result equals, bit for bit, a run that was never interrupted.
     When training ends normally the backup is deleted (``delete_checkpoint=True``). Under a
     multi-worker strategy the chief backs up into ``backup_dir`` and worker ``i`` into
     ``backup_dir/worker_<i>``.
@@ -247,6 +248,8 @@ class BackupAndRestore(Callback):
         rng = state.get("numpy_random_state")
         if rng is not None:
             np.random.set_state((rng[0], np.asarray(rng[1], dtype=np.uint32), rng[2], rng[3], rng[4]))
+        if state.get("tl_random_state") is not None:  # Dropout and other random layers continue too
+            tl.random.set_global_state(state["tl_random_state"])
         self.restored_epoch = int(state["epoch"])
         self.model._initial_epoch = self.restored_epoch
         self._epoch = self.restored_epoch
@@ -256,7 +259,8 @@ class BackupAndRestore(Callback):
         path = self._manager.save(check_interval=False)
         rng = np.random.get_state()
         state = {"epoch": int(next_epoch), "checkpoint": os.path.relpath(path, self._dir),
-                 "numpy_random_state": [rng[0], rng[1].tolist(), int(rng[2]), int(rng[3]), float(rng[4])]}
+                 "numpy_random_state": [rng[0], rng[1].tolist(), int(rng[2]), int(rng[3]), float(rng[4])],
+                 "tl_random_state": tl.random.get_global_state()}
         from tensorlab.keras.saving.file_format import atomic_write_bytes
         atomic_write_bytes(os.path.join(self._dir, _STATE), json.dumps(state).encode(),
                            what="BackupAndRestore")

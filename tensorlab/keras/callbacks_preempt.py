@@ -8,9 +8,9 @@ and optimizer state plus the position (epoch, step) are written to
 Started again with the same ``backup_dir`` (a volume that outlives the
 container), ``restore`` loads that state and training continues from the step
 after the last one done (with numpy's random state of that epoch restored, so
-shuffled array data comes in the same order: on the CPU the result equals an
-uninterrupted run bit for bit, for models without random layers such as
-dropout)::
+shuffled array data comes in the same order, and tl.random's streams as they
+were, so Dropout draws the same masks: on the CPU the result equals an
+uninterrupted run bit for bit)::
 
     preempt = TerminateOnSignal("/checkpoints")
     initial_epoch = preempt.restore(model)       # 0 on a fresh start
@@ -29,6 +29,7 @@ import time
 
 import numpy as np
 
+import tensorlab as tl
 from tensorlab.keras.callbacks import Callback
 
 STATE_FILE = "state.json"
@@ -244,7 +245,9 @@ class TerminateOnSignal(Callback):
         rng = self._epoch_rng if step > 0 and self._epoch_rng is not None else np.random.get_state()
         state = {"epoch": int(epoch), "step": int(step), "checkpoint": name, "store": store.kind,
                  "reason": reason, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                 "numpy_random_state": [rng[0], rng[1].tolist(), int(rng[2]), int(rng[3]), float(rng[4])]}
+                 "numpy_random_state": [rng[0], rng[1].tolist(), int(rng[2]), int(rng[3]), float(rng[4])],
+                 # tl.random's streams as they are now (the batches already trained drew from them)
+                 "tl_random_state": tl.random.get_global_state()}
         _atomic_write(os.path.join(self.backup_dir, STATE_FILE), json.dumps(state, indent=1).encode())
         store.cleanup(keep={name})
         self._say(f"saved after {epoch} epoch(s) and {step} step(s) to {os.path.join(self.backup_dir, name)} "
@@ -275,6 +278,8 @@ class TerminateOnSignal(Callback):
         rng = state.get("numpy_random_state")
         if rng is not None:
             np.random.set_state((rng[0], np.asarray(rng[1], dtype=np.uint32), rng[2], rng[3], rng[4]))
+        if state.get("tl_random_state") is not None:
+            tl.random.set_global_state(state["tl_random_state"])
         self.initial_epoch, self.initial_step = int(state["epoch"]), int(state["step"])
         self._skip = self.initial_step
         self._say(f"resuming after {self.initial_epoch} epoch(s) and {self.initial_step} step(s) "

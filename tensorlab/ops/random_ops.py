@@ -40,6 +40,15 @@ def generator_factory(kind):
     return deco
 
 
+_STATE_IO = {}  # kind -> (get(gen) -> JSON-able state, set(gen, state))
+
+
+def generator_state_io(kind, get, set_):
+    """Registers how to read and restore the position of kind ``kind``'s backend generators
+    (for ``get_global_state``); kinds without one restart from their seeds on restore."""
+    _STATE_IO[kind] = (get, set_)
+
+
 def _mix(*parts):
     """A 63-bit seed from any tuple of ints/strings (stable across runs and platforms)."""
     h = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
@@ -222,6 +231,24 @@ class Generator:
     def __repr__(self):
         return f"<tl.random.Generator seed={self._seed}>"
 
+    # ------------------------------------------------------------- state (see get_global_state)
+    def _state(self):
+        streams = {}
+        for dev, g in self._gens.items():
+            io = _STATE_IO.get(dev.kind)
+            if io is not None:
+                streams[dev.name] = io[0](g)
+        return {"seed": self._seed, "splits": self._splits, "devices": streams}
+
+    @classmethod
+    def _from_state(cls, state):
+        gen = cls(seed=int(state["seed"]))
+        gen._splits = int(state["splits"])
+        for name, st in state["devices"].items():
+            dev, g = gen._backend(_dev.parse(name))
+            _STATE_IO[dev.kind][1](g, st)
+        return gen
+
 
 # ----------------------------------------------------------------- global seed and streams
 class _Seeds:
@@ -269,6 +296,35 @@ def get_global_generator():
         _Seeds.global_generator = (Generator.from_non_deterministic_state() if g is None
                                    else Generator.from_seed(g))
     return _Seeds.global_generator
+
+
+def get_global_state():
+    """The state of tl.random's global streams, as JSON-serializable data.
+
+    It holds the global seed and, for every stream drawn from so far (the global
+    ``Generator``, each op-seed stream, the unseeded stream), its seed and its
+    position on each CPU device. ``set_global_state`` puts it back, so that the
+    random ops that follow (e.g. Dropout's) draw what they would have drawn: this
+    is what ``BackupAndRestore`` saves. Streams on a GPU restart from their seeds.
+    """
+    def gen(g):
+        return None if g is None else g._state()
+    return {"global_seed": _Seeds.global_seed,
+            "streams": [[k[0], k[1], g._state()] for k, g in _Seeds.streams.items()],
+            "unseeded": gen(_Seeds.unseeded), "global_generator": gen(_Seeds.global_generator)}
+
+
+def set_global_state(state):
+    """Restores the streams saved by ``get_global_state``."""
+    def gen(st):
+        return None if st is None else Generator._from_state(st)
+    try:
+        _Seeds.global_seed = state["global_seed"]
+        _Seeds.streams = {(k0, k1): Generator._from_state(st) for k0, k1, st in state["streams"]}
+        _Seeds.unseeded = gen(state["unseeded"])
+        _Seeds.global_generator = gen(state["global_generator"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"tl.random.set_global_state: not a state from get_global_state ({e})") from None
 
 
 def set_global_generator(generator):
@@ -345,4 +401,4 @@ def categorical(logits, num_samples, dtype=None, seed=None, name=None):
 
 __all__ = []
 RANDOM = ["set_seed", "normal", "uniform", "truncated_normal", "shuffle", "categorical", "Generator",
-          "get_global_generator", "set_global_generator"]
+          "get_global_generator", "set_global_generator", "get_global_state", "set_global_state"]

@@ -74,9 +74,10 @@ def test_sigterm_checkpoints_exits_zero_and_resumes(tmp_path):
     assert (final["epoch"], final["step"], final["reason"]) == (EPOCHS, 0, "epoch end")
 
 
-def _model(seed=0):
+def _model(seed=0, dropout=False):
     keras.utils.set_random_seed(seed)
-    m = keras.Sequential([keras.Input(shape=(5,)), layers.Dense(7, activation="tanh"), layers.Dense(3)])
+    m = keras.Sequential([keras.Input(shape=(5,)), layers.Dense(7, activation="tanh")]
+                         + ([layers.Dropout(0.3)] if dropout else []) + [layers.Dense(3)])
     m.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
     return m
 
@@ -184,13 +185,14 @@ def test_error_restore_into_other_architecture(tmp_path, rng):
         TerminateOnSignal(tmp_path, store="npz", verbose=0).restore(other)
 
 
-def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, rng):
+@pytest.mark.parametrize("dropout", [False, True])
+def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, rng, dropout):
     x, y = _data(rng)
-    ref = _model()
+    ref = _model(dropout=dropout)
     np.random.seed(7)
     ref.fit(x, y, batch_size=4, epochs=3, verbose=0)  # shuffled: order drawn from numpy's global state
 
-    model = _model()
+    model = _model(dropout=dropout)
     np.random.seed(7)
     kill_at = keras.callbacks.LambdaCallback(
         on_train_batch_end=lambda b, logs=None: os.kill(os.getpid(), signal.SIGTERM) if b == 5 else None)
@@ -198,7 +200,7 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, rng):
     model.fit(x, y, batch_size=4, epochs=3, initial_epoch=1, verbose=0,
               callbacks=[kill_at, TerminateOnSignal(tmp_path, verbose=0)])
     np.random.seed(12345)  # a new process: whatever state numpy starts with
-    resumed = _model(seed=3)
+    resumed = _model(seed=3, dropout=dropout)
     resume = TerminateOnSignal(tmp_path, verbose=0)
     resumed.fit(x, y, batch_size=4, epochs=3, initial_epoch=resume.restore(resumed), callbacks=[resume], verbose=0)
     assert int(resumed.optimizer.iterations.numpy()) == 30

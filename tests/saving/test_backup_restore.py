@@ -124,3 +124,47 @@ def test_error_arguments_and_unbuilt_model(tmp_path):
     cb2.set_model(unbuilt)
     with pytest.raises(ValueError, match="must be built before fit"):
         cb2.on_train_begin()
+
+
+@needs_fit_resume
+def test_resume_of_a_model_with_dropout_is_bit_identical(tmp_path, rng):
+    """tl.random's streams are backed up too, so Dropout draws the masks it would have drawn."""
+    x, y = data(rng)
+
+    def dropout_model(seed):
+        tl.random.set_seed(seed)
+        m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dropout(0.5), keras.layers.Dense(3)])
+        m.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        return m
+    np.random.seed(11)
+    ref = dropout_model(0)
+    ref.fit(x, y, batch_size=8, epochs=4, verbose=0)
+    backup = tmp_path / "b"
+    np.random.seed(11)
+    with pytest.raises(KeyboardInterrupt):
+        dropout_model(0).fit(x, y, batch_size=8, epochs=4, verbose=0, callbacks=[BackupAndRestore(backup), Crash(2)])
+    np.random.seed(99)
+    resumed = dropout_model(5)   # another process: another seed and other initial weights
+    resumed.fit(x, y, batch_size=8, epochs=4, verbose=0, callbacks=[BackupAndRestore(backup)])
+    for a, b in zip(ref.get_weights(), resumed.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_random_state_round_trips_through_json(rng):
+    tl.random.set_seed(3)
+    tl.random.uniform([4])
+    tl.random.normal([2], seed=7)
+    tl.random.get_global_generator().normal([3])
+    state = json.loads(json.dumps(tl.random.get_global_state()))
+    expected = [tl.random.uniform([4]).numpy(), tl.random.normal([2], seed=7).numpy(),
+                tl.random.get_global_generator().normal([3]).numpy()]
+    tl.random.set_seed(123)
+    tl.random.uniform([9])
+    tl.random.set_global_state(state)
+    got = [tl.random.uniform([4]).numpy(), tl.random.normal([2], seed=7).numpy(),
+           tl.random.get_global_generator().normal([3]).numpy()]
+    for a, b in zip(expected, got):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="set_global_state: not a state from get_global_state"):
+        tl.random.set_global_state({"global_seed": 1})

@@ -13,6 +13,17 @@ def make_generator(seed):
     return np.random.Generator(np.random.PCG64(seed))
 
 
+def _get_state(gen):
+    return gen.bit_generator.state  # a dict of ints and strings
+
+
+def _set_state(gen, state):
+    gen.bit_generator.state = state
+
+
+R.generator_state_io("cpu", _get_state, _set_state)
+
+
 def _draw_dtype(nd):
     # The generator draws float32/float64 only; half types are drawn in float32.
     return nd if nd in (np.float32, np.float64) else np.dtype(np.float32)
