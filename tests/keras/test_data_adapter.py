@@ -1,5 +1,6 @@
 """The array adapter behind fit/evaluate: batch contents and order, and its prefetch thread."""
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -124,3 +125,16 @@ def test_small_batches_are_gathered_inline(rng):
     next(it)
     assert not _prefetch_threads()
     it.close()
+
+
+def test_closing_after_the_thread_gathered_everything_does_not_hang(arrays, monkeypatch):
+    monkeypatch.setattr(da, "_PREFETCH_MIN_BYTES", 0)
+    x, y, _ = arrays
+    it = iter(da.ArrayAdapter(x[:27], y[:27], batch_size=9))   # 3 batches: the queue holds 2
+    next(it)
+    time.sleep(0.3)   # the thread has gathered the other 2 and waits to queue its end marker
+    closer = threading.Thread(target=it.close, daemon=True)
+    closer.start()
+    closer.join(timeout=5)
+    assert not closer.is_alive(), "closing the batch iterator hung"
+    assert not _prefetch_threads()

@@ -246,20 +246,24 @@ def _prefetched(gen):
     stop = threading.Event()
     done = object()
 
+    def put(entry):
+        # Never blocks for good: a consumer that stopped early takes nothing more.
+        while not stop.is_set():
+            try:
+                q.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def work():
         try:
             for item in gen:
-                while not stop.is_set():
-                    try:
-                        q.put((item, None), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not put((item, None)):
                     return
-            q.put((done, None))
+            put((done, None))
         except BaseException as e:  # handed to the consumer
-            q.put((done, e))
+            put((done, e))
 
     t = threading.Thread(target=work, name="tensorlab-batch-prefetch", daemon=True)
     t.start()
