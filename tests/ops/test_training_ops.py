@@ -125,3 +125,15 @@ def test_a_tensor_read_before_the_update_keeps_its_value(rng):
     opt.apply_gradients([(tl.ones(5), v)])
     np.testing.assert_array_equal(before.numpy(), kept)
     assert not np.allclose(v.numpy(), kept)
+
+
+def test_a_scheduled_rate_is_known_on_the_host_without_reading_the_variable(monkeypatch):
+    opt = tl.keras.optimizers.Adam(tl.keras.optimizers.schedules.ExponentialDecay(0.01, 1, 0.5))
+    v = tl.Variable(np.ones(3, np.float32))
+    reads = []
+    real = tl.Tensor.numpy
+    monkeypatch.setattr(tl.Tensor, "numpy", lambda self: reads.append(self) or real(self))
+    for _ in range(3):
+        opt.apply_gradients([(tl.ones(3), v)])
+    assert not reads   # on a GPU each read of the rate would be a device sync
+    assert opt._lr_float() == np.float32(0.01 * 0.5 ** 2)

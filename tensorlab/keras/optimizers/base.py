@@ -6,6 +6,7 @@ SGD, Adam and AdamW also define ``_fused_update``: one fused op per variable
 (``ops/training_ops.py``; on a GPU one kernel pass), used in place of ``update``.
 """
 import math
+import struct
 
 import tensorlab as tl
 from tensorlab.keras import backend as _backend
@@ -78,7 +79,8 @@ class Optimizer:
     def _remember_lr(self, value):
         # The fused updates take the rate as a host number: remember the value just
         # assigned, so that reading it back costs no device sync.
-        self._lr_host = (self._lr._read_untracked(), float(tl.constant(float(value), dtype="float32").numpy()))
+        # (rounded to float32 on the host, as the variable holds it)
+        self._lr_host = (self._lr._read_untracked(), struct.unpack("f", struct.pack("f", float(value)))[0])
 
     def _lr_float(self):
         """The learning rate as a Python float; reads the device only after the variable
