@@ -194,3 +194,34 @@ def test_apply_adam_plan_matches_the_cpu_primitive(lib, rng, amsgrad, weight_dec
     run(lib, cuda_ops.adam_plan(n, amsgrad, sm_count=SM, **kw), bufs)
     for name, e in zip(("param", "m", "v", "vhat"), expected):
         np.testing.assert_allclose(bufs[name], e, rtol=2e-6, atol=1e-7, err_msg=name)
+
+
+@pytest.mark.parametrize("which", ["sgd", "sgd_momentum", "adam", "amsgrad"])
+def test_cuda_training_ops_end_to_end_on_the_emulator(lib, rng, monkeypatch, which):
+    """The CUDA implementations themselves (copies, plan, outputs), with numpy standing in for
+    CuPy and the emulator for the GPU: inputs untouched, outputs equal to the CPU's."""
+    import sys
+    cuda_ops = pytest.importorskip("tensorlab.backend.cuda.training_ops", reason="needs CuPy importable")
+    from tensorlab.backend.cpu import training_ops as cpu_ops
+    monkeypatch.setitem(sys.modules, "cupy", np)
+    monkeypatch.setattr(cuda_ops._kfused, "_sm", lambda: SM)
+    monkeypatch.setattr(cuda_ops, "run_plan", lambda plan, bufs: run(lib, plan, bufs))
+    n = 29
+    p, g, m = (rng.standard_normal(n).astype(np.float32) for _ in range(3))
+    v, vh = (rng.random(n).astype(np.float32) for _ in range(2))
+    if which.startswith("sgd"):
+        slots = [m] if which == "sgd_momentum" else []
+        kw = dict(lr=0.1, momentum=0.9, nesterov=False, weight_decay=0.01)
+        fn, ref = cuda_ops.apply_sgd, cpu_ops.apply_sgd
+    else:
+        slots = [m, v] + ([vh] if which == "amsgrad" else [])
+        kw = dict(lr=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-7, step=4, weight_decay=0.004)
+        fn, ref = cuda_ops.apply_adam, cpu_ops.apply_adam
+    before = [a.copy() for a in [p, g] + slots]
+    got = fn(p, g, *slots, **kw)
+    expected = ref(p, g, *slots, **kw)
+    assert len(got) == len(expected) == 1 + len(slots)
+    for a, e in zip(got, expected):
+        np.testing.assert_allclose(a, e, rtol=2e-6, atol=1e-7)
+    for a, b in zip([p, g] + slots, before):
+        np.testing.assert_array_equal(a, b)   # the kernels ran on copies
