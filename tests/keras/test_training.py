@@ -350,3 +350,62 @@ def test_metrics_with_several_values_are_kept_as_arrays_in_the_logs(rng):
     pos = y[:, 0] == 1
     expected = [(p[pos] > t).mean() for t in (0.2, 0.8)]
     np.testing.assert_allclose(model.evaluate(x, y, verbose=0, return_dict=True)["recall"], expected, rtol=1e-6)
+
+
+class _Recording:
+    """A re-iterable source of (x, y) batches that records which batches were read."""
+
+    def __init__(self, x, y, batch):
+        self.x, self.y, self.batch, self.read = x, y, batch, []
+
+    def __iter__(self):
+        for i in range(len(self.x) // self.batch):
+            self.read.append(i)
+            sl = slice(i * self.batch, (i + 1) * self.batch)
+            yield self.x[sl], self.y[sl]
+
+
+def test_steps_per_epoch_continues_across_epochs_and_warns_when_data_runs_out(rng):
+    x = rng.standard_normal((24, 3)).astype("float32")
+    y = rng.integers(0, 2, 24)
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    src = _Recording(x, y, 4)                     # 6 batches
+    model.fit(src, steps_per_epoch=2, epochs=3, verbose=0)
+    assert src.read == [0, 1, 2, 3, 4, 5]         # each epoch went on where the last one stopped
+    src.read.clear()
+    with pytest.warns(UserWarning, match="ran out of data; interrupting the epoch"):
+        h = model.fit(src, steps_per_epoch=4, epochs=3, verbose=0)
+    # epoch 1: batches 0-3; epoch 2: 4, 5, then the input ran out; epoch 3: from the start again
+    assert src.read == [0, 1, 2, 3, 4, 5, 0, 1, 2, 3] and len(h.history["loss"]) == 3
+    assert int(model.optimizer.iterations.numpy()) == 6 + 10
+
+
+def test_steps_per_epoch_on_arrays_and_a_used_up_generator(rng):
+    x = np.arange(48, dtype="float32").reshape(16, 3)
+    y = np.zeros(16, dtype="int64")
+    seen = []
+
+    class Spy(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.d = layers.Dense(2)
+
+        def call(self, x, training=False):
+            return self.d(x)
+
+        def train_step(self, data):
+            seen.append(int(data[0].numpy()[0, 0]) // 3)   # the first row of the batch
+            return super().train_step(data)
+    model = Spy()
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x, y, batch_size=4, steps_per_epoch=1, epochs=4, shuffle=False, verbose=0)
+    assert seen == [0, 4, 8, 12]                  # not batch 0 four times
+    seen.clear()
+
+    def gen():
+        for i in range(3):
+            yield x[4 * i:4 * i + 4], y[4 * i:4 * i + 4]
+    with pytest.warns(UserWarning, match="ran out of data"):
+        h = model.fit(gen(), steps_per_epoch=2, epochs=5, verbose=0)
+    assert seen == [0, 4, 8] and len(h.history["loss"]) == 2   # a used-up generator ends training

@@ -1,5 +1,4 @@
 """``BackupAndRestore``: an interrupted ``fit`` resumes to the same weights, bit for bit, on the CPU."""
-import inspect
 import json
 import os
 
@@ -9,13 +8,6 @@ import pytest
 import tensorlab as tl
 from tensorlab import keras
 from tensorlab.keras.callbacks_io import BackupAndRestore
-from tensorlab.keras.models.trainer import Trainer
-
-# fit() resumes at the epoch BackupAndRestore restored (model._initial_epoch, as Keras 3's fit reads it).
-FIT_RESUMES = "_initial_epoch" in inspect.getsource(Trainer.fit)
-needs_fit_resume = pytest.mark.xfail(not FIT_RESUMES, strict=True,
-                                     reason="Model.fit does not read model._initial_epoch yet")
-
 
 class Crash(keras.callbacks.Callback):
     """Simulates a killed job: raises in the middle of epoch ``epoch``."""
@@ -75,7 +67,6 @@ def test_backup_written_each_epoch_restored_and_deleted(tmp_path, rng):
     assert not os.path.exists(backup)
 
 
-@needs_fit_resume
 def test_resume_with_dataset_is_bit_identical(tmp_path, rng):
     x, y = data(rng)
 
@@ -94,7 +85,6 @@ def test_resume_with_dataset_is_bit_identical(tmp_path, rng):
     assert not os.path.exists(backup)
 
 
-@needs_fit_resume
 @pytest.mark.parametrize("dropout", [False, True])   # tl.random's streams are backed up too
 def test_resume_with_shuffled_arrays_is_bit_identical(tmp_path, rng, dropout):
     x, y = data(rng)

@@ -7,6 +7,7 @@ batch converted once, at the edge; float arrays become ``floatx`` tensors.
 """
 import math
 import sys
+import warnings
 
 import numpy as np
 
@@ -346,6 +347,50 @@ class IterableAdapter:
                                       _looks_like_xy(batch) else (batch,))
         if hasattr(self.source, "on_epoch_end"):
             self.source.on_epoch_end()
+
+
+class EpochIterator:
+    """The batches of each epoch of ``fit``.
+
+    Without ``steps_per_epoch``: all of the adapter's batches, every epoch. With it:
+    that many batches per epoch from one iterator kept across epochs, so each epoch
+    continues where the previous one stopped (Keras 3). When the input runs out, a
+    warning says so, the epoch ends there, and the next epoch starts the input over
+    (a generator, used up, then yields nothing and training stops).
+    """
+
+    def __init__(self, adapter, steps=None):
+        self.adapter = adapter
+        self.steps = None if steps is None else int(steps)
+        if self.steps is not None and self.steps < 1:
+            raise ValueError(f"fit: steps_per_epoch must be a positive integer, got {steps}")
+        self._it = None
+        self.ran_out = False
+
+    def epoch(self):
+        if self.steps is None:
+            yield from self.adapter
+            return
+        if self._it is None:
+            self._it = iter(self.adapter)
+        for _ in range(self.steps):
+            try:
+                batch = next(self._it)
+            except StopIteration:
+                self._it = None
+                self.ran_out = True
+                warnings.warn("fit: the input ran out of data; interrupting the epoch. Make sure it can "
+                              "produce steps_per_epoch * epochs batches (e.g. with Dataset.repeat())",
+                              stacklevel=3)
+                return
+            self.ran_out = False
+            yield batch
+
+    def close(self):
+        """Stops an iterator kept open across epochs (and its prefetch thread)."""
+        if self._it is not None and hasattr(self._it, "close"):
+            self._it.close()
+        self._it = None
 
 
 def _looks_like_xy(batch):

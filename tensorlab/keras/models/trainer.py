@@ -231,7 +231,9 @@ class Trainer:
           shuffle: shuffle array data each epoch.
           class_weight: dict class index -> weight of that class's samples in the loss.
           sample_weight: per-sample weights.
-          steps_per_epoch: batches per epoch (required for endless generators).
+          steps_per_epoch: batches per epoch (required for endless generators); each epoch
+            continues the input where the last one stopped, and starts it over, with a
+            warning, when it runs out.
 
         Returns:
           A ``History`` whose ``history`` dict holds per-epoch values of the loss and metrics.
@@ -245,7 +247,9 @@ class Trainer:
         verbose = _resolve_verbose(verbose)
         _check_input_strategy(self, x, "fit")
         _check_input_strategy(self, validation_data, "fit (validation_data)")
-        adapter = _da.get_adapter(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, class_weight, "fit")
+        # steps_per_epoch is the loop's business (EpochIterator), not the adapter's: the
+        # batches continue across epochs where the last epoch stopped.
+        adapter = _da.get_adapter(x, y, sample_weight, batch_size, shuffle, None, class_weight, "fit")
         if validation_split and validation_data is None:
             if not isinstance(adapter, _da.ArrayAdapter):
                 raise ValueError("fit: validation_split is only supported for array inputs; pass "
@@ -261,7 +265,14 @@ class Trainer:
                 val_adapter = _da.get_adapter(validation_data, steps=validation_steps, what="fit (validation_data)")
         cbs = callbacks if isinstance(callbacks, _callbacks.CallbackList) else _callbacks.CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=epochs,
-            steps=adapter.num_batches)
+            steps=int(steps_per_epoch) if steps_per_epoch is not None else adapter.num_batches)
+        batches = _da.EpochIterator(adapter, steps_per_epoch)
+        try:
+            return self._fit_epochs(x, batches, val_adapter, cbs, initial_epoch, epochs, validation_freq)
+        finally:
+            batches.close()
+
+    def _fit_epochs(self, x, batches, val_adapter, cbs, initial_epoch, epochs, validation_freq):
         self.stop_training = False
         train_step = _step(self, "train_step")
         wants_begin = cbs.wants("on_train_batch_begin")
@@ -278,7 +289,7 @@ class Trainer:
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)
             step = -1
-            for step, batch in enumerate(adapter):
+            for step, batch in enumerate(batches.epoch()):
                 if wants_begin:
                     cbs.on_train_batch_begin(step)
                 logs = train_step(batch)
@@ -286,6 +297,8 @@ class Trainer:
                 if self.stop_training:
                     break
             if step < 0:
+                if batches.ran_out and epoch > initial_epoch:
+                    break  # the input is used up (warned); the epochs done stand
                 raise ValueError("fit: the data produced no batches; check x, batch_size and steps_per_epoch")
             epoch_logs = _host_logs(logs)
             if val_adapter is not None and (epoch + 1) % validation_freq == 0:
