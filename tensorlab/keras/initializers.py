@@ -209,13 +209,12 @@ class Orthogonal(_Random):
             rows *= d
         cols = shape[-1]
         flat = (max(rows, cols), min(rows, cols))
-        a = _draw("normal", self.seed, flat, 0.0, 1.0, "float64").numpy()
-        import numpy as np  # a one-time QR on the host when the weight is created
-        q, r = np.linalg.qr(a)
-        q = q * np.sign(np.diag(r))
+        a = _draw("normal", self.seed, flat, 0.0, 1.0, "float64")
+        q, r = tl.linalg.qr(a)
+        q = q * tl.sign(tl.linalg.diag_part(r))  # unique: the signs of r's diagonal made positive
         if rows < cols:
-            q = q.T
-        return tl.constant((self.gain * q).reshape(shape), dtype=_dtype(dtype))
+            q = tl.linalg.matrix_transpose(q)
+        return tl.cast(tl.reshape(q * self.gain, shape), _dtype(dtype))
 
     def get_config(self):
         return {"gain": self.gain, "seed": self.seed}
