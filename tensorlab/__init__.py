@@ -28,12 +28,15 @@ _tensor_mod._bind_ops(_ops.api)
 globals().update(_ops.EXPORTS)  # the TF-named top-level ops (tl.add, tl.matmul, ...)
 from tensorlab import config  # noqa: E402
 from tensorlab import _namespaces  # noqa: E402
+# (the module is not named "function": tl.function is the decorator, as tl.shape is the op)
+from tensorlab.eager_function import function  # noqa: E402
 
 math = _namespaces.build("MATH", "tensorlab.math", "Math ops (tf.math).")
 nn = _namespaces.build("NN", "tensorlab.nn", "Neural-network ops (tf.nn).")
 linalg = _namespaces.build("LINALG", "tensorlab.linalg", "Linear algebra (tf.linalg).")
 random = _namespaces.build("RANDOM", "tensorlab.random", "Random numbers (tf.random).")
 image = _namespaces.build("IMAGE", "tensorlab.image", "Image ops (tf.image).")
+debugging = _namespaces.build("DEBUGGING", "tensorlab.debugging", "Debugging ops (tf.debugging).")
 newaxis = None
 
 

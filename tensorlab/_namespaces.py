@@ -2,7 +2,7 @@
 
 Each ``tensorlab/ops/<family>.py`` lists the names it contributes to a
 namespace in a module-level list (``MATH``, ``NN``, ``LINALG``, ``RANDOM``,
-``IMAGE``, ``SIGNAL``); adding an op therefore never touches this file.
+``IMAGE``, ``SIGNAL``, ``DEBUGGING``); adding an op therefore never touches this file.
 """
 import types
 

@@ -1,4 +1,4 @@
-"""``tl.config``: devices this process can use, like ``tf.config``."""
+"""``tl.config``: devices this process can use, and execution switches, like ``tf.config``."""
 import types
 
 from tensorlab.core import device as _device
@@ -130,7 +130,7 @@ experimental = types.SimpleNamespace(
     get_memory_growth=lambda device: True,
     enable_tensor_float_32_execution=lambda enabled: _set_tf32(enabled),
 )
-_flags = {"tf32": False}
+_flags = {"tf32": False, "run_functions_eagerly": False}
 
 
 def _set_tf32(enabled):
@@ -144,3 +144,17 @@ def enable_tensor_float_32_execution(enabled):
 
 def tensor_float_32_execution_enabled():
     return _flags["tf32"]
+
+
+def run_functions_eagerly(run_eagerly):
+    """Records whether ``tl.function``s should run eagerly (``tf.config.run_functions_eagerly``).
+
+    tensorlab has no graph tracer yet, so ``tl.function``s always run eagerly;
+    the flag is kept for when one exists.
+    """
+    _flags["run_functions_eagerly"] = bool(run_eagerly)
+
+
+def functions_run_eagerly():
+    """True: ``tl.function``s run eagerly whatever ``run_functions_eagerly`` was given (no tracer yet)."""
+    return True

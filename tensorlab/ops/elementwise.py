@@ -8,8 +8,10 @@ import math as _math
 from tensorlab.core import dtypes as dt
 from tensorlab.core.registry import defgrad, not_differentiable, primitive
 from tensorlab.core.spec import TensorSpec
-from tensorlab.ops._rules import (FLOATS, broadcast_rule, broadcast_shapes, check_same_dtype,
-                                  float_rule, pair, require_dtypes, t, tf)
+from tensorlab.core.tensor import SymbolicTensor, as_operand
+from tensorlab.errors import InvalidArgumentError
+from tensorlab.ops._rules import (FLOATS, broadcast_rule, broadcast_shapes, check_same_dtype, float_rule, fmt,
+                                  pair, require_dtypes, require_float, t, tf)
 
 _INTS = frozenset({dt.int8, dt.int16, dt.int32, dt.int64, dt.uint8})
 _NUMERIC = FLOATS | _INTS
@@ -442,13 +444,161 @@ def where(condition, x=None, y=None, name=None):
     return where_p(c, x, y)
 
 
+# ----------------------------------------------------------------- NaN/Inf tests and norm clipping
+def _float_in(x, name):
+    x = t(x)
+    require_float(name, x)
+    return x
+
+
+def is_nan(x, name=None):
+    """True where ``x`` is NaN, elementwise (``tf.math.is_nan``).
+
+    Args:
+      x: a floating-point tensor.
+
+    Returns:
+      A bool tensor of ``x``'s shape.
+
+    Example:
+      >>> tl.math.is_nan(tl.constant([1., float("nan"), float("inf")])).numpy()
+      array([False,  True, False])
+    """
+    x = _float_in(x, "is_nan")
+    return not_equal(x, x)
+
+
+def is_inf(x, name=None):
+    """True where ``x`` is +inf or -inf, elementwise (``tf.math.is_inf``).
+
+    Example:
+      >>> tl.math.is_inf(tl.constant([1., float("nan"), -float("inf")])).numpy()
+      array([False, False,  True])
+    """
+    x = _float_in(x, "is_inf")
+    return equal(abs(x), _math.inf)
+
+
+def is_finite(x, name=None):
+    """True where ``x`` is neither NaN nor infinite, elementwise (``tf.math.is_finite``).
+
+    Example:
+      >>> tl.math.is_finite(tl.constant([1., float("nan"), float("inf")])).numpy()
+      array([ True, False, False])
+    """
+    x = _float_in(x, "is_finite")
+    return less(abs(x), _math.inf)
+
+
+def check_numerics(tensor, message, name=None):
+    """Returns ``tensor`` if it has no NaN or Inf, else raises (``tf.debugging.check_numerics``).
+
+    Args:
+      tensor: a floating-point tensor.
+      message: text that starts the error message.
+
+    Returns:
+      ``tensor`` itself (gradients flow through unchanged).
+
+    Raises:
+      InvalidArgumentError: naming ``message`` and whether NaN, Inf or both were found.
+
+    Example:
+      >>> tl.debugging.check_numerics(tl.constant([1., 2.]), "weights").numpy()
+      array([1., 2.], dtype=float32)
+    """
+    from tensorlab.ops.reduction import reduce_any
+    x = _float_in(tensor, "check_numerics")
+    if isinstance(x, SymbolicTensor):
+        return x
+    nan, inf = bool(reduce_any(is_nan(x))), bool(reduce_any(is_inf(x)))
+    if nan or inf:
+        found = "Inf and NaN" if nan and inf else ("NaN" if nan else "Inf")
+        raise InvalidArgumentError(f"{message} : Tensor had {found} values (check_numerics on a tensor of shape "
+                                   f"{fmt(x.shape)}, dtype {x.dtype.name})")
+    return x
+
+
+def _clip_norm_arg(name, clip_norm, like):
+    c = as_operand(clip_norm, like)
+    if c.shape != ():
+        raise InvalidArgumentError(f"{name}: clip_norm must be a scalar, got shape {fmt(c.shape)}")
+    check_same_dtype(name, like, c)
+    return c
+
+
+def clip_by_norm(t, clip_norm, axes=None, name=None):
+    """Rescales ``t`` so that its L2 norm over ``axes`` is at most ``clip_norm`` (``tf.clip_by_norm``).
+
+    Computes ``t * clip_norm / max(l2norm(t, axes), clip_norm)``: slices whose
+    norm is already at most ``clip_norm`` are unchanged. An all-zero slice stays
+    zero, with a finite gradient.
+
+    Args:
+      t: a floating-point tensor.
+      clip_norm: a positive scalar.
+      axes: the dimensions to take the norm over (default: all of them).
+
+    Returns:
+      A tensor of ``t``'s shape and dtype.
+
+    Example:
+      >>> tl.clip_by_norm(tl.constant([3., 4.]), 1.0).numpy()
+      array([0.6, 0.8], dtype=float32)
+    """
+    from tensorlab.ops.reduction import reduce_sum
+    x = _float_in(t, "clip_by_norm")
+    c = _clip_norm_arg("clip_by_norm", clip_norm, x)
+    l2sum = reduce_sum(multiply(x, x), axes, keepdims=True)
+    nonzero = greater(l2sum, 0)
+    l2norm = where(nonzero, sqrt(where(nonzero, l2sum, 1)), l2sum)
+    return divide(multiply(x, c), maximum(l2norm, c))
+
+
+def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
+    """Scales a list of tensors so that their global norm is at most ``clip_norm`` (``tf.clip_by_global_norm``).
+
+    Each tensor becomes ``t * clip_norm / max(global_norm, clip_norm)``, where
+    ``global_norm = sqrt(sum of all squared entries)`` (``tl.linalg.global_norm``).
+    A NaN or infinite global norm makes every output NaN, as in TF.
+
+    Args:
+      t_list: a list or tuple of tensors; None entries are passed through.
+      clip_norm: a positive scalar.
+      use_norm: the global norm to use, if already computed.
+
+    Returns:
+      ``(list_clipped, global_norm)``: the scaled tensors (a list, None where
+      ``t_list`` had None) and the global norm that was used.
+
+    Example:
+      >>> clipped, norm = tl.clip_by_global_norm([tl.constant([3.]), tl.constant([4.])], 1.0)
+      >>> norm.numpy(), clipped[1].numpy()
+      (5.0, array([0.8], dtype=float32))
+    """
+    from tensorlab.ops.linalg import global_norm
+    if not isinstance(t_list, (list, tuple)):
+        raise TypeError(f"clip_by_global_norm: t_list must be a list or tuple of tensors, got "
+                        f"{type(t_list).__name__}")
+    values = [None if v is None else t(v) for v in t_list]
+    if all(v is None for v in values):
+        raise ValueError("clip_by_global_norm: t_list has no tensors (every entry is None)")
+    norm = global_norm(values) if use_norm is None else t(use_norm)
+    c = _clip_norm_arg("clip_by_global_norm", clip_norm, norm)
+    # min(1 / norm, 1 / c) * c is 1 for a small norm; adding norm - norm turns an inf/NaN norm into NaN.
+    scale = add(multiply(c, minimum(reciprocal(norm), reciprocal(c))), subtract(norm, norm))
+    return [None if v is None else multiply(v, cast(scale, v.dtype)) for v in values], norm
+
+
 __all__ = [
     "add", "subtract", "multiply", "divide", "truediv", "floordiv", "floormod", "pow", "maximum",
     "minimum", "squared_difference", "add_n", "clip_by_value", "equal", "not_equal", "less", "less_equal",
     "greater", "greater_equal", "logical_and", "logical_or", "logical_xor", "logical_not",
     "bitwise_invert", "negative", "abs", "sign", "square", "round", "floor", "ceil", "sqrt", "rsqrt",
     "reciprocal", "exp", "expm1", "log", "log1p", "sin", "cos", "tan", "tanh", "sigmoid", "erf",
-    "asin", "acos", "atan", "sinh", "cosh", "cast", "where",
+    "asin", "acos", "atan", "sinh", "cosh", "cast", "where", "clip_by_norm", "clip_by_global_norm",
 ]
-MATH = __all__ + ["softplus"]
+MATH = [n for n in __all__ if n not in ("clip_by_norm", "clip_by_global_norm")] + [
+    "softplus", "is_nan", "is_inf", "is_finite"]
+DEBUGGING = ["check_numerics"]
 NN = ["sigmoid", "tanh", "softplus"]

@@ -1,5 +1,5 @@
 """Indexing: Tensor ``__getitem__`` (numpy semantics), gather, gather_nd, boolean_mask,
-slice, strided_slice, scatter_nd and tensor_scatter_nd_*.
+slice, strided_slice, scatter_nd, tensor_scatter_nd_* and embedding_lookup.
 
 Two primitive pairs carry everything:
 
@@ -590,5 +590,42 @@ def tensor_scatter_nd_update(tensor, indices, updates, name=None):
     return scatter_index_update_p(x, u, *cols, key=key, op="tensor_scatter_nd_update", negative=False)
 
 
+def embedding_lookup(params, ids, max_norm=None, name=None):
+    """Rows of an embedding table at ``ids`` (``tf.nn.embedding_lookup``).
+
+    Args:
+      params: the table, ``[vocab, ...]``, or a list of tensors that split it
+        along axis 0 in order (TF 2's "div" sharding).
+      ids: an int32/int64 tensor of any shape, with values in ``[0, vocab)``.
+      max_norm: if given, embeddings with an L2 norm above it are scaled down to it.
+
+    Returns:
+      A tensor of shape ``ids.shape + params.shape[1:]``. The gradient
+      scatter-adds into ``params`` (summed where an id repeats).
+
+    Example:
+      >>> table = tl.constant([[0., 1.], [2., 3.], [4., 5.]])
+      >>> tl.nn.embedding_lookup(table, [2, 0]).numpy()
+      array([[4., 5.],
+             [0., 1.]], dtype=float32)
+    """
+    if isinstance(params, (list, tuple)):
+        if not params:
+            raise ValueError("embedding_lookup: params is an empty list; give the table or its shards")
+        from tensorlab.ops.shape import concat
+        x = concat([t(p) for p in params], 0)
+    else:
+        x = t(params)
+    if x.ndim == 0:
+        raise InvalidArgumentError("embedding_lookup: params must have rank >= 1 (a table of rows), got a scalar")
+    idx = _int_indices(x, ids, "embedding_lookup")
+    out = gather_index_p(x, idx, key=(("a", 0),), op="embedding_lookup", negative=False)
+    if max_norm is not None:
+        from tensorlab.ops.elementwise import clip_by_norm
+        out = clip_by_norm(out, max_norm, axes=list(builtins.range(idx.ndim, out.ndim)))
+    return out
+
+
 __all__ = ["getitem", "gather", "gather_nd", "boolean_mask", "slice", "strided_slice", "scatter_nd",
            "tensor_scatter_nd_add", "tensor_scatter_nd_sub", "tensor_scatter_nd_update"]
+NN = ["embedding_lookup"]

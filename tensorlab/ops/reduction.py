@@ -1,12 +1,14 @@
 """Reductions along axes: sum, mean, max/min, prod, logsumexp, all/any,
-argmax/argmin, cumsum, variance/std and euclidean norm.
+argmax/argmin, cumsum, variance/std and euclidean norm; segment sums, means and extrema.
 
 Primitives: reduce_sum, reduce_max, reduce_min, reduce_prod, reduce_all,
 reduce_any, argmax, argmin, cumsum. Everything else (mean, logsumexp,
-variance, std, euclidean norm, count_nonzero) is a composite of these.
+variance, std, euclidean norm, count_nonzero) is a composite of these; the
+segment reductions are composites of the indexing primitives (scatter-add).
 Reduction primitives take ``axes`` (a sorted tuple of non-negative axes) and
 ``keepdims``; the public functions normalize TF's ``axis`` argument.
 """
+from tensorlab.core import device as _dev
 from tensorlab.core import dtypes as dt
 from tensorlab.core.registry import defgrad, not_differentiable, primitive
 from tensorlab.core.spec import TensorSpec
@@ -381,6 +383,187 @@ def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
                     reverse=bool(reverse))
 
 
+# ----------------------------------------------------------------- segment reductions
+def _segment_args(op, data, segment_ids, num_segments=None, rank1=False):
+    """``data`` and ``segment_ids`` as tensors (ids on data's device), and ``num_segments`` as an int."""
+    from tensorlab.ops.indexing import _int_indices
+    x = t(data)
+    ids = _int_indices(x, segment_ids, op)
+    k = ids.ndim
+    if rank1 and k != 1:
+        raise InvalidArgumentError(f"{op}: segment_ids must be 1-D, got shape {fmt(ids.shape)}")
+    if k > x.ndim or not x.shape[:k].is_compatible_with(ids.shape):
+        raise InvalidArgumentError(f"{op}: segment_ids.shape {fmt(ids.shape)} must be a prefix of data.shape "
+                                   f"{fmt(x.shape)}")
+    if num_segments is None:
+        return x, ids, None
+    if hasattr(num_segments, "shape") and tuple(num_segments.shape) != ():
+        raise InvalidArgumentError(f"{op}: num_segments must be a scalar, got shape {fmt(num_segments.shape)}")
+    try:
+        n = int(num_segments)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: num_segments must be an integer, got {num_segments!r}") from None
+    if n < 0:
+        raise InvalidArgumentError(f"{op}: num_segments must be non-negative, got {n}")
+    return x, ids, n
+
+
+def _id_stats(ids, sorted_check=False):
+    """``[min, max]`` (and 1 if ids ever decrease) of concrete ids, in one device-to-host copy;
+    None for symbolic or empty ids."""
+    if type(ids) is not Tensor or ids.size == 0:
+        return None
+    E, S = _ops()[:2]
+    parts = [reduce_min_p(ids, axes=tuple(range(ids.ndim)), keepdims=False),
+             reduce_max_p(ids, axes=tuple(range(ids.ndim)), keepdims=False)]
+    if sorted_check:
+        parts.append(E.cast(reduce_any(E.less(ids[1:], ids[:-1])), ids.dtype))
+    return S.stack(parts).numpy().tolist()
+
+
+def _check_below(op, stats, n):
+    if stats is not None and stats[1] >= n:
+        raise InvalidArgumentError(f"{op}: segment_ids holds {stats[1]}, which is out of range [0, {n}) for "
+                                   f"num_segments={n}")
+
+
+def _segment_sum(op, x, ids, n, stats):
+    """Sums the rows of ``x`` into ``n`` segments; negative ids go to a dropped extra row."""
+    from tensorlab.ops.indexing import scatter_index_add_p
+    E = _ops()[0]
+    drop = stats is not None and stats[0] < 0
+    if drop:
+        ids = E.where(E.less(ids, 0), n, ids)
+    shape = (n + drop,) + tuple(x.shape[ids.ndim:])
+    out = scatter_index_add_p(x, ids, shape=shape, key=(("a", 0),), op=op, negative=False)
+    return out[:n] if drop else out
+
+
+def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
+    """Sums the entries of ``data`` that share a segment id (``tf.math.unsorted_segment_sum``).
+
+    ``output[i, ...] = sum of data[j..., ...] over the j... with segment_ids[j...] == i``.
+    Ids need not be sorted; a negative id drops its entry; an empty segment is 0.
+
+    Args:
+      data: a numeric tensor.
+      segment_ids: an int32/int64 tensor whose shape is a prefix of ``data.shape``.
+      num_segments: the number of segments (ids must be below it).
+
+    Returns:
+      A tensor of shape ``[num_segments] + data.shape[segment_ids.ndim:]``.
+
+    Raises:
+      InvalidArgumentError: for an id >= ``num_segments`` or mismatched shapes.
+
+    Example:
+      >>> tl.math.unsorted_segment_sum(tl.constant([1., 2., 3., 4.]), [1, 0, 1, -1], 3).numpy()
+      array([2., 4., 0.], dtype=float32)
+    """
+    x, ids, n = _segment_args("unsorted_segment_sum", data, segment_ids, num_segments)
+    require_dtypes("unsorted_segment_sum", x, NUMERIC)
+    stats = _id_stats(ids)
+    _check_below("unsorted_segment_sum", stats, n)
+    return _segment_sum("unsorted_segment_sum", x, ids, n, stats)
+
+
+def segment_sum(data, segment_ids, name=None):
+    """Sums the rows of ``data`` that share a sorted segment id (``tf.math.segment_sum``).
+
+    Args:
+      data: a numeric tensor of rank >= 1.
+      segment_ids: a 1-D int32/int64 tensor of non-negative, non-decreasing
+        ids, one per row of ``data``.
+
+    Returns:
+      A tensor of shape ``[max(segment_ids) + 1] + data.shape[1:]``; ids that
+      do not occur give rows of 0.
+
+    Raises:
+      InvalidArgumentError: for ids that are negative, decrease, or do not
+        match the rows of ``data``.
+
+    Example:
+      >>> tl.math.segment_sum(tl.constant([[1, 2], [3, 4], [5, 6]]), [0, 0, 2]).numpy()
+      array([[4, 6],
+             [0, 0],
+             [5, 6]], dtype=int32)
+    """
+    x, ids, _ = _segment_args("segment_sum", data, segment_ids, rank1=True)
+    require_dtypes("segment_sum", x, NUMERIC)
+    if type(ids) is not Tensor:
+        from tensorlab.core.tensor import SymbolicTensor
+        return SymbolicTensor((None,) + tuple(x.shape[1:]), x.dtype)
+    stats = _id_stats(ids, sorted_check=True)
+    if stats is not None and stats[0] < 0:
+        raise InvalidArgumentError(f"segment_sum: segment ids must be >= 0, got {stats[0]}")
+    if stats is not None and stats[2]:
+        raise InvalidArgumentError("segment_sum: segment ids are not increasing (they must be sorted); "
+                                   "use tl.math.unsorted_segment_sum for unsorted ids")
+    return _segment_sum("segment_sum", x, ids, 0 if stats is None else stats[1] + 1, stats)
+
+
+def unsorted_segment_mean(data, segment_ids, num_segments, name=None):
+    """Averages the entries of ``data`` that share a segment id (``tf.math.unsorted_segment_mean``).
+
+    Like ``unsorted_segment_sum``, divided by each segment's count; an empty
+    segment is 0.
+
+    Example:
+      >>> tl.math.unsorted_segment_mean(tl.constant([1., 2., 3.]), [0, 1, 0], 2).numpy()
+      array([2., 2.], dtype=float32)
+    """
+    E, S, C = _ops()[:3]
+    x, ids, n = _segment_args("unsorted_segment_mean", data, segment_ids, num_segments)
+    require_dtypes("unsorted_segment_mean", x, FLOATS)
+    stats = _id_stats(ids)
+    _check_below("unsorted_segment_mean", stats, n)
+    total = _segment_sum("unsorted_segment_mean", x, ids, n, stats)
+    count = _segment_sum("unsorted_segment_mean", C.ones_like(ids, dtype=x.dtype), ids, n, stats)
+    count = S.reshape(count, [n] + [1] * (x.ndim - ids.ndim))
+    return E.divide(total, E.maximum(count, 1))
+
+
+def _segment_extremum(op, prim, fill, data, segment_ids, num_segments):
+    # Compares every entry with every segment: [num_segments, data entries] work and memory.
+    E, S, C = _ops()[:3]
+    x, ids, n = _segment_args(op, data, segment_ids, num_segments)
+    require_dtypes(op, x, NUMERIC)
+    _check_below(op, _id_stats(ids), n)
+    rest = list(x.shape[ids.ndim:])
+    rows = S.reshape(x, [1, -1] + rest)
+    with _dev.device(ids._device if type(ids) is Tensor else _dev.current()):
+        segs = S.reshape(C.range(n, dtype=ids.dtype), [n, 1])
+    hit = S.reshape(E.equal(segs, S.reshape(ids, [1, -1])), [n, -1] + [1] * len(rest))
+    return prim(E.where(hit, rows, fill(x.dtype)), axes=(1,), keepdims=False)
+
+
+def unsorted_segment_max(data, segment_ids, num_segments, name=None):
+    """The maximum of the entries of ``data`` that share a segment id (``tf.math.unsorted_segment_max``).
+
+    An empty segment holds the lowest value of the dtype; a negative id drops
+    its entry. Tied maxima share the gradient equally. The work and memory
+    grow as ``num_segments * data.size``, so this suits moderate sizes.
+
+    Example:
+      >>> tl.math.unsorted_segment_max(tl.constant([1., 5., 3.]), [0, 1, 0], 2).numpy()
+      array([3., 5.], dtype=float32)
+    """
+    return _segment_extremum("unsorted_segment_max", reduce_max_p, lambda d: d.min, data, segment_ids,
+                             num_segments)
+
+
+def unsorted_segment_min(data, segment_ids, num_segments, name=None):
+    """The minimum of the entries of ``data`` that share a segment id (``tf.math.unsorted_segment_min``).
+
+    An empty segment holds the largest value of the dtype; otherwise as
+    ``unsorted_segment_max``.
+    """
+    return _segment_extremum("unsorted_segment_min", reduce_min_p, lambda d: d.max, data, segment_ids,
+                             num_segments)
+
+
 __all__ = ["reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_logsumexp",
            "reduce_all", "reduce_any", "argmax", "argmin", "cumsum"]
-MATH = __all__ + ["reduce_variance", "reduce_std", "reduce_euclidean_norm", "count_nonzero"]
+MATH = __all__ + ["reduce_variance", "reduce_std", "reduce_euclidean_norm", "count_nonzero", "segment_sum",
+                  "unsorted_segment_sum", "unsorted_segment_mean", "unsorted_segment_max", "unsorted_segment_min"]

@@ -514,6 +514,120 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
     return pad_p(x, paddings=rows, mode=m, constant_values=constant_values)
 
 
+# ----------------------------------------------------------------- roll, repeat, meshgrid
+def roll(input, shift, axis, name=None):
+    """Rotates elements by ``shift`` positions along ``axis`` (``tf.roll``).
+
+    Elements pushed past the end come back at the start. ``shift`` and
+    ``axis`` may be lists of the same length; shifts for a repeated axis add up.
+    A negative shift rolls toward the start.
+
+    Args:
+      input: a tensor of rank >= 1.
+      shift: an int or a list of ints.
+      axis: an int or a list of ints (the same length as ``shift``).
+
+    Returns:
+      A tensor of ``input``'s shape and dtype.
+
+    Example:
+      >>> tl.roll(tl.constant([0, 1, 2, 3, 4]), shift=2, axis=0).numpy()
+      array([3, 4, 0, 1, 2], dtype=int32)
+    """
+    x = t(input)
+    shifts, axes = _ints("roll", "shift", shift), _ints("roll", "axis", axis)
+    if len(shifts) != len(axes):
+        raise InvalidArgumentError(f"roll: shift {list(shifts)} and axis {list(axes)} must have the same length")
+    if x.ndim == 0:
+        raise InvalidArgumentError("roll: input must be 1-D or higher, got a scalar")
+    total = {}
+    for s, a in zip(shifts, axes):
+        a = norm_axis("roll", a, x.ndim)
+        total[a] = total.get(a, 0) + s
+    for a, s in sorted(total.items()):
+        n = x.shape[a]
+        if n is None:
+            raise InvalidArgumentError(f"roll: dimension {a} of the input (shape {fmt(x.shape)}) is unknown")
+        s = s % n if n else 0
+        if s:
+            head, tail = split_p(x, axis=a, sizes=(n - s, s))
+            x = concat_p(tail, head, axis=a)
+    return x
+
+
+def repeat(input, repeats, axis=None, name=None):
+    """Repeats each element of ``input`` along ``axis`` (``tf.repeat``).
+
+    Args:
+      input: a tensor.
+      repeats: an int (every element that many times) or a list of ints,
+        one per element along ``axis``.
+      axis: the dimension to repeat along; None flattens ``input`` first.
+
+    Returns:
+      The tensor with dimension ``axis`` of size ``sum(repeats)``.
+
+    Example:
+      >>> tl.repeat(tl.constant([[1, 2], [3, 4]]), [1, 2], axis=0).numpy()
+      array([[1, 2],
+             [3, 4],
+             [3, 4]], dtype=int32)
+    """
+    x = t(input)
+    if axis is None:
+        x = reshape(x, [-1])
+    elif x.ndim == 0:
+        raise InvalidArgumentError(f"repeat: cannot repeat a scalar along axis {axis}; use axis=None")
+    ax = 0 if axis is None else norm_axis("repeat", axis, x.ndim)
+    reps = _ints("repeat", "repeats", repeats)
+    if any(r < 0 for r in reps):
+        raise InvalidArgumentError(f"repeat: repeats must be non-negative, got {list(reps)}")
+    shape, n = list(x.shape), x.shape[ax]
+    if len(reps) == 1:
+        r = reps[0]
+        tiled = tile_p(_reshape_to(x, shape[:ax + 1] + [1] + shape[ax + 1:]),
+                       multiples=(1,) * (ax + 1) + (r,) + (1,) * (x.ndim - ax - 1))
+        return _reshape_to(tiled, shape[:ax] + [None if n is None else n * r] + shape[ax + 1:])
+    if n is not None and len(reps) != n:
+        raise InvalidArgumentError(f"repeat: repeats has {len(reps)} entries but dimension {ax} of the input "
+                                   f"(shape {fmt(x.shape)}) has size {n}; give one count per element or a scalar")
+    from tensorlab.ops.indexing import gather
+    return gather(x, [i for i, r in enumerate(reps) for _ in range(r)], axis=ax)
+
+
+def meshgrid(*args, indexing="xy", name=None):
+    """Coordinate grids from 1-D coordinate vectors (``tf.meshgrid``).
+
+    Args:
+      *args: N tensors of one dtype (flattened to 1-D), of sizes s1, ..., sN.
+      indexing: "xy" (Cartesian: outputs of shape [s2, s1, s3, ...]) or
+        "ij" (matrix: outputs of shape [s1, s2, s3, ...]).
+
+    Returns:
+      A list of N tensors; the i-th holds ``args[i]``'s values along its axis.
+
+    Example:
+      >>> x, y = tl.meshgrid(tl.constant([1, 2, 3]), tl.constant([4, 5]))
+      >>> x.numpy()
+      array([[1, 2, 3],
+             [1, 2, 3]], dtype=int32)
+    """
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
+    xs = [reshape(t(a), [-1]) for a in args]
+    if not xs:
+        return []
+    check_same_dtype("meshgrid", *xs)
+    n = len(xs)
+    pos = list(range(n))
+    if indexing == "xy" and n > 1:
+        pos[0], pos[1] = 1, 0
+    sizes = [0] * n
+    for x, p in zip(xs, pos):
+        sizes[p] = x.shape[0]
+    return [broadcast_to(reshape(x, [-1 if i == p else 1 for i in range(n)]), sizes) for x, p in zip(xs, pos)]
+
+
 # ----------------------------------------------------------------- shape queries
 def _shape_of_rule(x, out_type, what):
     return TensorSpec((len(x.shape),) if what == "shape" else (), out_type)
@@ -566,4 +680,4 @@ def ensure_shape(x, shape, name=None):
 
 
 __all__ = ["reshape", "transpose", "expand_dims", "squeeze", "concat", "split", "stack", "unstack", "tile",
-           "broadcast_to", "pad", "reverse", "shape", "rank", "size", "ensure_shape"]
+           "broadcast_to", "pad", "reverse", "shape", "rank", "size", "ensure_shape", "roll", "repeat", "meshgrid"]
