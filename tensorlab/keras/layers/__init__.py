@@ -9,23 +9,24 @@ turn a layer into ``{"class_name": ..., "config": ...}`` and back.
 from tensorlab.keras.layers.base import InputSpec, Layer
 from tensorlab.keras.layers.input_layer import Input, InputLayer
 from tensorlab.keras.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
-from tensorlab.keras.layers.attention import MultiHeadAttention
-from tensorlab.keras.layers.conv import (Conv1D, Conv2D, Conv2DTranspose, Convolution1D, Convolution2D,
-                                         Convolution2DTranspose, DepthwiseConv2D, SeparableConv2D,
-                                         SeparableConvolution2D)
-from tensorlab.keras.layers.core import Activation, Dense, Embedding, Identity, Lambda, Masking
+from tensorlab.keras.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
+from tensorlab.keras.layers.conv import (Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Convolution1D,
+                                         Convolution1DTranspose, Convolution2D, Convolution2DTranspose,
+                                         DepthwiseConv2D, SeparableConv2D, SeparableConvolution2D)
+from tensorlab.keras.layers.core import Activation, Dense, EinsumDense, Embedding, Identity, Lambda, Masking
 from tensorlab.keras.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
                                             add, average, concatenate, dot, maximum, minimum, multiply, subtract)
-from tensorlab.keras.layers.normalization import BatchNormalization, LayerNormalization
+from tensorlab.keras.layers.normalization import (BatchNormalization, GroupNormalization, LayerNormalization,
+                                                  UnitNormalization)
 from tensorlab.keras.layers.pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
                                             GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
                                             GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
                                             GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
 from tensorlab.keras.layers.preprocessing import Normalization, Rescaling
-from tensorlab.keras.layers.regularization import (ActivityRegularization, Dropout, GaussianDropout, GaussianNoise,
-                                                   SpatialDropout1D, SpatialDropout2D)
-from tensorlab.keras.layers.reshaping import (Cropping2D, Flatten, Permute, RepeatVector, Reshape, UpSampling2D,
-                                              ZeroPadding2D)
+from tensorlab.keras.layers.regularization import (ActivityRegularization, AlphaDropout, Dropout, GaussianDropout,
+                                                   GaussianNoise, SpatialDropout1D, SpatialDropout2D)
+from tensorlab.keras.layers.reshaping import (Cropping1D, Cropping2D, Flatten, Permute, RepeatVector, Reshape,
+                                              UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D)
 from tensorlab.keras.layers.rnn import GRU, LSTM, RNN, Bidirectional, SimpleRNN, TimeDistributed
 from tensorlab.keras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 

@@ -1,4 +1,5 @@
-"""MultiHeadAttention (Vaswani et al., 2017), with Keras 3's weight layout."""
+"""Attention layers: MultiHeadAttention (Vaswani et al., 2017, with Keras 3's weight layout), Attention
+and AdditiveAttention."""
 import math
 
 import tensorlab as tl
@@ -235,4 +236,183 @@ class MultiHeadAttention(Layer):
             "bias_constraint": constraints.serialize(self.bias_constraint),
             "seed": self.seed,
         })
+        return config
+
+
+class Attention(Layer):
+    """Dot-product attention (Luong-style) over ``[query, value]`` or ``[query, value, key]``.
+
+    ``scores = query @ key^T`` (``score_mode="dot"``, times a learned scalar
+    ``scale`` if ``use_scale``) or ``scores = concat_score_weight *
+    sum(tanh(scale * (query + key)), -1)`` (``score_mode="concat"``), then
+    ``softmax(scores)`` over the value positions applied to ``value``.
+
+    Args:
+      use_scale: learn a scalar ``scale`` (initialized to 1) for the scores.
+      score_mode: ``"dot"`` (default) or ``"concat"``.
+      dropout: dropout rate on the attention distribution (training only).
+      seed: seed of the attention dropout.
+
+    Call arguments:
+      inputs: ``[query (batch, Tq, dim), value (batch, Tv, dim_v)]`` with an optional
+        third ``key (batch, Tv, dim)`` (default ``value``).
+      mask: ``[query_mask (batch, Tq), value_mask (batch, Tv)]``, either may be None
+        (default: the inputs' Keras masks). Value positions where the mask is False
+        get no attention; output rows where the query mask is False are zero.
+      training: enables the dropout.
+      return_attention_scores: also return the ``(batch, Tq, Tv)`` distribution.
+      use_causal_mask: query position ``i`` cannot attend to value positions ``j > i``.
+
+    Output: ``(batch, Tq, dim_v)``.
+
+    Example:
+      >>> q, v = tl.random.normal((2, 3, 4)), tl.random.normal((2, 5, 4))
+      >>> out, scores = tl.keras.layers.Attention()([q, v], return_attention_scores=True)
+      >>> out.shape, scores.shape
+      (TensorShape([2, 3, 4]), TensorShape([2, 3, 5]))
+    """
+
+    def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if score_mode not in ("dot", "concat"):
+            raise ValueError(f"{type(self).__name__}: `score_mode` must be one of 'dot', 'concat'; received "
+                             f"score_mode={score_mode!r}")
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1:
+            raise ValueError(f"{type(self).__name__}: `dropout` must be a float in [0, 1]; received "
+                             f"dropout={dropout!r}")
+        self.use_scale = bool(use_scale)
+        self.score_mode = score_mode
+        self.dropout = dropout
+        self.seed = seed
+        self.supports_masking = True
+
+    def _validate_inputs(self, inputs, mask=None):
+        name = type(self).__name__
+        if not isinstance(inputs, (list, tuple)) or any(i is None or isinstance(i, int) for i in inputs):
+            raise ValueError(f'Layer "{self.name}" ({name}) must be called on a list of inputs, namely '
+                             f"[query, value] or [query, value, key]; received inputs={inputs!r}")
+        if not 2 <= len(inputs) <= 3:
+            raise ValueError(f'Layer "{self.name}" ({name}) accepts a list of 2 or 3 inputs, namely '
+                             f"[query, value] or [query, value, key]; received {len(inputs)}")
+        if mask is not None and (not isinstance(mask, (list, tuple)) or not 2 <= len(mask) <= 3):
+            raise ValueError(f'Layer "{self.name}" ({name}): `mask` must be a list [query_mask, value_mask]; '
+                             f"received mask={mask!r}")
+
+    def _check_shapes(self, shapes):
+        q, v = tuple(shapes[0]), tuple(shapes[1])
+        k = tuple(shapes[2]) if len(shapes) > 2 else v
+        name = type(self).__name__
+        for what, s in (("query", q), ("value", v), ("key", k)):
+            if len(s) != 3:
+                raise ValueError(f'Layer "{self.name}" ({name}): {what} must have rank 3 (batch, steps, dim); '
+                                 f"received {what} shape {shape_str(s)}")
+        if None not in (q[-1], k[-1]) and q[-1] != k[-1]:
+            raise ValueError(f'Layer "{self.name}" ({name}): query and key must have the same last dimension; '
+                             f"received query shape {shape_str(q)} and key shape {shape_str(k)}")
+        if None not in (v[1], k[1]) and v[1] != k[1]:
+            raise ValueError(f'Layer "{self.name}" ({name}): value and key must have the same number of steps; '
+                             f"received value shape {shape_str(v)} and key shape {shape_str(k)}")
+        return q, v, k
+
+    def build(self, input_shape):
+        self._validate_inputs(input_shape)
+        self._check_shapes(input_shape)
+        self.scale = self.concat_score_weight = None
+        if self.use_scale:
+            self.scale = self.add_weight(name="scale", shape=(), initializer="ones", trainable=True)
+        if self.score_mode == "concat":
+            self.concat_score_weight = self.add_weight(name="concat_score_weight", shape=(), initializer="ones",
+                                                       trainable=True)
+        self.built = True
+
+    def _calculate_scores(self, query, key):
+        if self.score_mode == "dot":
+            scores = tl.matmul(query, key, transpose_b=True)
+            return scores * tl.cast(self.scale, scores.dtype) if self.scale is not None else scores
+        s = tl.expand_dims(query, -2) + tl.expand_dims(key, -3)          # (B, Tq, Tv, dim)
+        if self.scale is not None:
+            s = s * tl.cast(self.scale, s.dtype)
+        return tl.cast(self.concat_score_weight, s.dtype) * tl.reduce_sum(tl.tanh(s), axis=-1)
+
+    def call(self, inputs, mask=None, training=False, return_attention_scores=False, use_causal_mask=False):
+        self._validate_inputs(inputs, mask)
+        self._check_shapes([x.shape for x in inputs])
+        q, v = inputs[0], inputs[1]
+        k = inputs[2] if len(inputs) > 2 else v
+        q_mask, v_mask = (mask[0], mask[1]) if mask else (None, None)
+        scores = self._calculate_scores(q, k)                            # (B, Tq, Tv)
+        keep = None
+        if v_mask is not None:
+            keep = tl.expand_dims(tl.cast(v_mask, tl.bool), -2)          # (B, 1, Tv)
+        if use_causal_mask:
+            tq, tv = scores.shape[1], scores.shape[2]
+            causal = tl.greater_equal(tl.reshape(tl.range(tq), (1, tq, 1)), tl.reshape(tl.range(tv), (1, 1, tv)))
+            keep = causal if keep is None else tl.logical_and(keep, causal)
+        if keep is not None:
+            big = 65504.0 if scores.dtype == tl.float16 else 1e9
+            scores = scores - big * tl.cast(tl.logical_not(keep), scores.dtype)
+        weights = tl.nn.softmax(scores, axis=-1)
+        drop = weights
+        if training and self.dropout > 0 and not is_symbolic(weights):
+            drop = tl.nn.dropout(weights, self.dropout, seed=self.seed)
+        out = tl.matmul(drop, v)
+        if q_mask is not None:
+            out = out * tl.expand_dims(tl.cast(q_mask, out.dtype), -1)
+        return (out, weights) if return_attention_scores else out
+
+    def compute_mask(self, inputs, mask=None):
+        self._validate_inputs(inputs, mask)
+        return None if not mask or mask[0] is None else mask[0]
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[0])[:-1] + (tuple(input_shape[1])[-1],)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"use_scale": self.use_scale, "score_mode": self.score_mode, "dropout": self.dropout})
+        return config
+
+
+class AdditiveAttention(Attention):
+    """Additive attention (Bahdanau-style) over ``[query, value]`` or ``[query, value, key]``.
+
+    ``scores = sum(scale * tanh(query + key), -1)`` with a learned per-feature
+    ``scale`` of shape ``(dim,)`` (if ``use_scale``), then ``softmax(scores)``
+    over the value positions applied to ``value``. Call arguments, masks and
+    output as in ``Attention``.
+
+    Args:
+      use_scale: learn the ``(dim,)`` ``scale`` vector (default True, glorot_uniform).
+      dropout: dropout rate on the attention distribution (training only).
+      seed: seed of the attention dropout.
+
+    Example:
+      >>> q, v = tl.random.normal((2, 3, 4)), tl.random.normal((2, 5, 4))
+      >>> tl.keras.layers.AdditiveAttention()([q, v]).shape
+      TensorShape([2, 3, 4])
+    """
+
+    def __init__(self, use_scale=True, dropout=0.0, seed=None, **kwargs):
+        super().__init__(use_scale=use_scale, dropout=dropout, seed=seed, **kwargs)
+
+    def build(self, input_shape):
+        self._validate_inputs(input_shape)
+        q, _, _ = self._check_shapes(input_shape)
+        if self.use_scale and q[-1] is None:
+            raise ValueError(f'Layer "{self.name}" (AdditiveAttention): the last dimension of the query must be '
+                             f"known to create `scale`; received query shape {shape_str(q)}")
+        self.scale = None
+        if self.use_scale:
+            self.scale = self.add_weight(name="scale", shape=(q[-1],), initializer="glorot_uniform", trainable=True)
+        self.built = True
+
+    def _calculate_scores(self, query, key):
+        s = tl.tanh(tl.expand_dims(query, -2) + tl.expand_dims(key, -3))  # (B, Tq, Tv, dim)
+        if self.scale is not None:
+            s = s * tl.cast(self.scale, s.dtype)
+        return tl.reduce_sum(s, axis=-1)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["score_mode"]
         return config

@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D."""
+"""Convolution layers: Conv1D, Conv2D, Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D."""
 import tensorlab as tl
 from tensorlab.keras import activations, constraints, initializers, regularizers
 from tensorlab.keras.layers._common import (check_ndim, conv_output_length, deconv_output_length,
@@ -210,16 +210,16 @@ class Conv2DTranspose(_Conv):
         super().__init__(filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
                          dilation_rate=dilation_rate, **kwargs)
         self.output_padding = None if output_padding is None else normalize_tuple(
-            output_padding, 2, "output_padding", allow_zero=True)
+            output_padding, self.rank, "output_padding", allow_zero=True)
         if self.output_padding is not None and any(p >= s for p, s in zip(self.output_padding, self.strides)):
-            raise ValueError(f"Conv2DTranspose: each output_padding {self.output_padding} must be smaller "
+            raise ValueError(f"{type(self).__name__}: each output_padding {self.output_padding} must be smaller "
                              f"than the stride {self.strides}")
 
     def _kernel_shape(self, c):
         return self.kernel_size + (self.filters, c)
 
     def _spatial_out(self, sizes):
-        op = self.output_padding or (None, None)
+        op = self.output_padding or (None,) * self.rank
         return tuple(deconv_output_length(n, k, self.padding, s, p, d) for n, k, s, p, d in
                      zip(sizes, self.kernel_size, self.strides, op, self.dilation_rate))
 
@@ -235,6 +235,46 @@ class Conv2DTranspose(_Conv):
         config.pop("groups", None)
         config["output_padding"] = self.output_padding
         return config
+
+
+class Conv1DTranspose(Conv2DTranspose):
+    """Transposed 1-D convolution over ``(batch, steps, channels)``: the gradient of ``Conv1D``.
+
+    Computed as a ``Conv2DTranspose`` on a height-1 image.
+
+    Args:
+      filters: number of output channels.
+      kernel_size, strides, dilation_rate: int or 1-tuple.
+      padding: ``"valid"`` (default) or ``"same"``.
+      output_padding: int or 1-tuple: extra steps added to the end of the output
+        (smaller than the stride); None infers the length.
+      data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+      activation, use_bias, *_initializer, *_regularizer, *_constraint: as in ``Dense``.
+
+    Kernel shape: ``(kernel_size, filters, in_channels)``. Output length (no
+    output_padding): ``steps * stride`` with "same", ``steps * stride +
+    max(kernel - stride, 0)`` with "valid" (kernel dilated).
+
+    Example:
+      >>> tl.keras.layers.Conv1DTranspose(3, 3, strides=2, padding="same")(tl.ones((1, 5, 8))).shape
+      TensorShape([1, 10, 3])
+    """
+
+    rank = 1
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None, data_format=None,
+                 dilation_rate=1, **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding, output_padding=output_padding,
+                         data_format=data_format, dilation_rate=dilation_rate, **kwargs)
+        if self.padding == "causal":
+            raise ValueError("Conv1DTranspose: `padding` must be one of ('valid', 'same'); received 'causal'")
+
+    def _convolve(self, x):
+        (n,) = self._spatial_out((x.shape[1],))
+        b = x.shape[0]
+        y = tl.nn.conv2d_transpose(tl.expand_dims(x, 1), tl.expand_dims(self.kernel, 0), (b, 1, n, self.filters),
+                                   (1,) + self.strides, self.padding.upper(), dilations=(1,) + self.dilation_rate)
+        return tl.squeeze(y, axis=1)
 
 
 class DepthwiseConv2D(_Conv):
@@ -365,5 +405,6 @@ class SeparableConv2D(_Conv):
 
 Convolution1D = Conv1D
 Convolution2D = Conv2D
+Convolution1DTranspose = Conv1DTranspose
 Convolution2DTranspose = Conv2DTranspose
 SeparableConvolution2D = SeparableConv2D

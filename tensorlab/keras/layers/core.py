@@ -1,4 +1,6 @@
-"""Core layers: Dense, Activation, Lambda, Embedding, Identity, Masking."""
+"""Core layers: Dense, EinsumDense, Activation, Lambda, Embedding, Identity, Masking."""
+import re
+
 import tensorlab as tl
 from tensorlab.keras import activations, constraints, initializers, regularizers
 from tensorlab.keras.layers._common import check_last_dim, check_ndim, check_shape_ndim, shape_str
@@ -305,4 +307,168 @@ class Masking(Layer):
     def get_config(self):
         config = super().get_config()
         config["mask_value"] = self.mask_value
+        return config
+
+
+def _einsum_specs(equation):
+    """``(input_spec, weight_spec, output_spec, elided side)`` of an EinsumDense equation."""
+    eq = re.sub(r"\.\.\.", "0", str(equation))
+    for pattern, side in ((r"([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)", None),
+                          (r"0([a-zA-Z]+),([a-zA-Z]+)->0([a-zA-Z]+)", "left"),
+                          (r"([a-zA-Z]{2,})0,([a-zA-Z]+)->([a-zA-Z]+)0", "right")):
+        m = re.fullmatch(pattern, eq)
+        if m:
+            return m.group(1), m.group(2), m.group(3), side
+    raise ValueError(f"EinsumDense: invalid einsum equation {equation!r}. Equations must be in the form "
+                     "[X],[Y]->[Z], ...[X],[Y]->...[Z], or [X]...,[Y]->[Z]...")
+
+
+def _einsum_shapes(layer, input_shape):
+    """Kernel shape, bias shape (or None) and full output shape of an EinsumDense layer."""
+    in_spec, w_spec, out_spec, side = _einsum_specs(layer.equation)
+    input_shape = tuple(input_shape)
+    elided = len(input_shape) - len(in_spec)
+    if elided < 0 or (side is None and elided) or (side == "right" and elided == 0):
+        raise ValueError(f'Layer "{layer.name}" (EinsumDense): equation {layer.equation!r} does not fit inputs of '
+                         f"shape {shape_str(input_shape)}")
+    out = [input_shape[0]] + list(layer.partial_output_shape)
+    if side == "left":
+        out[1:1] = list(input_shape[1:elided])
+        in_map = {c: i + elided for i, c in enumerate(in_spec)}
+        out_map = {c: i + elided for i, c in enumerate(out_spec)}
+    else:
+        if side == "right":
+            out += list(input_shape[len(input_shape) - elided:])
+        in_map = {c: i for i, c in enumerate(in_spec)}
+        out_map = {c: i for i, c in enumerate(out_spec)}
+    if len(out) != len(out_spec) + (elided if side else 0):
+        raise ValueError(f'Layer "{layer.name}" (EinsumDense): output_shape {layer.partial_output_shape} must have '
+                         f"one entry per output axis of {out_spec!r} after the first (the batch axis)")
+    for c in in_spec:
+        if c in out_map and out[out_map[c]] is not None and out[out_map[c]] != input_shape[in_map[c]]:
+            raise ValueError(f'Layer "{layer.name}" (EinsumDense): input shape and output shape do not match at '
+                             f"shared dimension {c!r}: the input {shape_str(input_shape)} has "
+                             f"{input_shape[in_map[c]]}, output_shape {layer.partial_output_shape} has "
+                             f"{out[out_map[c]]}")
+        if c in out_map:
+            out[out_map[c]] = input_shape[in_map[c]]
+    for c in out_spec:
+        if c not in in_spec and c not in w_spec:
+            raise ValueError(f'Layer "{layer.name}" (EinsumDense): output dimension {c!r} of {out_spec!r} is in '
+                             f"neither the input spec {in_spec!r} nor the weight spec {w_spec!r}")
+    kernel = []
+    for c in w_spec:
+        d = input_shape[in_map[c]] if c in in_map else out[out_map[c]] if c in out_map else None
+        if c not in in_map and c not in out_map:
+            raise ValueError(f'Layer "{layer.name}" (EinsumDense): weight dimension {c!r} is in neither the input '
+                             f"spec {in_spec!r} nor the output spec {out_spec!r}; the weight must be fully specified")
+        if d is None:
+            raise ValueError(f'Layer "{layer.name}" (EinsumDense): the size of weight dimension {c!r} is unknown '
+                             f"for input shape {shape_str(input_shape)} and output_shape {layer.partial_output_shape}")
+        kernel.append(d)
+    bias = None
+    if layer.bias_axes is not None:
+        for c in layer.bias_axes:
+            if c not in out_spec:
+                raise ValueError(f'Layer "{layer.name}" (EinsumDense): bias dimension {c!r} is not part of the '
+                                 f"output spec {out_spec!r}")
+        first = min(out_spec.find(c) for c in layer.bias_axes)
+        bias = [out[out_map[c]] if c in layer.bias_axes else 1 for c in out_spec[first:]]
+        if side == "right":
+            bias += [1] * elided
+    return tuple(kernel), None if bias is None else tuple(bias), tuple(out)
+
+
+class EinsumDense(Layer):
+    """A dense layer whose computation is an einsum: ``activation(einsum(equation, inputs, kernel) + bias)``.
+
+    The equation has the form ``"ab,bc->ac"``, ``"...ab,bc->...ac"`` or
+    ``"ab...,bc->ac..."``: the input's axes, the kernel's axes, the output's
+    axes; the kernel's shape follows from the input shape and ``output_shape``.
+
+    Args:
+      equation: the einsum equation (input, kernel -> output).
+      output_shape: the output shape without the batch axis and without the axes
+        an ellipsis stands for (an int for one axis); None for a size the input gives.
+      activation: activation function or its name (default: none).
+      bias_axes: output axes (letters of the output spec) that get a bias, or None.
+      kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+        activity_regularizer, kernel_constraint, bias_constraint: as in ``Dense``.
+
+    Example:
+      >>> layer = tl.keras.layers.EinsumDense("abc,cd->abd", output_shape=(None, 64), bias_axes="d")
+      >>> layer(tl.ones((2, 32, 128))).shape
+      TensorShape([2, 32, 64])
+    """
+
+    def __init__(self, equation, output_shape, activation=None, bias_axes=None, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, **kwargs):
+        for k in ("lora_rank", "lora_alpha"):
+            if kwargs.pop(k, None) is not None:
+                raise ValueError(f"EinsumDense: argument {k!r} (LoRA) is not supported")
+        super().__init__(**kwargs)
+        if not isinstance(equation, str):
+            raise ValueError(f"EinsumDense: `equation` must be a string; received equation={equation!r}")
+        _einsum_specs(equation)
+        self.equation = equation
+        if isinstance(output_shape, int) and not isinstance(output_shape, bool):
+            self.partial_output_shape = (output_shape,)
+        else:
+            try:
+                self.partial_output_shape = tuple(None if d is None else int(d) for d in output_shape)
+            except (TypeError, ValueError):
+                raise ValueError(f"EinsumDense: `output_shape` must be an int or a tuple of ints/None; received "
+                                 f"output_shape={output_shape!r}") from None
+        if bias_axes is not None and not isinstance(bias_axes, str):
+            raise ValueError(f"EinsumDense: `bias_axes` must be a string of output axes or None; received "
+                             f"bias_axes={bias_axes!r}")
+        self.bias_axes = bias_axes
+        self.activation = activations.get(activation)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+
+    def build(self, input_shape):
+        kernel_shape, bias_shape, self.full_output_shape = _einsum_shapes(self, input_shape)
+        self._input_ndim = len(tuple(input_shape))
+        self.kernel = self.add_weight(name="kernel", shape=kernel_shape, initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+                                      trainable=True)
+        self.bias = None
+        if bias_shape is not None:
+            self.bias = self.add_weight(name="bias", shape=bias_shape, initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+                                        trainable=True)
+        self.built = True
+
+    def call(self, inputs):
+        check_ndim(self, inputs, ndim=self._input_ndim)
+        x = inputs if inputs.dtype == self.kernel.dtype else tl.cast(inputs, self.kernel.dtype)
+        y = tl.einsum(self.equation, x, self.kernel)
+        if self.bias is not None:
+            y = y + self.bias
+        if self.activation is not activations.linear:
+            y = self.activation(y)
+        return y
+
+    def compute_output_shape(self, input_shape):
+        return tuple(self.full_output_shape) if self.built else _einsum_shapes(self, input_shape)[2]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "output_shape": self.partial_output_shape, "equation": self.equation,
+            "activation": activations.serialize(self.activation), "bias_axes": self.bias_axes,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+        })
         return config

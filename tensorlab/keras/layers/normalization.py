@@ -1,9 +1,9 @@
-"""Normalization layers: BatchNormalization and LayerNormalization."""
+"""Normalization layers: BatchNormalization, LayerNormalization, GroupNormalization, UnitNormalization."""
 import sys
 
 import tensorlab as tl
 from tensorlab.keras import constraints, initializers, regularizers
-from tensorlab.keras.layers._common import is_symbolic, shape_str
+from tensorlab.keras.layers._common import is_symbolic, shape_str, symbolic_like
 from tensorlab.keras.layers.base import Layer
 
 
@@ -263,4 +263,134 @@ class LayerNormalization(_NormBase):
         config.update({"axis": self.axis, "epsilon": self.epsilon, "rms_scaling": self.rms_scaling})
         config.update(self._norm_config())
         config["center"] = self._center_arg
+        return config
+
+
+class GroupNormalization(_NormBase):
+    """Normalizes each example over groups of channels: ``gamma * (x - mean) / sqrt(var + epsilon) + beta``.
+
+    The ``axis`` channels are split into ``groups`` contiguous groups; mean and
+    variance are computed per example and group, over the group's channels and
+    all other non-batch axes. ``groups=1`` is close to LayerNormalization over
+    all non-batch axes; ``groups=-1`` (one group per channel) is instance
+    normalization. The statistics are the same in training and inference.
+    float16/bfloat16 inputs are normalized in float32 and cast back.
+
+    Args:
+      groups: number of groups (default 32), or -1 for one group per channel;
+        the channel count must be divisible by it.
+      axis: the channel axis (default -1).
+      epsilon: added to the variance (default 1e-3).
+      center, scale: whether to learn ``beta`` / ``gamma`` (one value per channel).
+      beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
+        beta_constraint, gamma_constraint: for the weights.
+
+    Example:
+      >>> gn = tl.keras.layers.GroupNormalization(groups=2)
+      >>> gn(tl.random.normal((3, 5, 4))).shape
+      TensorShape([3, 5, 4])
+    """
+
+    def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
+                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(groups, bool) or not isinstance(groups, int) or (groups < 1 and groups != -1):
+            raise ValueError(f"GroupNormalization: `groups` must be a positive integer or -1; received "
+                             f"groups={groups!r}")
+        if isinstance(axis, bool) or not isinstance(axis, int):
+            raise ValueError(f"GroupNormalization: `axis` must be an integer; received axis={axis!r}")
+        self.groups = groups
+        self.axis = axis
+        self.epsilon = float(epsilon)
+        self._common_init(center, scale, beta_initializer, gamma_initializer, beta_regularizer,
+                          gamma_regularizer, beta_constraint, gamma_constraint)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        input_shape = tuple(input_shape)
+        (a,) = _norm_axes(self, self.axis, input_shape)
+        if a == 0:
+            raise ValueError(f'Layer "{self.name}" (GroupNormalization): axis {self.axis} is the batch axis of '
+                             f"inputs of shape {shape_str(input_shape)}; choose a channel axis")
+        dim = input_shape[a]
+        if self.groups == -1:
+            self.groups = dim
+        if dim < self.groups or dim % self.groups:
+            raise ValueError(f'Layer "{self.name}" (GroupNormalization): the number of channels ({dim}, axis '
+                             f"{self.axis} of input shape {shape_str(input_shape)}) must be a multiple of "
+                             f"`groups` ({self.groups}) and at least `groups`")
+        self._ndim, self._axes, self._sizes = len(input_shape), [a], {a: dim}
+        self._make_params((dim,))
+        # Parameters broadcast against the grouped input (..., groups, dim // groups, ...).
+        self._bshape = (1,) * a + (self.groups, dim // self.groups) + (1,) * (len(input_shape) - a - 1)
+        self.built = True
+
+    def call(self, inputs):
+        x = inputs
+        self._check_built_shape(x)
+        a, g = self._axes[0], self.groups
+        shape = tuple(x.shape)
+        grouped = [-1 if d is None else d for d in shape]
+        grouped[a:a + 1] = [g, shape[a] // g]
+        if grouped.count(-1) > 1:  # only a symbolic input has several unknown sizes
+            return symbolic_like(shape, x.dtype)
+        in_dtype = x.dtype
+        if in_dtype in (tl.float16, tl.bfloat16):
+            x = tl.cast(x, tl.float32)
+        y = tl.reshape(x, grouped)
+        axes = [i for i in range(1, len(grouped)) if i != a]
+        mean = tl.reduce_mean(y, axis=axes, keepdims=True)
+        var = tl.reduce_mean(tl.square(y - mean), axis=axes, keepdims=True)
+        y = tl.reshape(self._normalize(y, mean, var), [-1 if d is None else d for d in shape])
+        return tl.cast(y, in_dtype) if y.dtype != in_dtype else y
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"groups": self.groups, "axis": self.axis, "epsilon": self.epsilon})
+        config.update(self._norm_config())
+        return config
+
+
+class UnitNormalization(Layer):
+    """Scales each example to unit L2 norm over ``axis``: ``x / max(||x||, 1e-6)``.
+
+    Computed as ``x * rsqrt(max(sum(x ** 2, axis), 1e-12))``.
+
+    Args:
+      axis: axis or list of axes to normalize over (default -1).
+
+    Example:
+      >>> y = tl.keras.layers.UnitNormalization()(tl.constant([[3.0, 4.0]]))
+      >>> y.numpy()
+      array([[0.6, 0.8]], dtype=float32)
+    """
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(axis, (list, tuple)) and all(isinstance(a, int) and not isinstance(a, bool) for a in axis):
+            self.axis = list(axis)
+        elif isinstance(axis, int) and not isinstance(axis, bool):
+            self.axis = axis
+        else:
+            raise TypeError(f"UnitNormalization: `axis` must be an int or a list/tuple of ints; received "
+                            f"axis={axis!r}")
+        self.supports_masking = True
+
+    def call(self, inputs):
+        x = inputs
+        nd = len(x.shape)
+        axes = [self.axis] if isinstance(self.axis, int) else self.axis
+        if any(not -nd <= a < nd for a in axes):
+            raise ValueError(f'Layer "{self.name}" (UnitNormalization): axis {self.axis} is out of range for '
+                             f"inputs of rank {nd} (input shape {shape_str(tuple(x.shape))})")
+        square_sum = tl.reduce_sum(tl.square(x), axis=axes, keepdims=True)
+        return x * tl.rsqrt(tl.maximum(square_sum, 1e-12))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config["axis"] = self.axis
         return config

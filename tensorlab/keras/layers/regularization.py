@@ -1,4 +1,4 @@
-"""Regularization layers: Dropout, SpatialDropout2D, GaussianNoise, GaussianDropout,
+"""Regularization layers: Dropout, SpatialDropout1D/2D, AlphaDropout, GaussianNoise, GaussianDropout,
 ActivityRegularization. The random ones act only in training."""
 import tensorlab as tl
 from tensorlab.keras.layers._common import check_ndim, is_symbolic, normalize_data_format
@@ -106,6 +106,64 @@ class SpatialDropout1D(SpatialDropout2D):
     def get_config(self):
         config = super().get_config()
         config.pop("data_format", None)
+        return config
+
+
+class AlphaDropout(_Noise):
+    """Dropout that keeps the mean and variance of its inputs (for SELU networks), in training only.
+
+    Dropped units are set to SELU's negative saturation value ``-alpha * scale``
+    instead of 0, then an affine map ``a * x + b`` restores zero mean and unit
+    variance for standard-normal inputs:
+    ``a = ((1 - rate) * (1 + rate * alpha_p ** 2)) ** -0.5``, ``b = -a * alpha_p * rate``.
+    With ``rate=1`` every unit is dropped and the output is 0 (the limit of the map).
+
+    Args:
+      rate: fraction of the input units to drop, in ``[0, 1]``.
+      noise_shape: shape of the keep/drop mask, broadcast against the input;
+        ``None`` entries take the input's size.
+      seed: seed for the random mask.
+
+    Example:
+      >>> layer = tl.keras.layers.AlphaDropout(0.2, seed=1)
+      >>> layer(tl.random.normal((4, 8)), training=True).shape
+      TensorShape([4, 8])
+    """
+
+    _ALPHA = 1.6732632423543772848170429916717
+    _SCALE = 1.0507009873554804934193349852946
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = _check_rate("AlphaDropout", rate)
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.seed = seed
+
+    def _concrete_noise_shape(self, x):
+        shape = tuple(x.shape)
+        if self.noise_shape is None:
+            return shape
+        if len(self.noise_shape) != len(shape):
+            raise ValueError(f'Layer "{self.name}" (AlphaDropout): noise_shape {self.noise_shape} must have one '
+                             f"entry per input axis; received input shape {shape}")
+        return tuple(d if n is None else n for n, d in zip(self.noise_shape, shape))
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0 or is_symbolic(inputs):
+            return inputs
+        noise_shape = self._concrete_noise_shape(inputs)
+        if self.rate == 1:
+            return inputs * 0.0
+        alpha_p = -self._ALPHA * self._SCALE
+        kept = tl.cast(tl.greater_equal(tl.random.uniform(noise_shape, dtype=inputs.dtype, seed=self.seed),
+                                        self.rate), inputs.dtype)
+        a = ((1 - self.rate) * (1 + self.rate * alpha_p ** 2)) ** -0.5
+        b = -a * alpha_p * self.rate
+        return a * (inputs * kept + alpha_p * (1.0 - kept)) + b
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"rate": self.rate, "seed": self.seed, "noise_shape": self.noise_shape})
         return config
 
 

@@ -1,5 +1,5 @@
-"""Reshaping layers: Flatten, Reshape, Permute, RepeatVector, ZeroPadding2D,
-UpSampling2D, Cropping2D."""
+"""Reshaping layers: Flatten, Reshape, Permute, RepeatVector, ZeroPadding1D/2D,
+UpSampling1D/2D, Cropping1D/2D."""
 import tensorlab as tl
 from tensorlab.keras.layers._common import (check_ndim, normalize_data_format, normalize_tuple, shape_str,
                                             to_channels_first, to_channels_last)
@@ -357,3 +357,109 @@ def _bilinear(x, h, w, c, sh, sw):
     y = tl.transpose(y, (2, 1, 0, 3))            # (W, B, H', C)
     y = tl.reshape(tl.matmul(mw, tl.reshape(y, (w, -1))), (w * sw, -1, h * sh, c))
     return tl.transpose(y, (1, 2, 0, 3))         # (B, H', W', C)
+
+
+class UpSampling1D(Layer):
+    """Repeats each step of a sequence ``size`` times along the time axis.
+
+    Args:
+      size: positive int, the upsampling factor (default 2).
+
+    Input shape ``(batch, steps, features)``; output ``(batch, steps * size, features)``.
+
+    Example:
+      >>> tl.keras.layers.UpSampling1D(3)(tl.ones((2, 4, 5))).shape
+      TensorShape([2, 12, 5])
+    """
+
+    def __init__(self, size=2, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+            raise ValueError(f"UpSampling1D: `size` must be a positive integer; received size={size!r}")
+        self.size = size
+
+    def call(self, inputs):
+        check_ndim(self, inputs, ndim=3)
+        return tl.repeat(inputs, self.size, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        s = tuple(input_shape)
+        return (s[0], None if s[1] is None else s[1] * self.size, s[2])
+
+    def get_config(self):
+        config = super().get_config()
+        config["size"] = self.size
+        return config
+
+
+class ZeroPadding1D(Layer):
+    """Pads a sequence with zeros at the start and end of the time axis.
+
+    Args:
+      padding: int (the same on both sides) or ``(left, right)`` (default 1).
+      data_format: ``"channels_last"`` (default, ``(batch, steps, features)``) or
+        ``"channels_first"`` (``(batch, features, steps)``).
+
+    Example:
+      >>> tl.keras.layers.ZeroPadding1D((1, 2))(tl.ones((2, 4, 3))).shape
+      TensorShape([2, 7, 3])
+    """
+
+    def __init__(self, padding=1, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.padding = normalize_tuple(padding, 2, "padding", allow_zero=True)
+        self.data_format = normalize_data_format(data_format)
+
+    def call(self, inputs):
+        check_ndim(self, inputs, ndim=3)
+        pads = [[0, 0], list(self.padding), [0, 0]] if self.data_format == "channels_last" else \
+            [[0, 0], [0, 0], list(self.padding)]
+        return tl.pad(inputs, pads)
+
+    def compute_output_shape(self, input_shape):
+        s = list(input_shape)
+        t = 1 if self.data_format == "channels_last" else 2
+        s[t] = None if s[t] is None else s[t] + sum(self.padding)
+        return tuple(s)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"padding": self.padding, "data_format": self.data_format})
+        return config
+
+
+class Cropping1D(Layer):
+    """Crops steps off the start and end of a ``(batch, steps, features)`` sequence.
+
+    Args:
+      cropping: int (the same on both sides) or ``(start, end)`` (default ``(1, 1)``).
+
+    Example:
+      >>> tl.keras.layers.Cropping1D((1, 2))(tl.ones((2, 6, 3))).shape
+      TensorShape([2, 3, 3])
+    """
+
+    def __init__(self, cropping=(1, 1), **kwargs):
+        super().__init__(**kwargs)
+        self.cropping = normalize_tuple(cropping, 2, "cropping", allow_zero=True)
+
+    def _check_length(self, shape):
+        if shape[1] is not None and sum(self.cropping) >= shape[1]:
+            raise ValueError(f'Layer "{self.name}" (Cropping1D): cropping {self.cropping} must remove fewer steps '
+                             f"than the input has; received input shape {shape_str(tuple(shape))}")
+
+    def call(self, inputs):
+        check_ndim(self, inputs, ndim=3)
+        self._check_length(inputs.shape)
+        start, end = self.cropping
+        return inputs[:, start:(-end if end else None), :]
+
+    def compute_output_shape(self, input_shape):
+        s = tuple(input_shape)
+        self._check_length(s)
+        return (s[0], None if s[1] is None else s[1] - sum(self.cropping), s[2])
+
+    def get_config(self):
+        config = super().get_config()
+        config["cropping"] = self.cropping
+        return config
