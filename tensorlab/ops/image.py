@@ -1,4 +1,4 @@
-"""Image ops (``tl.image``): flips, crops, resizing, brightness, standardization.
+"""Image ops (``tl.image``): flips, crops, resizing, projective transforms, brightness, standardization.
 
 All are composites of other ops (gather, reverse, where, reductions), so they
 run on every device, differentiate where the math does, and need no kernels.
@@ -6,7 +6,7 @@ Images are ``[height, width, channels]`` or batches ``[batch, height, width, cha
 """
 from tensorlab.core import device as _dev
 from tensorlab.core import dtypes as dt
-from tensorlab.core.tensor import SymbolicTensor
+from tensorlab.core.tensor import SymbolicTensor, Tensor, Variable
 from tensorlab.errors import InvalidArgumentError, UnimplementedError
 from tensorlab.ops import creation as _cr
 from tensorlab.ops import elementwise as _ew
@@ -214,6 +214,149 @@ def resize(images, size, method=ResizeMethod.BILINEAR, preserve_aspect_ratio=Fal
     return _bilinear_axis(y, w_ax, in_w, out_w) if out_w != in_w else y
 
 
+# ----------------------------------------------------------------- projective transforms
+_FILL_MODES = ("constant", "nearest", "reflect", "wrap")
+
+
+def _fill_index(idx, n, fill_mode):
+    """Maps float pixel indices outside ``[0, n)`` into range; returns (int32 index, in-range mask or None)."""
+    inside = None
+    if fill_mode == "reflect":  # d c b a | a b c d | d c b a
+        m = _ew.floormod(idx, float(2 * n))
+        idx = _ew.where(_ew.greater_equal(m, float(n)), _ew.subtract(float(2 * n - 1), m), m)
+    elif fill_mode == "wrap":  # a b c d | a b c d | a b c d
+        idx = _ew.floormod(idx, float(n))
+    elif fill_mode == "constant":
+        inside = _ew.logical_and(_ew.greater_equal(idx, 0.0), _ew.less_equal(idx, float(n - 1)))
+    # The clip is exact for "nearest" and "constant"; for the others it only guards float rounding of floormod.
+    return _ew.cast(_ew.clip_by_value(idx, 0.0, float(n - 1)), dt.int32), inside
+
+
+def _sample_transformed(x, m, interp, mode, fill_value, out_h, out_w):
+    """``transform``'s sampling of a batch ``x`` [n, h, w, c] with transforms ``m`` [n or 1, 8]."""
+    n, h, w, c = x.shape
+    if m.shape[0] != n:
+        m = _sh.broadcast_to(m, [n, 8])
+    xs = _sh.reshape(_cr.range(out_w, dtype=x.dtype), [1, 1, out_w])
+    ys = _sh.reshape(_cr.range(out_h, dtype=x.dtype), [1, out_h, 1])
+
+    def coef(i):
+        return _sh.reshape(_ix.gather(m, i, axis=1), [n, 1, 1])
+
+    k = _ew.add(_ew.add(_ew.multiply(coef(6), xs), _ew.multiply(coef(7), ys)), 1.0)
+    degenerate = _ew.equal(k, 0.0)
+    k = _ew.where(degenerate, _ew.add(k, 1.0), k)
+    src_x = _ew.truediv(_ew.add(_ew.add(_ew.multiply(coef(0), xs), _ew.multiply(coef(1), ys)), coef(2)), k)
+    src_y = _ew.truediv(_ew.add(_ew.add(_ew.multiply(coef(3), xs), _ew.multiply(coef(4), ys)), coef(5)), k)
+    # A point projected to infinity (k near 0) reads as outside the image: fill_value in "constant" mode.
+    src_x = _ew.where(_ew.is_finite(src_x), src_x, -2.0)
+    src_y = _ew.where(_ew.is_finite(src_y), src_y, -2.0)
+    flat = _sh.reshape(x, [n * h * w, c])
+    base = _sh.reshape(_ew.multiply(_cr.range(n, dtype=dt.int32), h * w), [n, 1, 1])
+    fill = _cr.constant(float(fill_value), x.dtype)
+
+    def sample(iy, ix):
+        """Pixels at float indices (iy, ix) [n, out_h, out_w] with the fill mode applied: [n, out_h, out_w, c]."""
+        yi, y_in = _fill_index(iy, h, mode)
+        xi, x_in = _fill_index(ix, w, mode)
+        v = _ix.gather(flat, _ew.add(base, _ew.add(_ew.multiply(yi, w), xi)))
+        if y_in is not None:
+            inside = _sh.expand_dims(_ew.logical_and(y_in, x_in), -1)
+            v = _ew.where(_sh.broadcast_to(inside, v.shape), v, fill)
+        return v
+
+    if interp == "nearest":
+        out = sample(_ew.floor(_ew.add(src_y, 0.5)), _ew.floor(_ew.add(src_x, 0.5)))
+    else:
+        y0, x0 = _ew.floor(src_y), _ew.floor(src_x)
+        wy = _sh.expand_dims(_ew.subtract(src_y, y0), -1)
+        wx = _sh.expand_dims(_ew.subtract(src_x, x0), -1)
+        y1, x1 = _ew.add(y0, 1.0), _ew.add(x0, 1.0)
+        v00, v01, v10, v11 = sample(y0, x0), sample(y0, x1), sample(y1, x0), sample(y1, x1)
+        top = _ew.add(v00, _ew.multiply(wx, _ew.subtract(v01, v00)))
+        bottom = _ew.add(v10, _ew.multiply(wx, _ew.subtract(v11, v10)))
+        out = _ew.add(top, _ew.multiply(wy, _ew.subtract(bottom, top)))
+    # A point mapped to infinity (k == 0) is fill_value in every mode, as in TF.
+    out = _ew.where(_sh.broadcast_to(_sh.expand_dims(degenerate, -1), out.shape), fill, out)
+    return out
+
+
+def transform(images, transforms, interpolation="bilinear", fill_mode="constant", fill_value=0.0,
+              output_shape=None, name=None):
+    """Applies projective transforms to images (the convention of TF's ``ImageProjectiveTransformV3``).
+
+    A transform ``[a0, a1, a2, b0, b1, b2, c0, c1]`` maps each output pixel
+    ``(x, y)`` (column, row) to the input point
+    ``((a0 x + a1 y + a2) / k, (b0 x + b1 y + b2) / k)`` with ``k = c0 x + c1 y + 1``,
+    which is sampled from the input: it is the inverse of the transform applied
+    to the image. Pixel ``(x, y)`` has its center at integer coordinates.
+
+    Sampling (a gather of the neighbouring pixels, blended with bilinear
+    weights) differentiates with respect to the images and the transforms.
+    Points outside the image follow ``fill_mode``:
+
+    * ``"constant"``: pixels outside are ``fill_value`` (and blend with the
+      pixels inside near the border);
+    * ``"nearest"``: the nearest edge pixel (``a a a | a b c d | d d d``);
+    * ``"reflect"``: mirrored about the edge (``d c b a | a b c d | d c b a``);
+    * ``"wrap"``: tiled (``a b c d | a b c d | a b c d``); between the last and
+      the first pixel the interpolation wraps around (where TF's kernel
+      clamps to the last pixel).
+
+    Args:
+      images: ``[batch, height, width, channels]`` or ``[height, width, channels]``.
+      transforms: ``[8]`` (one for all images) or ``[batch, 8]``, a list or tensor.
+      interpolation: ``"bilinear"`` or ``"nearest"`` (the pixel at
+        ``floor(coordinate + 0.5)``).
+      fill_mode: ``"constant"`` (default), ``"nearest"``, ``"reflect"`` or ``"wrap"``.
+      fill_value: the value outside the image for ``"constant"``.
+      output_shape: ``[out_height, out_width]`` (default: the input's).
+
+    Returns:
+      The transformed images, ``[batch, out_height, out_width, channels]`` (or
+      unbatched). Float images keep their dtype; other dtypes become float32.
+
+    Example:
+      >>> shift_right = [1, 0, -1, 0, 1, 0, 0, 0]   # output (x, y) samples input (x - 1, y)
+      >>> tl.image.transform(tl.reshape(tl.range(1., 4.), [1, 3, 1]), shift_right)[0, :, 0].numpy()
+      array([0., 1., 2.], dtype=float32)
+    """
+    x = _image("transform", images)
+    interp = str(interpolation).lower()
+    mode = str(fill_mode).lower()
+    if interp not in ("bilinear", "nearest"):
+        raise InvalidArgumentError(f"transform: interpolation must be 'bilinear' or 'nearest', got "
+                                   f"{interpolation!r}")
+    if mode not in _FILL_MODES:
+        raise InvalidArgumentError(f"transform: fill_mode must be one of {_FILL_MODES}, got {fill_mode!r}")
+    if x.dtype not in FLOATS:
+        x = _ew.cast(x, dt.float32)
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = _sh.expand_dims(x, 0)
+    _, h, w, c = x.shape
+    if h is None or w is None:
+        raise InvalidArgumentError(f"transform: the input height and width must be known, got shape {fmt(x.shape)}")
+    out_h, out_w = (h, w) if output_shape is None else \
+        [int(s) for s in (output_shape.numpy().tolist() if hasattr(output_shape, "numpy") else output_shape)]
+    if out_h <= 0 or out_w <= 0:
+        raise InvalidArgumentError(f"transform: output_shape must be two positive sizes, got {output_shape}")
+    # Python lists/arrays convert in the images' float dtype, so float64 images get exact float64 transforms.
+    m = transforms if isinstance(transforms, (Tensor, Variable, SymbolicTensor)) else _cr.constant(transforms, x.dtype)
+    m = _ew.cast(t(m), x.dtype)
+    given = m.shape
+    if m.ndim == 1:
+        m = _sh.expand_dims(m, 0)
+    if m.ndim != 2 or m.shape[1] != 8 or (x.shape[0] is not None and m.shape[0] not in (1, x.shape[0])):
+        raise InvalidArgumentError(f"transform: transforms must have shape [8] or [batch, 8] (batch = "
+                                   f"{x.shape[0]}), got shape {fmt(given)}")
+    if isinstance(x, SymbolicTensor) or isinstance(m, SymbolicTensor):
+        return SymbolicTensor((out_h, out_w, c) if unbatched else (x.shape[0], out_h, out_w, c), x.dtype)
+    with _on_device_of(x):
+        out = _sample_transformed(x, m, interp, mode, fill_value, out_h, out_w)
+    return _sh.squeeze(out, [0]) if unbatched else out
+
+
 # ----------------------------------------------------------------- intensities
 def convert_image_dtype(image, dtype, saturate=False, name=None):
     """Converts between integer and float images, rescaling (uint8 [0, 255] <-> float [0, 1])."""
@@ -285,5 +428,5 @@ def per_image_standardization(image):
 
 __all__ = []
 IMAGE = ["flip_left_right", "flip_up_down", "random_flip_left_right", "random_flip_up_down", "random_crop",
-         "central_crop", "resize", "ResizeMethod", "convert_image_dtype", "adjust_brightness", "random_brightness",
-         "per_image_standardization"]
+         "central_crop", "resize", "ResizeMethod", "transform", "convert_image_dtype", "adjust_brightness",
+         "random_brightness", "per_image_standardization"]

@@ -22,7 +22,9 @@ from tensorlab.keras.layers.pooling import (AveragePooling1D, AveragePooling2D, 
                                             GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
                                             GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
                                             GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
-from tensorlab.keras.layers.preprocessing import Normalization, Rescaling
+from tensorlab.keras.layers.preprocessing import CenterCrop, Normalization, Rescaling, Resizing
+from tensorlab.keras.layers.image_augmentation import (RandomBrightness, RandomContrast, RandomCrop, RandomFlip,
+                                                       RandomRotation, RandomTranslation, RandomZoom)
 from tensorlab.keras.layers.regularization import (ActivityRegularization, AlphaDropout, Dropout, GaussianDropout,
                                                    GaussianNoise, SpatialDropout1D, SpatialDropout2D)
 from tensorlab.keras.layers.reshaping import (Cropping1D, Cropping2D, Flatten, Permute, RepeatVector, Reshape,
