@@ -399,6 +399,80 @@ def categorical(logits, num_samples, dtype=None, seed=None, name=None):
     return _op_generator(seed).categorical(logits, num_samples, dtype)
 
 
+# ----------------------------------------------------------------- stateless sampling
+def _stateless(name, seed):
+    """The generator that ``seed`` (a shape-[2] integer tensor or pair) determines."""
+    if isinstance(seed, (Tensor, Variable)):
+        if not seed.dtype.is_integer or seed.dtype.is_bool:
+            raise TypeError(f"{name}: seed must be an int32 or int64 tensor, got dtype {seed.dtype.name}")
+        shape, seed = tuple(seed.shape), seed.numpy().tolist()
+    else:
+        try:
+            shape = (len(seed),)
+        except TypeError:
+            shape = ()
+    if shape != (2,):
+        raise InvalidArgumentError(f"{name}: seed must have shape [2], got {list(shape)}")
+    if not all(isinstance(s, int) or (hasattr(s, "dtype") and getattr(s.dtype, "kind", "") in "iu")
+               for s in seed):
+        raise TypeError(f"{name}: seed must be a pair of integers, got {seed!r}")
+    return Generator(seed=_mix("stateless", int(seed[0]), int(seed[1])))
+
+
+def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=dt.float32, name=None, alg="auto_select"):
+    """Uniform samples from ``[minval, maxval)`` determined by ``seed`` alone (``tf.random.stateless_uniform``).
+
+    The same ``seed`` gives the same numbers on every call (on the same kind
+    of device); different seeds give independent streams. The numbers come
+    from tensorlab's generators, so they differ from TF's Philox values.
+
+    Args:
+      shape: the output shape.
+      seed: a shape-[2] int32/int64 tensor or a pair of integers.
+      minval, maxval: the range (``maxval`` defaults to 1 for floats); integer
+        dtypes (int32, int64) need both.
+      dtype: float16/bfloat16/float32/float64/int32/int64.
+
+    Raises:
+      ValueError: an integer ``dtype`` without both ``minval`` and ``maxval``.
+
+    Example:
+      >>> a = tl.random.stateless_uniform([2, 3], seed=[1, 2])
+      >>> b = tl.random.stateless_uniform([2, 3], seed=[1, 2])   # equal to a
+    """
+    if dt.as_dtype(dtype) in _INT_DTYPES and (minval is None or maxval is None):
+        raise ValueError(f"stateless_uniform: for integer dtype {dt.as_dtype(dtype).name}, give both minval and "
+                         f"maxval (full-range integers are not supported), got minval={minval!r} and "
+                         f"maxval={maxval!r}")
+    return _stateless("stateless_uniform", seed).uniform(shape, 0 if minval is None else minval, maxval, dtype)
+
+
+def stateless_normal(shape, seed, mean=0.0, stddev=1.0, dtype=dt.float32, name=None, alg="auto_select"):
+    """Normal samples determined by ``seed`` alone (``tf.random.stateless_normal``).
+
+    The same ``seed`` gives the same numbers on every call (on the same kind
+    of device); the numbers differ from TF's Philox values.
+
+    Args:
+      shape: the output shape.
+      seed: a shape-[2] int32/int64 tensor or a pair of integers.
+      mean, stddev: the distribution's mean and standard deviation.
+      dtype: a float dtype.
+
+    Example:
+      >>> tl.random.stateless_normal([3], seed=(7, 0)).shape
+      TensorShape([3])
+    """
+    return _stateless("stateless_normal", seed).normal(shape, mean, stddev, dtype)
+
+
+def stateless_truncated_normal(shape, seed, mean=0.0, stddev=1.0, dtype=dt.float32, name=None,
+                               alg="auto_select"):
+    """``truncated_normal`` samples determined by ``seed`` alone (``tf.random.stateless_truncated_normal``)."""
+    return _stateless("stateless_truncated_normal", seed).truncated_normal(shape, mean, stddev, dtype)
+
+
 __all__ = []
 RANDOM = ["set_seed", "normal", "uniform", "truncated_normal", "shuffle", "categorical", "Generator",
-          "get_global_generator", "set_global_generator", "get_global_state", "set_global_state"]
+          "get_global_generator", "set_global_generator", "get_global_state", "set_global_state",
+          "stateless_uniform", "stateless_normal", "stateless_truncated_normal"]

@@ -1,10 +1,12 @@
 """Reductions along axes: sum, mean, max/min, prod, logsumexp, all/any,
-argmax/argmin, cumsum, variance/std and euclidean norm; segment sums, means and extrema.
+argmax/argmin, cumsum/cumprod, variance/std and euclidean norm; segment sums, means
+and extrema; bincount and histogram_fixed_width.
 
 Primitives: reduce_sum, reduce_max, reduce_min, reduce_prod, reduce_all,
-reduce_any, argmax, argmin, cumsum. Everything else (mean, logsumexp,
+reduce_any, argmax, argmin, cumsum, cumprod. Everything else (mean, logsumexp,
 variance, std, euclidean norm, count_nonzero) is a composite of these; the
-segment reductions are composites of the indexing primitives (scatter-add).
+segment reductions, bincount and histogram_fixed_width are composites of the
+indexing primitives (scatter-add).
 Reduction primitives take ``axes`` (a sorted tuple of non-negative axes) and
 ``keepdims``; the public functions normalize TF's ``axis`` argument.
 """
@@ -14,7 +16,7 @@ from tensorlab.core.registry import defgrad, not_differentiable, primitive
 from tensorlab.core.spec import TensorSpec
 from tensorlab.core.tensor import Tensor
 from tensorlab.errors import InvalidArgumentError
-from tensorlab.ops._rules import FLOATS, fmt, norm_axes, norm_axis, require_dtypes, t
+from tensorlab.ops._rules import FLOATS, fmt, norm_axes, norm_axis, pair, require_dtypes, t
 
 _INTS = frozenset({dt.int8, dt.int16, dt.int32, dt.int64, dt.uint8})
 NUMERIC = FLOATS | _INTS
@@ -383,6 +385,56 @@ def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
                     reverse=bool(reverse))
 
 
+# ----------------------------------------------------------------- cumprod
+def _cumprod_rule(x, axis, exclusive, reverse):
+    require_dtypes("cumprod", x, NUMERIC)
+    if not 0 <= axis < len(x.shape):
+        raise InvalidArgumentError(f"cumprod: axis {axis} is out of range for a tensor of rank "
+                                   f"{len(x.shape)} (shape {fmt(x.shape)})")
+    return TensorSpec(x.shape, x.dtype)
+
+
+cumprod_p = primitive("cumprod", _cumprod_rule)
+
+
+@defgrad(cumprod_p)
+def _cumprod_grad(g, out, x, axis, exclusive, reverse):
+    # TF's rule: sum g * out over the outputs each input feeds, divided by that input.
+    # It is inf/nan where x is 0, as in TF.
+    if x.dtype not in FLOATS:
+        return None
+    E = _ops()[0]
+    acc = cumsum_p(E.multiply(out, g), axis=axis, exclusive=exclusive, reverse=not reverse)
+    return E.divide(acc, x)
+
+
+def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
+    """Cumulative product along ``axis``.
+
+    The gradient is TF's, ``reverse_cumsum(grad * output) / x``: it is not
+    finite where ``x`` holds a zero (as in TF).
+
+    Args:
+      x: a numeric tensor of rank >= 1.
+      axis: the axis to accumulate along (default 0).
+      exclusive: element i multiplies the elements before i (the first output is 1).
+      reverse: accumulate from the end.
+
+    Returns:
+      A tensor of the same shape and dtype.
+
+    Example:
+      >>> tl.math.cumprod(tl.constant([2., 3., 4.]), exclusive=True).numpy()
+      array([1., 2., 6.], dtype=float32)
+    """
+    x = t(x)
+    require_dtypes("cumprod", x, NUMERIC)
+    if x.ndim == 0:
+        raise InvalidArgumentError("cumprod: needs a tensor of rank >= 1, got a scalar")
+    return cumprod_p(x, axis=norm_axis("cumprod", axis, x.ndim), exclusive=bool(exclusive),
+                     reverse=bool(reverse))
+
+
 # ----------------------------------------------------------------- segment reductions
 def _segment_args(op, data, segment_ids, num_segments=None, rank1=False):
     """``data`` and ``segment_ids`` as tensors (ids on data's device), and ``num_segments`` as an int."""
@@ -563,7 +615,150 @@ def unsorted_segment_min(data, segment_ids, num_segments, name=None):
                              num_segments)
 
 
+# ----------------------------------------------------------------- bincount, histogram
+def _opt_int(op, arg, v):
+    if v is None:
+        return None
+    try:
+        n = int(v.numpy()) if hasattr(v, "numpy") else int(v)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: {arg} must be an integer, got {v!r}") from None
+    if n < 0:
+        raise InvalidArgumentError(f"{op}: {arg} must be non-negative, got {n}")
+    return n
+
+
+def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=dt.int32, name=None, axis=None,
+             binary_output=False):
+    """Counts how often each non-negative integer occurs in ``arr`` (``tf.math.bincount``).
+
+    The output has ``max(arr) + 1`` bins (0 for an empty ``arr``), at least
+    ``minlength`` and at most ``maxlength``; values at or above the bin count
+    are not counted. With ``weights``, bin ``i`` sums the weights of the
+    entries equal to ``i``.
+
+    Args:
+      arr: an int32/int64 tensor of non-negative values.
+      weights: None, or a numeric tensor of ``arr``'s shape; the output then
+        has its dtype.
+      minlength, maxlength: bounds on the number of bins.
+      dtype: the output dtype without ``weights`` (default int32).
+      axis: None or 0 counts all of ``arr``; -1 counts each row of a 2-D ``arr``.
+      binary_output: 1 for each value that occurs instead of its count.
+
+    Returns:
+      A 1-D tensor ``[bins]`` (``[rows, bins]`` for ``axis=-1``).
+
+    Raises:
+      InvalidArgumentError: negative values, or ``weights`` of another shape.
+
+    Example:
+      >>> tl.math.bincount(tl.constant([1, 1, 3, 0]), minlength=5).numpy()
+      array([1, 2, 0, 1, 0], dtype=int32)
+    """
+    from tensorlab.core.tensor import SymbolicTensor
+    from tensorlab.ops.indexing import _on_device_of
+    E, S, C = _ops()[:3]
+    a = t(arr)
+    if a.dtype not in (dt.int32, dt.int64):
+        raise TypeError(f"bincount: arr must be an int32 or int64 tensor, got dtype {a.dtype.name}")
+    if axis not in (None, 0, -1):
+        raise InvalidArgumentError(f"bincount: axis must be None, 0 or -1, got {axis!r}")
+    rows = axis == -1 and a.ndim != 1
+    if rows and a.ndim != 2:
+        raise InvalidArgumentError(f"bincount: axis=-1 needs a 1-D or 2-D arr, got shape {fmt(a.shape)}")
+    lo, hi = _opt_int("bincount", "minlength", minlength), _opt_int("bincount", "maxlength", maxlength)
+    if weights is None:
+        w = C.ones_like(a, dtype=dtype)
+    else:
+        w = weights
+        if not hasattr(w, "dtype"):  # Python numbers: TF's default dtypes, on arr's device
+            with _dev.device(a._device if type(a) is Tensor else _dev.current()):
+                w = t(w)
+        w = _on_device_of(a, w, "bincount")
+        require_dtypes("bincount", w, NUMERIC)
+        if not w.shape.is_compatible_with(a.shape):
+            raise InvalidArgumentError(f"bincount: weights {fmt(w.shape)} must have the shape of arr {fmt(a.shape)}")
+    out_dtype = w.dtype
+    if type(a) is not Tensor:
+        return SymbolicTensor((a.shape[0], None) if rows else (None,), out_dtype)
+    stats = _id_stats(a)
+    if stats is not None and stats[0] < 0:
+        raise InvalidArgumentError(f"bincount: arr must be non-negative, got the value {stats[0]}")
+    size = 0 if stats is None else stats[1] + 1
+    size = size if lo is None else max(size, lo)
+    size = size if hi is None else min(size, hi)
+    ids = S.reshape(a, [-1])
+    if binary_output:
+        w = C.ones_like(ids, dtype=out_dtype)
+    w = S.reshape(w, [-1])
+    n = size
+    if rows:
+        r = a.shape[0]
+        with _dev.device(a._device):
+            starts = S.reshape(C.range(r, dtype=a.dtype) * size, [r, 1])
+        ids = E.where(E.less(a, size), E.add(a, starts), -1)
+        ids, n = S.reshape(ids, [-1]), r * size
+    elif stats is not None and stats[1] >= size:
+        ids = E.where(E.less(ids, size), ids, -1)
+    drop = rows or (stats is not None and stats[1] >= size)
+    out = _segment_sum("bincount", w, ids, n, [-1, 0] if drop else None)
+    if binary_output:
+        out = E.cast(E.greater(out, 0), out_dtype)
+    return S.reshape(out, [a.shape[0], size]) if rows else out
+
+
+def histogram_fixed_width(values, value_range, nbins=100, dtype=dt.int32, name=None):
+    """Counts ``values`` in ``nbins`` equal-width bins spanning ``value_range``.
+
+    Bin ``i`` covers ``[lo + i * w, lo + (i + 1) * w)`` with
+    ``w = (hi - lo) / nbins``; values below ``lo`` count in the first bin and
+    values at or above ``hi`` in the last, as in TF. NaNs are not counted.
+
+    Args:
+      values: a numeric tensor of any shape.
+      value_range: ``[lo, hi]`` with ``lo < hi``, of ``values``' dtype.
+      nbins: the number of bins (positive).
+      dtype: the output dtype, int32 (default) or int64.
+
+    Returns:
+      A 1-D ``dtype`` tensor ``[nbins]``.
+
+    Example:
+      >>> tl.histogram_fixed_width(tl.constant([-1.0, 0.0, 1.5, 2.0, 5.0, 15.]), [0.0, 5.0], nbins=5).numpy()
+      array([2, 1, 1, 0, 2], dtype=int32)
+    """
+    from tensorlab.core.tensor import SymbolicTensor
+    E, S, C = _ops()[:3]
+    out_dtype = dt.as_dtype(dtype)
+    if out_dtype not in (dt.int32, dt.int64):
+        raise TypeError(f"histogram_fixed_width: dtype must be int32 or int64, got {out_dtype.name}")
+    v, r = pair(values, value_range, "histogram_fixed_width")
+    require_dtypes("histogram_fixed_width", v, NUMERIC)
+    n = _opt_int("histogram_fixed_width", "nbins", nbins)
+    if n == 0:
+        raise InvalidArgumentError("histogram_fixed_width: nbins must be positive, got 0")
+    if tuple(r.shape) != (2,):
+        raise InvalidArgumentError(f"histogram_fixed_width: value_range must have shape [2], got {fmt(r.shape)}")
+    if type(v) is not Tensor or type(r) is not Tensor:
+        return SymbolicTensor((n,), out_dtype)
+    lo, hi = r.numpy()
+    if not lo < hi:
+        raise InvalidArgumentError(f"histogram_fixed_width: value_range must satisfy value_range[0] < "
+                                   f"value_range[1], got [{lo}, {hi}]")
+    step = float(hi - lo) / n  # hi - lo in values' dtype, then in double, as TF
+    flat = S.reshape(v, [-1])
+    pos = E.divide(E.cast(E.subtract(E.maximum(flat, lo), lo), dt.float64), step)
+    pos = E.minimum(pos, float(n - 1))
+    if v.dtype in FLOATS:
+        pos = E.where(E.is_nan(flat), -1.0, pos)
+    ids = E.cast(pos, dt.int64)  # pos >= 0: truncation is the floor
+    ones = C.ones_like(ids, dtype=out_dtype)
+    return _segment_sum("histogram_fixed_width", ones, ids, n, [-1, 0] if v.dtype in FLOATS else None)
+
+
 __all__ = ["reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_logsumexp",
-           "reduce_all", "reduce_any", "argmax", "argmin", "cumsum"]
+           "reduce_all", "reduce_any", "argmax", "argmin", "cumsum", "histogram_fixed_width"]
 MATH = __all__ + ["reduce_variance", "reduce_std", "reduce_euclidean_norm", "count_nonzero", "segment_sum",
-                  "unsorted_segment_sum", "unsorted_segment_mean", "unsorted_segment_max", "unsorted_segment_min"]
+                  "unsorted_segment_sum", "unsorted_segment_mean", "unsorted_segment_max", "unsorted_segment_min",
+                  "cumprod", "bincount"]

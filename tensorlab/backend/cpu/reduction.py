@@ -83,18 +83,28 @@ def argmin(x, axis, output_type):
     return np.asarray(np.argmin(x, axis=axis)).astype(output_type.as_numpy_dtype)
 
 
-@impl(R.cumsum_p, "cpu")
-def cumsum(x, axis, exclusive, reverse):
+def _scan(scan, identity, x, axis, exclusive, reverse):
+    """``scan`` (np.cumsum / np.cumprod) along ``axis``; exclusive scans start from ``identity``."""
     acc = np.float32 if _is_half(x.dtype) else x.dtype
     if reverse:
         x = np.flip(x, axis)
-    y = np.cumsum(x, axis=axis, dtype=acc)
+    y = scan(x, axis=axis, dtype=acc)
     if exclusive:
         head = [slice(None)] * x.ndim
         head[axis] = slice(0, 1)
         body = [slice(None)] * x.ndim
         body[axis] = slice(0, -1)
-        y = np.concatenate([np.zeros_like(y[tuple(head)]), y[tuple(body)]], axis=axis)
+        y = np.concatenate([np.full_like(y[tuple(head)], identity), y[tuple(body)]], axis=axis)
     if reverse:
         y = np.flip(y, axis)
     return np.ascontiguousarray(y).astype(x.dtype, copy=False)
+
+
+@impl(R.cumsum_p, "cpu")
+def cumsum(x, axis, exclusive, reverse):
+    return _scan(np.cumsum, 0, x, axis, exclusive, reverse)
+
+
+@impl(R.cumprod_p, "cpu")
+def cumprod(x, axis, exclusive, reverse):
+    return _scan(np.cumprod, 1, x, axis, exclusive, reverse)

@@ -3,7 +3,7 @@
 Floating-point sum/prod/max/min and argmax/argmin run our kernels
 (kernels/reduce.py: warp-per-row, block-per-row with a two-stage reduce for
 long rows, and strided column reductions); integer and bool reductions,
-cumsum and empty reductions use CuPy mirrors of the CPU code.
+cumsum, cumprod and empty reductions use CuPy mirrors of the CPU code.
 """
 import numpy as np
 

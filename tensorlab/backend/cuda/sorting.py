@@ -1,4 +1,5 @@
-"""CUDA implementation of ops/sorting.py: the CuPy mirror of the CPU code (stable argsort)."""
+"""CUDA implementations of ops/sorting.py: CuPy mirrors of the CPU code (stable argsort,
+unique, searchsorted), registered as CuPy fallbacks (no kernels of our own yet)."""
 from tensorlab.backend.cpu import sorting as _cpu
 from tensorlab.backend.cuda._mirror import mirror
 
