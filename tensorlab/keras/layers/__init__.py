@@ -23,6 +23,7 @@ from tensorlab.keras.layers.pooling import (AveragePooling1D, AveragePooling2D, 
                                             GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
                                             GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
 from tensorlab.keras.layers.preprocessing import CenterCrop, Normalization, Rescaling, Resizing
+from tensorlab.keras.layers.categorical import CategoryEncoding, Discretization, Hashing, IntegerLookup
 from tensorlab.keras.layers.image_augmentation import (RandomBrightness, RandomContrast, RandomCrop, RandomFlip,
                                                        RandomRotation, RandomTranslation, RandomZoom)
 from tensorlab.keras.layers.regularization import (ActivityRegularization, AlphaDropout, Dropout, GaussianDropout,
