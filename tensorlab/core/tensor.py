@@ -99,7 +99,8 @@ class _Operators:
         return int(self._scalar("index"))
 
     def __array__(self, dtype=None, copy=None):
-        a = self.numpy()
+        import numpy as np  # the protocol must return an ndarray (a 0-d result may hold a numpy scalar)
+        a = np.asarray(self.numpy())
         if dtype is not None and a.dtype != dtype:
             return a.astype(dtype)
         return a.copy() if copy else a

@@ -98,6 +98,15 @@ def test_array_protocol_and_dlpack_numpy_zero_copy(rng):
     assert y.device.endswith("CPU:0")
 
 
+def test_array_protocol_on_scalar_results(rng):
+    v = float(rng.normal())
+    s = tl.constant(v) * 2.0 + 1.0          # a 0-d op result
+    a = np.asarray(s)
+    assert isinstance(a, np.ndarray) and a.shape == ()
+    np.testing.assert_allclose(a, 2 * v + 1, rtol=1e-6)
+    assert np.asarray(tl.reduce_sum(tl.constant(rng.normal(size=(3,)))), dtype=np.float64).dtype == np.float64
+
+
 def test_tensors_are_unhashable_but_have_refs():
     x = tl.constant(1.0)
     with pytest.raises(TypeError):
