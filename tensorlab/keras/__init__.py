@@ -16,6 +16,7 @@ from tensorlab.keras import saving
 from tensorlab.keras import layers
 from tensorlab.keras import losses, metrics, optimizers, callbacks
 from tensorlab.keras import models, utils, datasets
+from tensorlab.keras import ops, random
 from tensorlab.keras._node import KerasTensor
 from tensorlab.keras import _op_layer  # noqa: F401  (ops on Functional-API tensors)
 from tensorlab.keras.backend import clear_session
@@ -26,4 +27,5 @@ from tensorlab.keras.models import Model, Sequential
 __version__ = "3.0.0-tensorlab"
 __all__ = ["Sequential", "Model", "Input", "InputLayer", "Layer", "InputSpec", "KerasTensor", "layers",
            "models", "optimizers", "losses", "metrics", "callbacks", "initializers", "activations",
-           "regularizers", "constraints", "utils", "datasets", "saving", "backend", "clear_session"]
+           "regularizers", "constraints", "utils", "datasets", "saving", "backend", "clear_session", "ops",
+           "random"]
