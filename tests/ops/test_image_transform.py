@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import tensorlab as tl
-from tests.ops.harness import Case, S, check_forward, check_grad, check_shape_rule
+from tests.ops.harness import Case, S, check_forward, check_grad, check_shape_rule, draw
 
 MODES = ["constant", "nearest", "reflect", "wrap"]
 # Rotation + shear + translation + a little perspective per image; the test perturbs them randomly.
@@ -80,7 +80,19 @@ CASES.append(Case("bilinear_reflect_output_shape", _f, _r, [S((2, 6, 5, 2)), S((
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_forward(case, rng):
-    check_forward(case, rng)
+    check_forward(case, rng, dtypes=("float64",))
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_forward_float32(case, rng):
+    # In float32 the sample coordinates carry float32 rounding, which the projective
+    # division amplifies: up to about 1e-3 off the float64 reference (worst of 300 draws: 9e-4).
+    arrays = [a.astype(np.float32) for a in draw(case, rng)]
+    got = case.fn(*[tl.constant(a) for a in arrays], **case.kwargs)
+    assert got.dtype == tl.float32
+    want = case.ref(*[a.astype(np.float64) for a in arrays], **case.kwargs)
+    np.testing.assert_allclose(got.numpy(), want, rtol=0, atol=4e-3)
+    assert np.median(np.abs(got.numpy() - want)) < 1e-5   # a few sample points, not all of them
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.name.startswith("bilinear")], ids=str)
