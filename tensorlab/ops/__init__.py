@@ -11,7 +11,8 @@ import importlib
 import types
 
 FAMILIES = ["elementwise", "reduction", "linalg", "shape", "sorting", "indexing", "creation", "random_ops",
-            "nn", "conv", "pooling", "losses", "control_flow", "gradient_ops", "image", "training_ops"]
+            "nn", "conv", "pooling", "losses", "control_flow", "gradient_ops", "image", "training_ops",
+            "segment"]
 
 EXPORTS = {}
 for _fam in FAMILIES:
