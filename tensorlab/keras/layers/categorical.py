@@ -27,20 +27,12 @@ def _const(value, dtype, like):
 
 
 def _searchsorted(sorted_values, x, right):
-    """Per element of ``x``: how many of the 1-D ``sorted_values`` are < x (<= x if ``right``).
-
-    A vectorized binary search (a fixed number of gather/compare steps), int64.
-    """
-    n = int(sorted_values.shape[0])
-    lo = tl.zeros_like(x, dtype=tl.int64)
-    hi = lo + n
-    for _ in range(n.bit_length()):
-        mid = tl.floordiv(lo + hi, 2)
-        v = tl.gather(sorted_values, tl.minimum(mid, n - 1))
-        go = tl.logical_and(tl.less_equal(v, x) if right else tl.less(v, x), tl.less(lo, hi))
-        lo = tl.where(go, mid + 1, lo)
-        hi = tl.where(go, hi, mid)
-    return lo
+    """Per element of ``x``: how many of the 1-D ``sorted_values`` are < x (<= x if ``right``), int64."""
+    flat = tl.reshape(x, [-1])
+    pos = tl.searchsorted(sorted_values, tl.cast(flat, sorted_values.dtype), side="right" if right else "left",
+                          out_type=tl.int64)
+    shape = tuple(x.shape)
+    return tl.reshape(pos, shape if None not in shape else tl.shape(x))
 
 
 def _unique_counts(flat, weights=None):
