@@ -10,8 +10,8 @@ family's module name (``tl.shape`` the op vs ``tensorlab.ops.shape`` the module)
 import importlib
 import types
 
-FAMILIES = ["elementwise", "reduction", "linalg", "shape", "sorting", "indexing", "creation", "random_ops",
-            "nn", "conv", "pooling", "losses", "control_flow", "gradient_ops", "image", "training_ops",
+FAMILIES = ["elementwise", "reduction", "linalg", "linalg_solvers", "shape", "sorting", "indexing", "creation",
+            "random_ops", "nn", "conv", "pooling", "losses", "control_flow", "gradient_ops", "image", "training_ops",
             "segment"]
 
 EXPORTS = {}

@@ -3,17 +3,6 @@
 matmul runs our kernels (kernels/matmul.py: SIMT float32/float64 GEMMs,
 tensor-core float16, TF32 when ``tl.config.enable_tensor_float_32_execution``
 asks for it); integer matmuls and the rest are CuPy mirrors of the CPU code.
-
-The solvers and decompositions are CuPy fallbacks (cuSOLVER / batched cuBLAS
-through ``cupy.linalg``, which takes stacked matrices): cholesky, solve,
-slogdet and qr call the functions of the same name. triangular_solve is a
-general ``cupy.linalg.solve`` (batched LU) of the masked triangle, as on the
-CPU, not ``cupyx.scipy.linalg.solve_triangular`` (one matrix per call).
-Batch dims are broadcast to equal ones first: ``cupy.linalg.solve`` does not
-broadcast. Unlike numpy, ``cupy.linalg.cholesky`` and ``solve`` do not raise
-for a matrix that is not positive definite or is singular (the result holds
-NaN/inf) unless ``cupyx.errstate(linalg="raise")`` asks them to, which costs
-a device sync.
 """
 import numpy as np
 
