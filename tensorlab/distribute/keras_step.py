@@ -128,22 +128,20 @@ def _on(data, dev):
 
 
 def _replica_loss(model, y, pred, sw, rows, global_rows, n_replicas):
+    from tensorlab.keras.models.compile_utils import combine_losses
     if rows:
         data = model.compiled_loss.compute(y, pred, sw) if model.compiled_loss.has_loss else None
-        data = None if data is None else data * (rows / global_rows)
+        share = rows / global_rows
     else:
         # No rows here: a zero loss that still depends on the outputs, so this replica's
         # backward pass runs the same collectives as the others'.
         outs = [tl.reduce_sum(p) for p in _ad._flatten(pred)[0]]
-        data = (tl.add_n(outs) if len(outs) > 1 else outs[0]) * 0.0
-    regs = model.losses
-    reg = None
-    if regs:
-        reg = (tl.add_n(regs) if len(regs) > 1 else regs[0]) * (1.0 / n_replicas)
-    if data is None and reg is None:
+        data, share = (tl.add_n(outs) if len(outs) > 1 else outs[0]) * 0.0, 1.0
+    total = combine_losses(data, model.losses, (share, 1.0 / n_replicas))
+    if total is None:
         raise ValueError(f'Model "{model.name}" has no loss to optimize: pass loss= to compile() or add '
                          "losses with add_loss()")
-    return data if reg is None else (reg if data is None else data + reg)
+    return total
 
 
 def _global_loss(strategy, losses):

@@ -6,6 +6,25 @@ from tensorlab.keras import metrics as _metrics
 from tensorlab.keras import _tree
 
 
+def combine_losses(data_loss, regularization_losses, shares=None):
+    """``data_loss`` (or None) plus the sum of ``regularization_losses``; None when both are absent.
+
+    ``shares``: ``(data share, regularization share)`` in a replica of a distributed
+    step (``backend.replica_shares``): each part is scaled to the replica's share of the
+    global loss, so the replicas' gradients add up to the global batch's.
+    """
+    total = data_loss
+    if shares is not None and total is not None:
+        total = total * shares[0]
+    if regularization_losses:
+        regs = list(regularization_losses)
+        reg = tl.add_n(regs) if len(regs) > 1 else regs[0]
+        if shares is not None:
+            reg = reg * shares[1]
+        total = reg if total is None else total + reg
+    return total
+
+
 def _per_output(kind, spec, output_names, allow_list_for_each=False):
     """Maps a loss/metric spec (single, list, dict) onto the model's outputs."""
     n = len(output_names)
@@ -102,16 +121,9 @@ class CompileLoss:
 
     def __call__(self, y_true, y_pred, sample_weight=None, regularization_losses=None):
         """tf.keras-style: loss plus ``regularization_losses``; also updates the model's loss tracker."""
-        total = self.compute(y_true, y_pred, sample_weight)
         ctx = _backend.replica_context_of_many()
-        if ctx is not None and total is not None:
-            total = total * _backend.replica_shares(ctx)[0]
-        if regularization_losses:
-            reg = tl.add_n(list(regularization_losses)) if len(regularization_losses) > 1 \
-                else regularization_losses[0]
-            if ctx is not None:
-                reg = reg * _backend.replica_shares(ctx)[1]
-            total = reg if total is None else total + reg
+        total = combine_losses(self.compute(y_true, y_pred, sample_weight), regularization_losses,
+                               None if ctx is None else _backend.replica_shares(ctx))
         if total is None:
             total = tl.constant(0.0)
         if self._tracker is not None:

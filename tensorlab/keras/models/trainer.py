@@ -16,7 +16,7 @@ from tensorlab.keras import callbacks as _callbacks
 from tensorlab.keras import metrics as _metrics
 from tensorlab.keras import optimizers as _optimizers
 from tensorlab.keras.models import data_adapter as _da
-from tensorlab.keras.models.compile_utils import CompileLoss, CompileMetrics, flatten_logs
+from tensorlab.keras.models.compile_utils import CompileLoss, CompileMetrics, combine_losses, flatten_logs
 
 
 def _batch_size_of(x):
@@ -162,17 +162,10 @@ class Trainer:
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The total loss: the compiled loss(es) plus the model's ``losses`` (regularizers, ``add_loss``)."""
-        total = self.compiled_loss.compute(y, y_pred, sample_weight) if getattr(self, "compiled", False) \
+        data = self.compiled_loss.compute(y, y_pred, sample_weight) if getattr(self, "compiled", False) \
             and self.compiled_loss.has_loss else None
-        extra = self.losses
         ctx = _backend.replica_context_of_many()
-        if ctx is not None and total is not None:
-            total = total * _backend.replica_shares(ctx)[0]
-        if extra:
-            reg = tl.add_n(extra) if len(extra) > 1 else extra[0]
-            if ctx is not None:
-                reg = reg * _backend.replica_shares(ctx)[1]
-            total = reg if total is None else total + reg
+        total = combine_losses(data, self.losses, None if ctx is None else _backend.replica_shares(ctx))
         if total is None:
             raise ValueError(f'Model "{self.name}" has no loss to optimize: pass loss= to compile() or add '
                              "losses with add_loss()")
