@@ -67,13 +67,18 @@ class ParallelMap(Map):
 
 
 class _Background:
-    """Runs a generator on a daemon thread, handing its items over through a bounded queue."""
+    """Runs a generator on a daemon thread, handing its items over through a bounded queue.
 
-    def __init__(self, make_gen, size, convert=None):
+    Errors raised on the thread re-raise in the consumer; when the consumer stops
+    (exhausted, closed early, or failed) the thread stops too, and with ``join`` the
+    consumer waits for it to end (for producers that never block for long).
+    """
+
+    def __init__(self, make_gen, size, convert=None, name="tl.data.prefetch", join=False):
         self._q = queue.Queue(maxsize=max(1, size))
         self._stop = threading.Event()
-        self._make, self._convert = make_gen, convert
-        self._thread = threading.Thread(target=self._run, daemon=True, name="tl.data.prefetch")
+        self._make, self._convert, self._join = make_gen, convert, join
+        self._thread = threading.Thread(target=self._run, daemon=True, name=name)
         self._thread.start()
 
     def _put(self, item):
@@ -109,6 +114,8 @@ class _Background:
                     raise v
         finally:
             self._stop.set()
+            if self._join:
+                self._thread.join()
 
 
 class Prefetch(_Unary):

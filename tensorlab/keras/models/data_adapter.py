@@ -236,52 +236,13 @@ _PREFETCH_DEPTH = 2
 
 
 def _prefetched(gen):
-    """Runs the generator ``gen`` in a daemon thread, ``_PREFETCH_DEPTH`` items ahead.
+    """``gen``'s items from a daemon thread, ``_PREFETCH_DEPTH`` ahead (tl.data's prefetch thread).
 
     Errors raised in the thread re-raise in the consumer. Closing the returned
-    generator (the training loop stopped early) stops the thread.
+    generator (the training loop stopped early) stops the thread and waits for it.
     """
-    import queue
-    import threading
-    q = queue.Queue(maxsize=_PREFETCH_DEPTH)
-    stop = threading.Event()
-    done = object()
-
-    def put(entry):
-        # Never blocks for good: a consumer that stopped early takes nothing more.
-        while not stop.is_set():
-            try:
-                q.put(entry, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def work():
-        try:
-            for item in gen:
-                if not put((item, None)):
-                    return
-            put((done, None))
-        except BaseException as e:  # handed to the consumer
-            put((done, e))
-
-    t = threading.Thread(target=work, name="tensorlab-batch-prefetch", daemon=True)
-    t.start()
-
-    def consume():
-        try:
-            while True:
-                item, err = q.get()
-                if item is done:
-                    if err is not None:
-                        raise err
-                    return
-                yield item
-        finally:
-            stop.set()
-            t.join()
-    return consume()
+    from tensorlab.data.parallel import _Background
+    return iter(_Background(lambda: gen, _PREFETCH_DEPTH, name="tensorlab-batch-prefetch", join=True))
 
 
 def _as_float_x(a):
