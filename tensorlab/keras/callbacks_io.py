@@ -22,6 +22,23 @@ def _float(v):
         return None
 
 
+def random_state(numpy_state=None):
+    """numpy's global random state (or ``numpy_state``, a ``np.random.get_state()``) and
+    tl.random's streams, as JSON data for a training-state file."""
+    rng = np.random.get_state() if numpy_state is None else numpy_state
+    return {"numpy_random_state": [rng[0], rng[1].tolist(), int(rng[2]), int(rng[3]), float(rng[4])],
+            "tl_random_state": tl.random.get_global_state()}
+
+
+def restore_random_state(state):
+    """Puts back what ``random_state`` saved (either part may be absent in older files)."""
+    rng = state.get("numpy_random_state")
+    if rng is not None:
+        np.random.set_state((rng[0], np.asarray(rng[1], dtype=np.uint32), rng[2], rng[3], rng[4]))
+    if state.get("tl_random_state") is not None:
+        tl.random.set_global_state(state["tl_random_state"])
+
+
 class TensorBoard(Callback):
     """Writes TensorBoard logs: loss and metrics per epoch (and per batch), weight histograms, the graph.
 
@@ -245,11 +262,7 @@ class BackupAndRestore(Callback):
                              f"restore the backup in {self.backup_dir!r}; give it an Input or call build()")
         self._setup()
         self._ckpt.restore(os.path.join(self._dir, state["checkpoint"])).expect_partial()
-        rng = state.get("numpy_random_state")
-        if rng is not None:
-            np.random.set_state((rng[0], np.asarray(rng[1], dtype=np.uint32), rng[2], rng[3], rng[4]))
-        if state.get("tl_random_state") is not None:  # Dropout and other random layers continue too
-            tl.random.set_global_state(state["tl_random_state"])
+        restore_random_state(state)  # shuffles, Dropout and other random layers continue too
         self.restored_epoch = int(state["epoch"])
         self.model._initial_epoch = self.restored_epoch
         self._epoch = self.restored_epoch
@@ -257,10 +270,7 @@ class BackupAndRestore(Callback):
     def _backup(self, next_epoch):
         self._setup()
         path = self._manager.save(check_interval=False)
-        rng = np.random.get_state()
-        state = {"epoch": int(next_epoch), "checkpoint": os.path.relpath(path, self._dir),
-                 "numpy_random_state": [rng[0], rng[1].tolist(), int(rng[2]), int(rng[3]), float(rng[4])],
-                 "tl_random_state": tl.random.get_global_state()}
+        state = {"epoch": int(next_epoch), "checkpoint": os.path.relpath(path, self._dir), **random_state()}
         from tensorlab.keras.saving.file_format import atomic_write_bytes
         atomic_write_bytes(os.path.join(self._dir, _STATE), json.dumps(state).encode(),
                            what="BackupAndRestore")

@@ -29,8 +29,8 @@ import time
 
 import numpy as np
 
-import tensorlab as tl
 from tensorlab.keras.callbacks import Callback
+from tensorlab.keras.callbacks_io import random_state, restore_random_state
 
 STATE_FILE = "state.json"
 
@@ -242,12 +242,11 @@ class TerminateOnSignal(Callback):
         name = store.save(self.model, number)
         # Mid-epoch, the state the epoch's shuffle was drawn from, so the resumed epoch
         # draws the same order and skips exactly the batches already trained.
-        rng = self._epoch_rng if step > 0 and self._epoch_rng is not None else np.random.get_state()
+        # tl.random's streams are saved as they are now (the batches already trained drew from them).
+        rng = self._epoch_rng if step > 0 and self._epoch_rng is not None else None
         state = {"epoch": int(epoch), "step": int(step), "checkpoint": name, "store": store.kind,
                  "reason": reason, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                 "numpy_random_state": [rng[0], rng[1].tolist(), int(rng[2]), int(rng[3]), float(rng[4])],
-                 # tl.random's streams as they are now (the batches already trained drew from them)
-                 "tl_random_state": tl.random.get_global_state()}
+                 **random_state(rng)}
         _atomic_write(os.path.join(self.backup_dir, STATE_FILE), json.dumps(state, indent=1).encode())
         store.cleanup(keep={name})
         self._say(f"saved after {epoch} epoch(s) and {step} step(s) to {os.path.join(self.backup_dir, name)} "
@@ -275,11 +274,7 @@ class TerminateOnSignal(Callback):
             store = self._store = (_NpzStore(self.backup_dir) if state.get("store") == "npz"
                                    else _make_store(self.backup_dir, "checkpoint"))
         store.restore(model, state["checkpoint"])
-        rng = state.get("numpy_random_state")
-        if rng is not None:
-            np.random.set_state((rng[0], np.asarray(rng[1], dtype=np.uint32), rng[2], rng[3], rng[4]))
-        if state.get("tl_random_state") is not None:
-            tl.random.set_global_state(state["tl_random_state"])
+        restore_random_state(state)
         self.initial_epoch, self.initial_step = int(state["epoch"]), int(state["step"])
         self._skip = self.initial_step
         self._say(f"resuming after {self.initial_epoch} epoch(s) and {self.initial_step} step(s) "
