@@ -106,3 +106,21 @@ def to_channels_first(x, rank):
 
 def symbolic_like(shape, dtype):
     return tl.SymbolicTensor(tuple(shape), dtype)
+
+
+def normalized_axes(layer, axis, input_shape):
+    """``axis`` (an int or a list) as sorted non-negative axes of ``input_shape``, each of known size."""
+    nd = len(input_shape)
+    axes = [axis] if isinstance(axis, int) else list(axis)
+    out = []
+    for a in axes:
+        if not -nd <= a < nd:
+            raise ValueError(f'Layer "{layer.name}" ({type(layer).__name__}): axis {a} is out of range for '
+                             f"inputs of rank {nd} (input shape {shape_str(tuple(input_shape))})")
+        out.append(a % nd)
+    out = sorted(set(out))
+    for a in out:
+        if input_shape[a] is None:
+            raise ValueError(f'Layer "{layer.name}" ({type(layer).__name__}): axis {a} of the input must have a '
+                             f"known size; received input shape {shape_str(tuple(input_shape))}")
+    return out

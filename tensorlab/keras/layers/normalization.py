@@ -3,25 +3,8 @@ import sys
 
 import tensorlab as tl
 from tensorlab.keras import constraints, initializers, regularizers
-from tensorlab.keras.layers._common import is_symbolic, shape_str, symbolic_like
+from tensorlab.keras.layers._common import is_symbolic, normalized_axes, shape_str, symbolic_like
 from tensorlab.keras.layers.base import Layer
-
-
-def _norm_axes(layer, axis, input_shape):
-    nd = len(input_shape)
-    axes = [axis] if isinstance(axis, int) else list(axis)
-    out = []
-    for a in axes:
-        if not -nd <= a < nd:
-            raise ValueError(f'Layer "{layer.name}" ({type(layer).__name__}): axis {axis} is out of range for '
-                             f"inputs of rank {nd} (input shape {shape_str(tuple(input_shape))})")
-        out.append(a % nd)
-    out = sorted(set(out))
-    for a in out:
-        if input_shape[a] is None:
-            raise ValueError(f'Layer "{layer.name}" ({type(layer).__name__}): axis {a} of the input must have a '
-                             f"known size; received input shape {shape_str(tuple(input_shape))}")
-    return out
 
 
 class _NormBase(Layer):
@@ -70,7 +53,7 @@ class _NormBase(Layer):
     def _setup_axes(self, input_shape):
         input_shape = tuple(input_shape)
         self._ndim = len(input_shape)
-        self._axes = _norm_axes(self, self.axis, input_shape)
+        self._axes = normalized_axes(self, self.axis, input_shape)
         self._sizes = {a: input_shape[a] for a in self._axes}
         self._reduction_axes = [i for i in range(self._ndim) if i not in self._axes]
         param_shape = tuple(input_shape[a] for a in self._axes)
@@ -309,7 +292,7 @@ class GroupNormalization(_NormBase):
 
     def build(self, input_shape):
         input_shape = tuple(input_shape)
-        (a,) = _norm_axes(self, self.axis, input_shape)
+        (a,) = normalized_axes(self, self.axis, input_shape)
         if a == 0:
             raise ValueError(f'Layer "{self.name}" (GroupNormalization): axis {self.axis} is the batch axis of '
                              f"inputs of shape {shape_str(input_shape)}; choose a channel axis")

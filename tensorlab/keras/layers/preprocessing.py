@@ -1,6 +1,6 @@
 """Preprocessing layers: Rescaling, Normalization (with ``adapt``), Resizing and CenterCrop."""
 import tensorlab as tl
-from tensorlab.keras.layers._common import check_ndim, normalize_data_format, shape_str
+from tensorlab.keras.layers._common import check_ndim, normalize_data_format, normalized_axes, shape_str
 from tensorlab.keras.layers.base import Layer
 
 
@@ -78,17 +78,7 @@ class Normalization(Layer):
     def _setup(self, input_shape):
         input_shape = tuple(input_shape)
         nd = len(input_shape)
-        keep = []
-        for a in self.axis:
-            if not -nd <= a < nd:
-                raise ValueError(f'Layer "{self.name}" (Normalization): axis {a} is out of range for inputs of '
-                                 f"shape {shape_str(input_shape)}")
-            keep.append(a % nd)
-        keep = sorted(set(keep))
-        for a in keep:
-            if input_shape[a] is None:
-                raise ValueError(f'Layer "{self.name}" (Normalization): axis {a} must have a known size; '
-                                 f"received input shape {shape_str(input_shape)}")
+        keep = normalized_axes(self, self.axis, input_shape)
         self._ndim = nd
         self._keep = keep
         self._reduce = [i for i in range(nd) if i not in keep]
