@@ -172,12 +172,10 @@ extern "C" __global__ void __launch_bounds__(256)
 }
 
 // ---------------------------------------------------------------------------
-// Tensor-core kernels (sm_80+): mma.sync + ldmatrix + 3-stage cp.async.
-// Only compiled by nvcc / NVRTC; the CPU emulator skips this section.
+// Tensor-core kernels (sm_80+): mma.sync + ldmatrix + 3-stage cp.async, through mma.cuh
+// (one PTX instruction each on the GPU, the emulator's model of it on the host).
 // ---------------------------------------------------------------------------
-#if !defined(TL_EMULATION)
-#include <cuda_fp16.h>
-#include <cuda_bf16.h>
+#include "mma.cuh"
 
 namespace tl_tc {
 
@@ -192,60 +190,6 @@ constexpr int BK16 = 32, KP16 = BK16 + 8, RP16 = BM + 8, TILE16 = BM * KP16;
 // the per-lane fragment loads).
 constexpr int BK32 = 16, KP32 = BK32 + 4, RP32 = BM + 8, TILE32 = BM * KP32;
 static_assert(BK16 * RP16 <= TILE16 && BK32 * RP32 <= TILE32, "tile sizes");
-
-__device__ __forceinline__ unsigned smem_u32(const void* p) {
-  return static_cast<unsigned>(__cvta_generic_to_shared(p));
-}
-// 16-byte async copy; bytes beyond src_bytes are zero-filled (partial tiles).
-__device__ __forceinline__ void cp_async16(unsigned dst, const void* src, int src_bytes) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src),
-               "r"(src_bytes));
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-template <int N>
-__device__ __forceinline__ void cp_async_wait() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
-}
-__device__ __forceinline__ void ldsm_x4(unsigned (&r)[4], unsigned addr) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(addr));
-}
-__device__ __forceinline__ void ldsm_x4_t(unsigned (&r)[4], unsigned addr) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(addr));
-}
-template <bool BF16>
-__device__ __forceinline__ void mma16816(float (&c)[4], const unsigned (&a)[4], unsigned b0,
-                                         unsigned b1) {
-  if (BF16) {
-    asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
-        "{%8,%9}, {%0,%1,%2,%3};\n"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-  } else {
-    asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
-        "{%8,%9}, {%0,%1,%2,%3};\n"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-  }
-}
-__device__ __forceinline__ void mma1688_tf32(float (&c)[4], const unsigned (&a)[4], unsigned b0,
-                                             unsigned b1) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
-      "{%8,%9}, {%0,%1,%2,%3};\n"
-      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-__device__ __forceinline__ unsigned to_tf32(float x) {
-  unsigned r;
-  asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(r) : "f"(x));
-  return r;
-}
 
 // Load one 128 x BK operand tile (rows = M for A, N for B) into stage memory S.
 // E = element type (unsigned short for f16/bf16 bits, float for tf32),
@@ -279,18 +223,12 @@ __device__ __forceinline__ void load_tile(E* S, const E* G, int r0, int k0, int 
       dst = S + k * RP + r;
     }
     if (vec) {
-      cp_async16(smem_u32(dst), valid > 0 ? src : G, valid * (int)sizeof(E));
+      tl_cp_async16(tl_smem_addr(dst), valid > 0 ? src : G, valid * (int)sizeof(E));
     } else {
 #pragma unroll
       for (int i = 0; i < CH; ++i) dst[i] = i < valid ? src[i] : E(0);
     }
   }
-}
-
-template <bool BF16>
-__device__ __forceinline__ unsigned short f2bits(float x) {
-  if (BF16) return __bfloat16_as_ushort(__float2bfloat16_rn(x));
-  return __half_as_ushort(__float2half_rn(x));
 }
 
 template <bool BF16, bool AKM, bool BKM>
@@ -301,8 +239,7 @@ __device__ __forceinline__ void tc16_body(const unsigned short* __restrict__ A,
                                           int vec_a, int vec_b, int vec_c, int batch, int inner,
                                           long long sa_o, long long sa_i, long long sb_o,
                                           long long sb_i) {
-  extern __shared__ __align__(16) unsigned char tl_smem_raw[];
-  unsigned short* sm = reinterpret_cast<unsigned short*>(tl_smem_raw);
+  TL_DYNAMIC_SMEM(unsigned short, sm);
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const int wm = (warp % 2) * 64, wn = (warp / 2) * 32;
   const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
@@ -330,11 +267,11 @@ __device__ __forceinline__ void tc16_body(const unsigned short* __restrict__ A,
         load_tile<unsigned short, BK16, KP16, RP16>(S + TILE16, Bb, n0, s * BK16, N, K, ldb, bkm,
                                                     vec_b != 0, tid);
       }
-      cp_async_commit();
+      tl_cp_async_commit();
     }
 
     for (int t = 0; t < nk; ++t) {
-      cp_async_wait<STAGES - 2>();
+      tl_cp_async_wait<STAGES - 2>();
       __syncthreads();
       {
         const int tn = t + STAGES - 1;
@@ -345,7 +282,7 @@ __device__ __forceinline__ void tc16_body(const unsigned short* __restrict__ A,
           load_tile<unsigned short, BK16, KP16, RP16>(S + TILE16, Bb, n0, tn * BK16, N, K, ldb,
                                                       bkm, vec_b != 0, tid);
         }
-        cp_async_commit();
+        tl_cp_async_commit();
       }
       const unsigned short* As = sm + (t % STAGES) * 2 * TILE16;
       const unsigned short* Bs = As + TILE16;
@@ -356,10 +293,10 @@ __device__ __forceinline__ void tc16_body(const unsigned short* __restrict__ A,
         for (int mi = 0; mi < 4; ++mi) {
           if (akm) {
             const int row = wm + mi * 16 + (lane % 16), col = kk + (lane / 16) * 8;
-            ldsm_x4(af[mi], smem_u32(As + row * KP16 + col));
+            tl_ldsm_x4(af[mi], tl_smem_addr(As + row * KP16 + col));
           } else {
             const int krow = kk + lr + (li / 2) * 8, mcol = wm + mi * 16 + (li % 2) * 8;
-            ldsm_x4_t(af[mi], smem_u32(As + krow * RP16 + mcol));
+            tl_ldsm_x4_t(af[mi], tl_smem_addr(As + krow * RP16 + mcol));
           }
         }
 #pragma unroll
@@ -367,10 +304,10 @@ __device__ __forceinline__ void tc16_body(const unsigned short* __restrict__ A,
           unsigned r[4];
           if (bkm) {
             const int nrow = wn + nj * 16 + lr + (li / 2) * 8, kcol = kk + (li % 2) * 8;
-            ldsm_x4(r, smem_u32(Bs + nrow * KP16 + kcol));
+            tl_ldsm_x4(r, tl_smem_addr(Bs + nrow * KP16 + kcol));
           } else {
             const int krow = kk + lr + (li % 2) * 8, ncol = wn + nj * 16 + (li / 2) * 8;
-            ldsm_x4_t(r, smem_u32(Bs + krow * RP16 + ncol));
+            tl_ldsm_x4_t(r, tl_smem_addr(Bs + krow * RP16 + ncol));
           }
           bf[2 * nj][0] = r[0];
           bf[2 * nj][1] = r[1];
@@ -380,10 +317,10 @@ __device__ __forceinline__ void tc16_body(const unsigned short* __restrict__ A,
 #pragma unroll
         for (int mi = 0; mi < 4; ++mi)
 #pragma unroll
-          for (int ni = 0; ni < 4; ++ni) mma16816<BF16>(acc[mi][ni], af[mi], bf[ni][0], bf[ni][1]);
+          for (int ni = 0; ni < 4; ++ni) tl_mma16816<BF16>(acc[mi][ni], af[mi], bf[ni][0], bf[ni][1]);
       }
     }
-    cp_async_wait<0>();
+    tl_cp_async_wait<0>();
     __syncthreads();
 
     unsigned short* Cb = C + (long long)b * M * N;
@@ -396,8 +333,8 @@ __device__ __forceinline__ void tc16_body(const unsigned short* __restrict__ A,
           const int row = m0 + wm + mi * 16 + g + h * 8;
           const int col = n0 + wn + ni * 8 + t4 * 2;
           if (row >= M) continue;
-          const unsigned short lo = f2bits<BF16>(acc[mi][ni][2 * h]);
-          const unsigned short hi = f2bits<BF16>(acc[mi][ni][2 * h + 1]);
+          const unsigned short lo = tl_f2bits<BF16>(acc[mi][ni][2 * h]);
+          const unsigned short hi = tl_f2bits<BF16>(acc[mi][ni][2 * h + 1]);
           unsigned short* q = Cb + (long long)row * N + col;
           if (vec_c && col + 1 < N) {
             *reinterpret_cast<unsigned*>(q) = (unsigned)lo | ((unsigned)hi << 16);
@@ -414,8 +351,7 @@ __device__ __forceinline__ void tc16_body(const unsigned short* __restrict__ A,
 namespace tl_tc {
 template <bool AKM, bool BKM>
 __device__ __forceinline__ void tf32_body(TL_MM_PARAMS(float, float)) {
-  extern __shared__ __align__(16) unsigned char tl_smem_raw[];
-  float* sm = reinterpret_cast<float*>(tl_smem_raw);
+  TL_DYNAMIC_SMEM(float, sm);
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const int wm = (warp % 2) * 64, wn = (warp / 2) * 32;
   const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
@@ -442,10 +378,10 @@ __device__ __forceinline__ void tf32_body(TL_MM_PARAMS(float, float)) {
         load_tile<float, BK32, KP32, RP32>(S + TILE32, Bb, n0, s * BK32, N, K, ldb, bkm,
                                            vec_b != 0, tid);
       }
-      cp_async_commit();
+      tl_cp_async_commit();
     }
     for (int t = 0; t < nk; ++t) {
-      cp_async_wait<STAGES - 2>();
+      tl_cp_async_wait<STAGES - 2>();
       __syncthreads();
       {
         const int tn = t + STAGES - 1;
@@ -456,7 +392,7 @@ __device__ __forceinline__ void tf32_body(TL_MM_PARAMS(float, float)) {
           load_tile<float, BK32, KP32, RP32>(S + TILE32, Bb, n0, tn * BK32, N, K, ldb, bkm,
                                              vec_b != 0, tid);
         }
-        cp_async_commit();
+        tl_cp_async_commit();
       }
       const float* As = sm + (t % STAGES) * 2 * TILE32;
       const float* Bs = As + TILE32;
@@ -469,7 +405,7 @@ __device__ __forceinline__ void tf32_body(TL_MM_PARAMS(float, float)) {
 #pragma unroll
           for (int q = 0; q < 4; ++q) {
             const int rr = r + (q & 1) * 8, kq = kk + t4 + (q >> 1) * 4;
-            af[mi][q] = to_tf32(akm ? As[rr * KP32 + kq] : As[kq * RP32 + rr]);
+            af[mi][q] = tl_to_tf32(akm ? As[rr * KP32 + kq] : As[kq * RP32 + rr]);
           }
         }
 #pragma unroll
@@ -478,16 +414,16 @@ __device__ __forceinline__ void tf32_body(TL_MM_PARAMS(float, float)) {
 #pragma unroll
           for (int q = 0; q < 2; ++q) {
             const int kq = kk + t4 + q * 4;
-            bf[ni][q] = to_tf32(bkm ? Bs[n * KP32 + kq] : Bs[kq * RP32 + n]);
+            bf[ni][q] = tl_to_tf32(bkm ? Bs[n * KP32 + kq] : Bs[kq * RP32 + n]);
           }
         }
 #pragma unroll
         for (int mi = 0; mi < 4; ++mi)
 #pragma unroll
-          for (int ni = 0; ni < 4; ++ni) mma1688_tf32(acc[mi][ni], af[mi], bf[ni][0], bf[ni][1]);
+          for (int ni = 0; ni < 4; ++ni) tl_mma1688_tf32(acc[mi][ni], af[mi], bf[ni][0], bf[ni][1]);
       }
     }
-    cp_async_wait<0>();
+    tl_cp_async_wait<0>();
     __syncthreads();
 
     float* Cb = C + (long long)b * M * N;
@@ -558,4 +494,3 @@ extern "C" __global__ void __launch_bounds__(256) tl_matmul_tf32_tc(TL_MM_PARAMS
   TL_TC_DISPATCH(tl_tc::tf32_body)
 }
 
-#endif  // !TL_EMULATION

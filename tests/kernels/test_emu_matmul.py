@@ -1,4 +1,6 @@
-"""SIMT matmul kernels (cuda_kernels/matmul.cu) on the host emulator, planned by the launcher.
+"""Matmul kernels (cuda_kernels/matmul.cu) on the host emulator, planned by the launcher: the SIMT
+float32/float64 kernels and the tensor-core (f16/bf16/tf32) ones, whose cp.async / ldmatrix /
+mma.sync run on the emulator's model of each instruction (cuda_kernels/mma.cuh).
 
 Every case goes through `plan_matmul` (layouts, strides, batch collapse, vector flags), so the
 launcher arithmetic is exercised with the kernels; operands are numpy views (transposed, sliced,
@@ -22,12 +24,13 @@ def _strides(x):
     return [s // x.itemsize for s in x.strides]
 
 
-def run_matmul(lib, a, b, transpose_a=False, transpose_b=False, expect=None, num_sms=4):
+def run_matmul(lib, a, b, transpose_a=False, transpose_b=False, expect=None, num_sms=4,
+               dtype_name=None, tf32=False):
     """Plan + emulate; applies the launcher's copy requests and split-K sum like `matmul`."""
     for _ in range(4):
         plan = mm.plan_matmul(a.shape, _strides(a), a.ctypes.data, b.shape, _strides(b),
-                              b.ctypes.data, a.itemsize, a.dtype.name, transpose_a, transpose_b,
-                              num_sms=num_sms)
+                              b.ctypes.data, a.itemsize, dtype_name or a.dtype.name, transpose_a,
+                              transpose_b, tf32=tf32, num_sms=num_sms)
         if "copy" not in plan:
             break
         if "broadcast" in plan:
@@ -42,7 +45,8 @@ def run_matmul(lib, a, b, transpose_a=False, transpose_b=False, expect=None, num
     if expect is not None:
         assert plan["kernel"] == expect
     splits = plan.get("splits", 1)
-    out = np.full(((splits,) if splits > 1 else ()) + plan["out_shape"], np.nan, dtype=a.dtype)
+    poison = 0xFFFF if a.dtype == np.uint16 else np.nan  # 16-bit float bits: all ones is NaN
+    out = np.full(((splits,) if splits > 1 else ()) + plan["out_shape"], poison, dtype=a.dtype)
     launch(lib, plan["kernel"], plan["grid"], plan["block"], plan["smem"],
            *mm.run_plan(plan, a, b, out, np.int32, np.int64))
     if splits > 1:
@@ -181,3 +185,80 @@ def test_dgemm(lib, m, n, k, ta, tb):
     b = make(rng, k, n, tb, np.float64)
     out, plan = run_matmul(lib, a, b, ta, tb, expect="tl_matmul_f64_tiled")
     assert rel_err(out, ref(a, b, ta, tb)) < 1e-12
+
+
+# ---------------------------------------------------------------- tensor-core kernels
+
+def to_bf16_bits(x):
+    """float32 -> bfloat16 bits (uint16), round to nearest even."""
+    u = np.asarray(x, np.float32).view(np.uint32).astype(np.uint64)
+    return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+
+
+def from_bits(bits, dtype_name):
+    if dtype_name == "float16":
+        return bits.view(np.float16).astype(np.float64)
+    return (bits.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
+
+
+def to_tf32(x):
+    """cvt.rna.tf32.f32 in numpy: 10 mantissa bits, ties away from zero."""
+    u = np.asarray(x, np.float32).view(np.uint32).astype(np.uint64)
+    return ((u + 0x1000) & ~np.uint64(0x1FFF)).astype(np.uint32).view(np.float32)
+
+
+def make16(rng, rows, cols, trans, dtype_name, pad=0, batch=()):
+    """A 16-bit operand as raw bits (uint16) and its float64 value."""
+    x = make(rng, rows, cols, trans, pad=pad, batch=batch)
+    bits = (x.astype(np.float16).view(np.uint16) if dtype_name == "float16"
+            else to_bf16_bits(x))
+    base = np.empty(x.shape[:-1] + (x.shape[-1] + pad,), np.uint16)
+    base[..., :x.shape[-1]] = bits
+    view = base[..., :x.shape[-1]]
+    return view, from_bits(np.ascontiguousarray(view), dtype_name)
+
+
+TC16_SIZES = [(1, 1, 1), (17, 129, 33), (130, 70, 40), (7, 9, 300), (129, 257, 16)]
+
+
+@pytest.mark.parametrize("dtype_name", ["float16", "bfloat16"])
+@pytest.mark.parametrize("m,n,k", TC16_SIZES)
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
+def test_tc16_layouts(lib, dtype_name, m, n, k, ta, tb):
+    """f16/bf16 mma.sync kernels: all four operand layouts, partial tiles, long K (the 3-stage
+    cp.async ring wraps), outputs rounded once from fp32 accumulators."""
+    rng = np.random.default_rng(m * 7 + n * 3 + k + ta + 2 * tb)
+    a, av = make16(rng, m, k, ta, dtype_name)
+    b, bv = make16(rng, k, n, tb, dtype_name)
+    out, plan = run_matmul(lib, a, b, ta, tb, dtype_name=dtype_name,
+                           expect="tl_matmul_f16_tc" if dtype_name == "float16" else "tl_matmul_bf16_tc")
+    assert plan["smem"] == mm.TC_SMEM_BYTES
+    got = from_bits(out, dtype_name)
+    tol = 2e-3 if dtype_name == "float16" else 1e-2
+    assert rel_err(got, ref(av, bv, ta, tb)) < tol
+
+
+@pytest.mark.parametrize("dtype_name", ["float16", "bfloat16"])
+def test_tc16_unaligned_and_batched(lib, dtype_name):
+    """Odd leading dims (element-wise tile loads, scalar epilogue) and broadcast batch strides."""
+    rng = np.random.default_rng(11)
+    a, av = make16(rng, 37, 41, False, dtype_name, pad=1, batch=(2,))
+    b, bv = make16(rng, 41, 67, True, dtype_name, pad=3)
+    out, plan = run_matmul(lib, a, b, False, True, dtype_name=dtype_name)
+    assert [x[1] for x in plan["args"][10:13]] == [0, 0, 0]
+    assert out.shape == (2, 37, 67)
+    tol = 2e-3 if dtype_name == "float16" else 1e-2
+    assert rel_err(from_bits(out, dtype_name), ref(av, bv, False, True)) < tol
+
+
+@pytest.mark.parametrize("m,n,k", [(17, 129, 33), (130, 70, 40), (5, 6, 100)])
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
+def test_tf32_layouts(lib, m, n, k, ta, tb):
+    """TF32 kernel: operands rounded to TF32 (cvt.rna), fp32 accumulation."""
+    rng = np.random.default_rng(m + 5 * n + k + 3 * ta + tb)
+    a = make(rng, m, k, ta, pad=1 if ta else 0)
+    b = make(rng, k, n, tb)
+    out, plan = run_matmul(lib, a, b, ta, tb, tf32=True, expect="tl_matmul_tf32_tc")
+    assert rel_err(out, ref(to_tf32(a), to_tf32(b), ta, tb)) < 1e-5
+    # a float32 reference is further away than the accumulation error: rounding took place
+    assert rel_err(out, ref(a, b, ta, tb)) > 1e-5

@@ -6,6 +6,7 @@
 // (__shfl*_sync, __ballot_sync, __syncwarp, ...) are real barriers over the block's / warp's
 // live fibers, so races across a barrier and missing barriers behave as on the GPU only if the
 // schedule exposes them (round-robin between barriers; no preemption inside a barrier interval).
+// cp.async, ldmatrix and mma.sync (reached through cuda_kernels/mma.cuh) are modelled too.
 // See README.md in this folder for what is supported and the limits.
 #pragma once
 #ifndef TL_EMULATION
@@ -114,6 +115,12 @@ tl_emu_switch_stack:
 
 namespace tl_emu {
 
+struct CpAsync {
+  unsigned char* dst;
+  const unsigned char* src;
+  int size, src_bytes;
+};
+
 struct Fiber {
 #if TL_EMU_FAST_SWITCH
   void* sp = nullptr;
@@ -125,6 +132,10 @@ struct Fiber {
   uint3 tid{};
   unsigned warp = 0, lane = 0;
   bool done = false;
+  // cp.async: copies issued since the last commit, and committed groups (oldest first). They
+  // land in shared memory only at cp.async.wait_group, so a missing wait reads poison.
+  std::vector<CpAsync> cp_open;
+  std::vector<std::vector<CpAsync>> cp_groups;
 };
 
 struct Warp {
@@ -133,6 +144,7 @@ struct Warp {
   unsigned long long gen = 0;
   unsigned live_mask = 0;
   alignas(16) unsigned char slot[2][32][8];
+  alignas(16) unsigned char wide[2][32][32];  // per-lane fragments for ldmatrix / mma.sync
 };
 
 struct Runtime {
@@ -150,6 +162,7 @@ struct Runtime {
   std::function<void()> body;
   std::vector<unsigned char> dsmem;
   std::string error;
+  std::string fault;  // first error raised inside a kernel (bad alignment, partial warp, ...)
 };
 
 inline Runtime& rt() { static Runtime r; return r; }
@@ -247,6 +260,168 @@ inline unsigned warp_ballot(int pred) {
 
 inline unsigned lane_id() { return rt().cur->lane; }
 
+// First fault of a launch wins; the launch fails with it once the block has finished.
+inline void fault(const std::string& msg) {
+  Runtime& r = rt();
+  if (r.fault.empty()) r.fault = msg;
+}
+
+// Every lane publishes `n` <= 32 bytes; after the warp barrier the returned array holds each
+// lane's bytes, valid until this lane's next warp collective. `part` = lanes that published.
+inline unsigned char (*warp_gather_wide(const void* mine, size_t n, unsigned& part))[32] {
+  Runtime& r = rt();
+  Fiber& f = *r.cur;
+  Warp& w = r.warps[f.warp];
+  const int s = int(w.gen & 1);
+  std::memcpy(w.wide[s][f.lane], mine, n);
+  w.part[s] |= 1u << f.lane;
+  warp_barrier(w);
+  part = w.part[s];
+  return w.wide[s];
+}
+
+// ---------------------------------------------------------------- cp.async (sm_80+)
+// cp.async.cg/ca.shared.global [dst], [src], size, src_bytes: queued, performed at wait_group.
+inline void cp_async(void* dst, const void* src, int size, int src_bytes) {
+  const auto d = reinterpret_cast<std::uintptr_t>(dst), s = reinterpret_cast<std::uintptr_t>(src);
+  if ((size != 4 && size != 8 && size != 16) || src_bytes < 0 || src_bytes > size)
+    return fault("cp.async: size must be 4, 8 or 16 and 0 <= src-size <= size");
+  if (d % unsigned(size) || (src_bytes > 0 && s % unsigned(size)))
+    return fault("cp.async: shared and global addresses must be aligned to the copy size");
+  rt().cur->cp_open.push_back(CpAsync{static_cast<unsigned char*>(dst),
+                                      static_cast<const unsigned char*>(src), size, src_bytes});
+}
+inline void cp_async_commit() {
+  Fiber& f = *rt().cur;
+  f.cp_groups.push_back(std::move(f.cp_open));
+  f.cp_open.clear();
+}
+// Completes the oldest committed groups until at most `n` are pending (cp.async.wait_group n).
+inline void cp_async_wait(int n) {
+  Fiber& f = *rt().cur;
+  size_t done = 0;
+  while (f.cp_groups.size() - done > size_t(n)) {
+    for (const CpAsync& c : f.cp_groups[done]) {
+      if (c.src_bytes > 0) std::memcpy(c.dst, c.src, size_t(c.src_bytes));
+      std::memset(c.dst + c.src_bytes, 0, size_t(c.size - c.src_bytes));  // zero-fill
+    }
+    ++done;
+  }
+  f.cp_groups.erase(f.cp_groups.begin(), f.cp_groups.begin() + std::ptrdiff_t(done));
+}
+
+// ---------------------------------------------------------------- ldmatrix (sm_75+)
+// ldmatrix.sync.aligned.m8n8.x{num}[.trans].shared.b16: lane 8*i + j gives the address of row j
+// of matrix i. Without .trans lane l receives, for matrix i, the 32-bit word holding elements
+// (row l/4, columns 2(l%4), 2(l%4)+1); with .trans, elements (rows 2(l%4) and 2(l%4)+1, column l/4).
+inline void ldmatrix(unsigned* out, int num, const void* addr, bool trans) {
+  unsigned part = 0;
+  auto* g = warp_gather_wide(&addr, sizeof addr, part);
+  if (reinterpret_cast<std::uintptr_t>(addr) % 16 && int(lane_id()) < 8 * num)
+    fault("ldmatrix: row addresses must be 16-byte aligned");
+  const int l = int(lane_id());
+  const unsigned need = num == 4 ? 0xffffffffu : (1u << (8 * num)) - 1u;
+  if ((part & need) != need) {
+    fault("ldmatrix: every lane that supplies a row address must take part");
+    for (int i = 0; i < num; ++i) out[i] = 0xffffffffu;
+    return;
+  }
+  auto row = [&](int src) {
+    const void* p;
+    std::memcpy(&p, g[src], sizeof p);
+    return static_cast<const unsigned short*>(p);
+  };
+  for (int i = 0; i < num; ++i) {
+    unsigned v;
+    if (trans) {
+      const unsigned short* r0 = row(8 * i + (l % 4) * 2);
+      const unsigned short* r1 = row(8 * i + (l % 4) * 2 + 1);
+      v = unsigned(r0[l / 4]) | (unsigned(r1[l / 4]) << 16);
+    } else {
+      std::memcpy(&v, row(8 * i + l / 4) + (l % 4) * 2, 4);
+    }
+    out[i] = v;
+  }
+}
+
+// ---------------------------------------------------------------- mma.sync (sm_80+)
+// D = A(16 x K) B(K x 8) + C with f32 accumulators, K = 16 for f16/bf16 and 8 for tf32.
+// Fragments (g = lane/4, t = lane%4): c[q] = C[g + 8(q/2)][2t + q%2];
+//   16-bit A: register q holds A[g + 8(q%2)][2t + 8(q/2) + {0,1}], B: register q holds B[2t + 8q + {0,1}][g];
+//   tf32 A: register q holds A[g + 8(q%2)][t + 4(q/2)], B: register q holds B[t + 4q][g]
+//   (tf32 operands use the top 19 bits of each register, as the tensor cores do).
+enum MmaKind { kMmaF16 = 0, kMmaBF16 = 1, kMmaTF32 = 2 };
+inline float half_bits_to_float(unsigned short h) {
+  _Float16 v;
+  std::memcpy(&v, &h, 2);
+  return float(v);
+}
+inline float bf16_bits_to_float(unsigned short h) {
+  const unsigned u = unsigned(h) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+inline void mma_sync(float* c, const unsigned* a, unsigned b0, unsigned b1, int kind) {
+  struct Frag { unsigned a[4], b[2]; } mine{{a[0], a[1], a[2], a[3]}, {b0, b1}};
+  unsigned part = 0;
+  auto* g = warp_gather_wide(&mine, sizeof mine, part);
+  if (part != 0xffffffffu) {
+    fault("mma.sync: all 32 lanes of the warp must take part");
+    return;
+  }
+  const int K = kind == kMmaTF32 ? 8 : 16;
+  float A[16][16], B[16][8];
+  auto half = [&](unsigned short h) {
+    return kind == kMmaBF16 ? bf16_bits_to_float(h) : half_bits_to_float(h);
+  };
+  for (int L = 0; L < 32; ++L) {
+    Frag fr;
+    std::memcpy(&fr, g[L], sizeof fr);
+    const int gg = L / 4, t = L % 4;
+    for (int q = 0; q < 4; ++q) {
+      if (kind == kMmaTF32) {
+        const unsigned u = fr.a[q] & ~0x1FFFu;
+        std::memcpy(&A[gg + 8 * (q % 2)][t + 4 * (q / 2)], &u, 4);
+      } else {
+        A[gg + 8 * (q % 2)][2 * t + 8 * (q / 2)] = half(static_cast<unsigned short>(fr.a[q] & 0xffffu));
+        A[gg + 8 * (q % 2)][2 * t + 8 * (q / 2) + 1] = half(static_cast<unsigned short>(fr.a[q] >> 16));
+      }
+    }
+    for (int q = 0; q < 2; ++q) {
+      if (kind == kMmaTF32) {
+        const unsigned u = fr.b[q] & ~0x1FFFu;
+        std::memcpy(&B[t + 4 * q][gg], &u, 4);
+      } else {
+        B[2 * t + 8 * q][gg] = half(static_cast<unsigned short>(fr.b[q] & 0xffffu));
+        B[2 * t + 8 * q + 1][gg] = half(static_cast<unsigned short>(fr.b[q] >> 16));
+      }
+    }
+  }
+  const int l = int(lane_id()), gg = l / 4, t = l % 4;
+  for (int q = 0; q < 4; ++q) {
+    const int row = gg + 8 * (q / 2), col = 2 * t + q % 2;
+    float s = c[q];
+    for (int k = 0; k < K; ++k) s += A[row][k] * B[k][col];
+    c[q] = s;
+  }
+}
+
+// cvt.rna.tf32.f32: round to 10 mantissa bits, ties away from zero; the low 13 bits become 0.
+inline unsigned cvt_rna_tf32(float x) {
+  unsigned u;
+  std::memcpy(&u, &x, 4);
+  if ((u & 0x7f800000u) == 0x7f800000u) return (u & 0x007fffffu) ? 0x7fffffffu : u;  // NaN / inf
+  return (u + 0x1000u) & ~0x1FFFu;
+}
+// float -> bfloat16 bits, round to nearest even (__float2bfloat16_rn).
+inline unsigned short float_to_bf16_bits(float x) {
+  unsigned u;
+  std::memcpy(&u, &x, 4);
+  if ((u & 0x7f800000u) == 0x7f800000u && (u & 0x007fffffu)) return 0x7fc0;
+  return static_cast<unsigned short>((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
 inline void fiber_entry() {
   Runtime& r = rt();
   r.body();
@@ -304,6 +479,7 @@ inline int launch(const unsigned* grid, const unsigned* block, unsigned long lon
   std::lock_guard<std::mutex> lock(launch_mutex());
   Runtime& r = rt();
   r.error.clear();
+  r.fault.clear();
   const unsigned long long nthreads = 1ull * block[0] * block[1] * block[2];
   if (nthreads == 0 || nthreads > 1024 || block[2] > 64) {
     r.error = "invalid block shape (need 1..1024 threads, z <= 64)";
@@ -346,6 +522,8 @@ inline int launch(const unsigned* grid, const unsigned* block, unsigned long lon
           f.warp = t / 32;
           f.lane = t % 32;
           f.done = false;
+          f.cp_open.clear();
+          f.cp_groups.clear();
 #if TL_EMU_FAST_SWITCH
           // initial frame popped by tl_emu_switch_stack: MXCSR/x87 CW, r15..rbp, return address
           auto top = (reinterpret_cast<std::uintptr_t>(f.stack) + f.stack_size) & ~std::uintptr_t(15);
@@ -388,6 +566,14 @@ inline int launch(const unsigned* grid, const unsigned* block, unsigned long lon
             r.cur = nullptr;
             return 2;
           }
+        }
+        if (!r.fault.empty()) {
+          char buf[64];
+          std::snprintf(buf, sizeof buf, " (block (%u,%u,%u))", bx, by, bz);
+          r.error = r.fault + buf;
+          r.cur = nullptr;
+          r.body = nullptr;
+          return 4;
         }
       }
   r.cur = nullptr;

@@ -111,3 +111,86 @@ def test_argument_checks(lib):
         tl_emu.launch(lib, "st_block_sum", 1, 32, 0, x, 3, 4)
     with pytest.raises(RuntimeError, match="block"):
         tl_emu.launch(lib, "st_block_sum", 1, 2048, 0, x, out, 4)
+
+
+# ---- tensor-core / async-copy models: checked against the PTX ISA's fragment layouts with
+# fragments read per lane from global memory (independent of any matmul kernel).
+
+def _tf32(x):
+    """cvt.rna.tf32.f32 in numpy: 10 mantissa bits, ties away from zero."""
+    u = np.asarray(x, np.float32).view(np.uint32).astype(np.uint64)
+    return ((u + 0x1000) & ~np.uint64(0x1FFF)).astype(np.uint32).view(np.float32)
+
+
+@pytest.mark.parametrize("kind", ["float16", "bfloat16", "tf32"])
+def test_mma_sync_fragment_layout(lib, kind):
+    rng = np.random.default_rng(3)
+    c = rng.standard_normal((16, 8)).astype(np.float32)
+    d = np.full((16, 8), np.nan, np.float32)
+    dummy16 = np.zeros(1, np.uint16)
+    dummy32 = np.zeros(1, np.float32)
+    if kind == "tf32":
+        a = rng.standard_normal((16, 8)).astype(np.float32)
+        b = rng.standard_normal((8, 8)).astype(np.float32)
+        tl_emu.launch(lib, "st_mma", 1, 32, 0, dummy16, dummy16, a, b, c, d, np.int32(2))
+        ref = _tf32(a).astype(np.float64) @ _tf32(b) + c
+        np.testing.assert_allclose(d, ref, rtol=1e-5, atol=1e-5)
+        # the operands really are rounded to tf32 (a float32 product differs)
+        assert np.abs(d - (a.astype(np.float64) @ b + c)).max() > 1e-5
+        return
+    a = rng.standard_normal((16, 16)).astype(np.float32)
+    b = rng.standard_normal((16, 8)).astype(np.float32)
+    if kind == "float16":
+        abits, bbits = a.astype(np.float16).view(np.uint16), b.astype(np.float16).view(np.uint16)
+        av, bv = a.astype(np.float16).astype(np.float64), b.astype(np.float16).astype(np.float64)
+        code = 0
+    else:
+        abits = (a.view(np.uint32) >> 16).astype(np.uint16)  # truncated bf16 bits
+        bbits = (b.view(np.uint32) >> 16).astype(np.uint16)
+        av = (abits.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
+        bv = (bbits.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
+        code = 1
+    tl_emu.launch(lib, "st_mma", 1, 32, 0, abits, bbits, dummy32, dummy32, c, d, np.int32(code))
+    np.testing.assert_allclose(d, av @ bv + c, rtol=1e-5, atol=1e-5)
+
+
+def test_mma_sync_needs_the_whole_warp(lib):
+    z16 = np.zeros(256, np.uint16)
+    z32 = np.zeros(256, np.float32)
+    with pytest.raises(RuntimeError, match="all 32 lanes"):
+        tl_emu.launch(lib, "st_mma", 1, 16, 0, z16, z16, z32, z32, z32, z32.copy(), np.int32(0))
+
+
+@pytest.mark.parametrize("trans", [0, 1])
+def test_ldmatrix_x4(lib, trans):
+    pitch = 24  # 48-byte rows: row starts stay 16-byte aligned
+    m = np.random.default_rng(4).integers(0, 2**16, size=(4, 8, pitch), dtype=np.uint16)
+    out = np.zeros((32, 4), np.uint32)
+    tl_emu.launch(lib, "st_ldmatrix", 1, 32, 0, m, out, np.int32(trans), np.int32(pitch), np.int32(0))
+    for lane in range(32):
+        for i in range(4):
+            mat = m[i, :, :8].astype(np.uint32)
+            if trans:
+                want = mat[2 * (lane % 4), lane // 4] | (mat[2 * (lane % 4) + 1, lane // 4] << 16)
+            else:
+                want = mat[lane // 4, 2 * (lane % 4)] | (mat[lane // 4, 2 * (lane % 4) + 1] << 16)
+            assert out[lane, i] == want, (lane, i)
+
+
+def test_ldmatrix_misaligned_rows_fault(lib):
+    m = np.ones((4, 8, 24), np.uint16)
+    out = np.zeros((32, 4), np.uint32)
+    with pytest.raises(RuntimeError, match="16-byte aligned"):
+        tl_emu.launch(lib, "st_ldmatrix", 1, 32, 0, m, out, np.int32(0), np.int32(24), np.int32(1))
+
+
+def test_cp_async_zero_fill_and_wait(lib):
+    src = np.random.default_rng(5).standard_normal(64).astype(np.float32)
+    out = np.full(64, np.nan, np.float32)
+    tl_emu.launch(lib, "st_cp_async", 1, 16, 256, src, out, np.int32(37), np.int32(1))
+    np.testing.assert_array_equal(out[:37], src[:37])
+    np.testing.assert_array_equal(out[37:], 0.0)  # bytes past src-size are zero-filled
+    # Without cp.async.wait_group the copies have not landed: shared memory still holds poison.
+    out[:] = 0
+    tl_emu.launch(lib, "st_cp_async", 1, 16, 256, src, out, np.int32(64), np.int32(0))
+    assert np.isnan(out).all()
