@@ -34,10 +34,12 @@ def _sync(devs):
 
 
 def allreduce_bandwidth(sizes_mb=(1, 2, 4, 8, 16, 32, 64, 128, 256), iters=20):
-    from tensorlab.distribute.cross_device_ops import nccl_available
+    from tensorlab.distribute import nccl_loader
     n_gpu = len(tl.config.list_physical_devices("GPU"))
-    if not nccl_available():
-        return {"gpus": n_gpu, "rows": [], "note": "CuPy finds no NCCL library (pip install nvidia-nccl-cu13)"}
+    nccl_status = nccl_loader.load()
+    if not nccl_status.available:
+        return {"gpus": n_gpu, "rows": [],
+                "note": f"CuPy finds no NCCL library (pip install nvidia-nccl-cu13): {nccl_status.reason}"}
     devs = list(range(n_gpu))
     ops = tl.distribute.NcclAllReduce()
     ops._setup(tuple(devs))

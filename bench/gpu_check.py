@@ -50,6 +50,17 @@ def environment():
         info["torch"] = torch.__version__
     except Exception:
         pass
+    # Whether tl.distribute finds NCCL (a pip-installed libnccl included), and if not, why.
+    code = ("import json; from tensorlab.distribute import nccl_loader; s = nccl_loader.load();"
+            "print('NCCL_STATUS ' + json.dumps({'available': s.available, 'library': s.library,"
+            "'version': s.version, 'reason': s.reason}))")
+    out = ""
+    try:
+        rc, out, _ = sh([sys.executable, "-c", code], 120)
+        line = [ln for ln in out.splitlines() if ln.startswith("NCCL_STATUS ")][-1]
+        info["nccl"] = json.loads(line[len("NCCL_STATUS "):])
+    except Exception as e:
+        info["nccl"] = {"available": None, "error": f"{type(e).__name__}: {e}", "output": out[-2000:]}
     return info
 
 

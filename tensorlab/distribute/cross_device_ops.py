@@ -122,8 +122,10 @@ class NcclAllReduce(CrossDeviceOps):
         g = self._groups.get(device_ids)
         if g is None:
             if not nccl_available():
+                from tensorlab.distribute import nccl_loader
                 raise RuntimeError("NcclAllReduce: CuPy finds no NCCL library (libnccl.so.2; e.g. pip install "
-                                   "nvidia-nccl-cu13); use tl.distribute.ReductionToOneDevice() instead")
+                                   "nvidia-nccl-cu13); use tl.distribute.ReductionToOneDevice() instead. "
+                                   f"Details: {nccl_loader.load().reason}")
             from cupy.cuda import nccl
             import cupy
             comms = nccl.NcclCommunicator.initAll(list(device_ids))
@@ -210,12 +212,9 @@ def _nccl_dtype(np_dtype):
 
 
 def nccl_available():
-    """True when CuPy was able to load the NCCL library."""
-    try:
-        from cupy.cuda import nccl
-    except Exception:
-        return False
-    return bool(getattr(nccl, "available", False)) and hasattr(nccl, "NcclCommunicator")
+    """True when CuPy's NCCL bindings are usable (loading a pip-installed libnccl if CuPy finds none)."""
+    from tensorlab.distribute import nccl_loader
+    return nccl_loader.load().available
 
 
 def default_for(devices):

@@ -256,8 +256,10 @@ class MultiWorkerExtended(_mirrored.MirroredExtended):
             if _cdo.nccl_available():
                 self._nccl = NcclWorkerAllReduce(self._mpi, dev.index)
             elif impl is CommunicationImplementation.NCCL:
+                from tensorlab.distribute import nccl_loader
                 raise RuntimeError("MultiWorkerMirroredStrategy: NCCL was requested but CuPy finds no NCCL "
-                                   "library (libnccl.so.2; e.g. pip install nvidia-nccl-cu13)")
+                                   "library (libnccl.so.2; e.g. pip install nvidia-nccl-cu13). "
+                                   f"Details: {nccl_loader.load().reason}")
             # else: GPU tensors travel through host buffers and MPI
         self._cluster_resolver = resolver
 

@@ -18,9 +18,10 @@ def _gpus():
 
 
 def _need_nccl():
-    from tensorlab.distribute.cross_device_ops import nccl_available
-    if not nccl_available():
-        pytest.skip("CuPy finds no NCCL library (libnccl.so.2, e.g. pip install nvidia-nccl-cu13)")
+    from tensorlab.distribute import nccl_loader
+    status = nccl_loader.load()
+    if not status.available:
+        pytest.skip(f"CuPy finds no NCCL library (libnccl.so.2, e.g. pip install nvidia-nccl-cu13): {status.reason}")
 
 
 @pytest.mark.parametrize("sizes", [[1], [17, 1023], [3, 5, 7, 1 << 20]])
