@@ -179,31 +179,51 @@ extern "C" __global__ void __launch_bounds__(256)
 
 namespace tl_tc {
 
-// 128x128 block, 256 threads = 8 warps as 2 (M) x 4 (N), 64x32 per warp.
+// A 16-bit (f16/bf16) tensor-core tile configuration: a BM x BN block of WARPS_M x WARPS_N warps,
+// each computing a (BM / WARPS_M) x (BN / WARPS_N) warp tile with m16n8k16 mma.sync, fed by a
+// STAGES-deep cp.async ring of BK = 32 operand tiles.  k-major tiles are [row][k] with pitch
+// BK + 8 halves (80 B), the others [k][row] with pitch rows + 8; both pitches put the eight
+// 16-byte rows of an ldmatrix on distinct bank groups.
+template <int BM_, int BN_, int WARPS_M, int WARPS_N, int STAGES_>
+struct Tc16Cfg {
+  static constexpr int BM = BM_, BN = BN_, STAGES = STAGES_;
+  static constexpr int NT = 32 * WARPS_M * WARPS_N;
+  static constexpr int WTM = BM / WARPS_M, WTN = BN / WARPS_N;  // warp tile
+  static constexpr int MI = WTM / 16, NJ = WTN / 16;            // ldmatrix.x4 per operand per k16
+  static constexpr int BK = 32, KP = BK + 8, RPA = BM + 8, RPB = BN + 8;
+  static constexpr int TILE_A = BM * KP > BK * RPA ? BM * KP : BK * RPA;
+  static constexpr int TILE_B = BN * KP > BK * RPB ? BN * KP : BK * RPB;
+  static constexpr int SMEM_BYTES = STAGES * (TILE_A + TILE_B) * 2;
+  static_assert(WTM % 16 == 0 && WTN % 16 == 0, "warp tile");
+};
+// The default: 128x128 block, 8 warps as 2 (M) x 4 (N), 64x32 per warp, 3 stages (61440 B).
 // 4 stages or BK = 64 would spill at the 128-register budget of two blocks per SM.
-constexpr int BM = 128, BN = 128, STAGES = 3;
-// 16-bit tiles: BK = 32.  k-major tiles are [row][k] with pitch 40 halves,
-// the others [k][row] with pitch 136; both pitches make ldmatrix rows fall on
-// distinct bank groups (80 B and 272 B strides).
-constexpr int BK16 = 32, KP16 = BK16 + 8, RP16 = BM + 8, TILE16 = BM * KP16;
-// tf32 tiles: BK = 16 floats, pitches 20 and 136 floats (conflict free for
-// the per-lane fragment loads).
-constexpr int BK32 = 16, KP32 = BK32 + 4, RP32 = BM + 8, TILE32 = BM * KP32;
-static_assert(BK16 * RP16 <= TILE16 && BK32 * RP32 <= TILE32, "tile sizes");
+using Tc16Default = Tc16Cfg<128, 128, 2, 4, 3>;
+// Candidate: 128x256 block, 8 warps as 2 x 4, 64x64 per warp (half the ldmatrix traffic per
+// mma), 3 stages (92160 B), one block per SM (4 stages spill on sm_80).
+using Tc16Wide = Tc16Cfg<128, 256, 2, 4, 3>;
+static_assert(Tc16Default::SMEM_BYTES == 61440 && Tc16Wide::SMEM_BYTES == 92160, "smem sizes");
 
-// Load one 128 x BK operand tile (rows = M for A, N for B) into stage memory S.
+// tf32 tiles: 128x128 block, BK = 16 floats, pitches 20 and 136 floats (conflict free for
+// the per-lane fragment loads), 3 stages.
+constexpr int BM = 128, BN = 128, STAGES = 3;
+constexpr int BK32 = 16, KP32 = BK32 + 4, RP32 = BM + 8, TILE32 = BM * KP32;
+static_assert(BK32 * RP32 <= TILE32, "tile sizes");
+
+// Load one ROWS x BK operand tile (rows = M for A, N for B) into stage memory S with NT threads.
 // E = element type (unsigned short for f16/bf16 bits, float for tf32),
 // CH = elements per 16-byte chunk.  Chunks past the matrix edge are partially
 // or fully zero-filled; without 16-byte alignment (vec == false) the chunk is
 // copied element by element through registers instead.
-template <typename E, int BK, int KP, int RP>
+template <typename E, int BK, int KP, int RP, int ROWS, int NT>
 __device__ __forceinline__ void load_tile(E* S, const E* G, int r0, int k0, int R, int Kd, int ld,
                                           bool kmajor, bool vec, int tid) {
   constexpr int CH = 16 / sizeof(E);
-  constexpr int NCH = BM * BK / CH / 256;
+  constexpr int NCH = ROWS * BK / CH / NT;
+  static_assert(NCH * CH * NT == ROWS * BK, "tile chunks per thread");
 #pragma unroll
   for (int j = 0; j < NCH; ++j) {
-    const int c = tid + j * 256;
+    const int c = tid + j * NT;
     int r, k, valid;
     E* dst;
     const E* src;
@@ -215,8 +235,8 @@ __device__ __forceinline__ void load_tile(E* S, const E* G, int r0, int k0, int 
       src = G + (long long)gr * ld + gk;
       dst = S + r * KP + k;
     } else {
-      k = c / (BM / CH);
-      r = (c % (BM / CH)) * CH;
+      k = c / (ROWS / CH);
+      r = (c % (ROWS / CH)) * CH;
       const int gr = r0 + r, gk = k0 + k;
       valid = gk < Kd ? min(max(R - gr, 0), CH) : 0;
       src = G + (long long)gk * ld + gr;
@@ -231,7 +251,7 @@ __device__ __forceinline__ void load_tile(E* S, const E* G, int r0, int k0, int 
   }
 }
 
-template <bool BF16, bool AKM, bool BKM>
+template <class Cfg, bool BF16, bool AKM, bool BKM>
 __device__ __forceinline__ void tc16_body(const unsigned short* __restrict__ A,
                                           const unsigned short* __restrict__ B,
                                           unsigned short* __restrict__ C, int M, int N, int K,
@@ -239,75 +259,79 @@ __device__ __forceinline__ void tc16_body(const unsigned short* __restrict__ A,
                                           int vec_a, int vec_b, int vec_c, int batch, int inner,
                                           long long sa_o, long long sa_i, long long sb_o,
                                           long long sb_i) {
+  constexpr int BM_ = Cfg::BM, BN_ = Cfg::BN, BK = Cfg::BK, KP = Cfg::KP, NT = Cfg::NT;
+  constexpr int ST = Cfg::STAGES, MI = Cfg::MI, NJ = Cfg::NJ, NI = 2 * NJ;
+  constexpr int STAGE = Cfg::TILE_A + Cfg::TILE_B;
   TL_DYNAMIC_SMEM(unsigned short, sm);
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
-  const int wm = (warp % 2) * 64, wn = (warp / 2) * 32;
-  const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
+  constexpr int WARPS_M = BM_ / Cfg::WTM;
+  const int wm = (warp % WARPS_M) * Cfg::WTM, wn = (warp / WARPS_M) * Cfg::WTN;
+  const int m0 = blockIdx.y * BM_, n0 = blockIdx.x * BN_;
   const int g = lane / 4, t4 = lane % 4, li = lane / 8, lr = lane % 8;
   constexpr bool akm = AKM, bkm = BKM;
-  const int nk = (K + BK16 - 1) / BK16;
+  const int nk = (K + BK - 1) / BK;
 
   for (int b = blockIdx.z; b < batch; b += gridDim.z) {
     const unsigned short* Ab = A + tl_gemm::batch_offset(b, inner, sa_o, sa_i);
     const unsigned short* Bb = B + tl_gemm::batch_offset(b, inner, sb_o, sb_i);
-    float acc[4][4][4];
+    float acc[MI][NI][4];
 #pragma unroll
-    for (int i = 0; i < 4; ++i)
+    for (int i = 0; i < MI; ++i)
 #pragma unroll
-      for (int j = 0; j < 4; ++j)
+      for (int j = 0; j < NI; ++j)
 #pragma unroll
         for (int q = 0; q < 4; ++q) acc[i][j][q] = 0.f;
 
 #pragma unroll
-    for (int s = 0; s < STAGES - 1; ++s) {
+    for (int s = 0; s < ST - 1; ++s) {
       if (s < nk) {
-        unsigned short* S = sm + s * 2 * TILE16;
-        load_tile<unsigned short, BK16, KP16, RP16>(S, Ab, m0, s * BK16, M, K, lda, akm,
-                                                    vec_a != 0, tid);
-        load_tile<unsigned short, BK16, KP16, RP16>(S + TILE16, Bb, n0, s * BK16, N, K, ldb, bkm,
-                                                    vec_b != 0, tid);
+        unsigned short* S = sm + s * STAGE;
+        load_tile<unsigned short, BK, KP, Cfg::RPA, BM_, NT>(S, Ab, m0, s * BK, M, K, lda, akm,
+                                                             vec_a != 0, tid);
+        load_tile<unsigned short, BK, KP, Cfg::RPB, BN_, NT>(S + Cfg::TILE_A, Bb, n0, s * BK, N, K,
+                                                             ldb, bkm, vec_b != 0, tid);
       }
       tl_cp_async_commit();
     }
 
     for (int t = 0; t < nk; ++t) {
-      tl_cp_async_wait<STAGES - 2>();
+      tl_cp_async_wait<ST - 2>();
       __syncthreads();
       {
-        const int tn = t + STAGES - 1;
+        const int tn = t + ST - 1;
         if (tn < nk) {
-          unsigned short* S = sm + (tn % STAGES) * 2 * TILE16;
-          load_tile<unsigned short, BK16, KP16, RP16>(S, Ab, m0, tn * BK16, M, K, lda, akm,
-                                                      vec_a != 0, tid);
-          load_tile<unsigned short, BK16, KP16, RP16>(S + TILE16, Bb, n0, tn * BK16, N, K, ldb,
-                                                      bkm, vec_b != 0, tid);
+          unsigned short* S = sm + (tn % ST) * STAGE;
+          load_tile<unsigned short, BK, KP, Cfg::RPA, BM_, NT>(S, Ab, m0, tn * BK, M, K, lda, akm,
+                                                               vec_a != 0, tid);
+          load_tile<unsigned short, BK, KP, Cfg::RPB, BN_, NT>(S + Cfg::TILE_A, Bb, n0, tn * BK, N,
+                                                               K, ldb, bkm, vec_b != 0, tid);
         }
         tl_cp_async_commit();
       }
-      const unsigned short* As = sm + (t % STAGES) * 2 * TILE16;
-      const unsigned short* Bs = As + TILE16;
+      const unsigned short* As = sm + (t % ST) * STAGE;
+      const unsigned short* Bs = As + Cfg::TILE_A;
 #pragma unroll
-      for (int kk = 0; kk < BK16; kk += 16) {
-        unsigned af[4][4], bf[4][2];
+      for (int kk = 0; kk < BK; kk += 16) {
+        unsigned af[MI][4], bf[NI][2];
 #pragma unroll
-        for (int mi = 0; mi < 4; ++mi) {
+        for (int mi = 0; mi < MI; ++mi) {
           if (akm) {
             const int row = wm + mi * 16 + (lane % 16), col = kk + (lane / 16) * 8;
-            tl_ldsm_x4(af[mi], tl_smem_addr(As + row * KP16 + col));
+            tl_ldsm_x4(af[mi], tl_smem_addr(As + row * KP + col));
           } else {
             const int krow = kk + lr + (li / 2) * 8, mcol = wm + mi * 16 + (li % 2) * 8;
-            tl_ldsm_x4_t(af[mi], tl_smem_addr(As + krow * RP16 + mcol));
+            tl_ldsm_x4_t(af[mi], tl_smem_addr(As + krow * Cfg::RPA + mcol));
           }
         }
 #pragma unroll
-        for (int nj = 0; nj < 2; ++nj) {
+        for (int nj = 0; nj < NJ; ++nj) {
           unsigned r[4];
           if (bkm) {
             const int nrow = wn + nj * 16 + lr + (li / 2) * 8, kcol = kk + (li % 2) * 8;
-            tl_ldsm_x4(r, tl_smem_addr(Bs + nrow * KP16 + kcol));
+            tl_ldsm_x4(r, tl_smem_addr(Bs + nrow * KP + kcol));
           } else {
             const int krow = kk + lr + (li % 2) * 8, ncol = wn + nj * 16 + (li / 2) * 8;
-            tl_ldsm_x4_t(r, tl_smem_addr(Bs + krow * RP16 + ncol));
+            tl_ldsm_x4_t(r, tl_smem_addr(Bs + krow * Cfg::RPB + ncol));
           }
           bf[2 * nj][0] = r[0];
           bf[2 * nj][1] = r[1];
@@ -315,9 +339,9 @@ __device__ __forceinline__ void tc16_body(const unsigned short* __restrict__ A,
           bf[2 * nj + 1][1] = r[3];
         }
 #pragma unroll
-        for (int mi = 0; mi < 4; ++mi)
+        for (int mi = 0; mi < MI; ++mi)
 #pragma unroll
-          for (int ni = 0; ni < 4; ++ni) tl_mma16816<BF16>(acc[mi][ni], af[mi], bf[ni][0], bf[ni][1]);
+          for (int ni = 0; ni < NI; ++ni) tl_mma16816<BF16>(acc[mi][ni], af[mi], bf[ni][0], bf[ni][1]);
       }
     }
     tl_cp_async_wait<0>();
@@ -325,9 +349,9 @@ __device__ __forceinline__ void tc16_body(const unsigned short* __restrict__ A,
 
     unsigned short* Cb = C + (long long)b * M * N;
 #pragma unroll
-    for (int mi = 0; mi < 4; ++mi)
+    for (int mi = 0; mi < MI; ++mi)
 #pragma unroll
-      for (int ni = 0; ni < 4; ++ni)
+      for (int ni = 0; ni < NI; ++ni)
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
           const int row = m0 + wm + mi * 16 + g + h * 8;
@@ -374,8 +398,8 @@ __device__ __forceinline__ void tf32_body(TL_MM_PARAMS(float, float)) {
     for (int s = 0; s < STAGES - 1; ++s) {
       if (s < nk) {
         float* S = sm + s * 2 * TILE32;
-        load_tile<float, BK32, KP32, RP32>(S, Ab, m0, s * BK32, M, K, lda, akm, vec_a != 0, tid);
-        load_tile<float, BK32, KP32, RP32>(S + TILE32, Bb, n0, s * BK32, N, K, ldb, bkm,
+        load_tile<float, BK32, KP32, RP32, BM, 256>(S, Ab, m0, s * BK32, M, K, lda, akm, vec_a != 0, tid);
+        load_tile<float, BK32, KP32, RP32, BM, 256>(S + TILE32, Bb, n0, s * BK32, N, K, ldb, bkm,
                                            vec_b != 0, tid);
       }
       tl_cp_async_commit();
@@ -387,9 +411,9 @@ __device__ __forceinline__ void tf32_body(TL_MM_PARAMS(float, float)) {
         const int tn = t + STAGES - 1;
         if (tn < nk) {
           float* S = sm + (tn % STAGES) * 2 * TILE32;
-          load_tile<float, BK32, KP32, RP32>(S, Ab, m0, tn * BK32, M, K, lda, akm, vec_a != 0,
+          load_tile<float, BK32, KP32, RP32, BM, 256>(S, Ab, m0, tn * BK32, M, K, lda, akm, vec_a != 0,
                                              tid);
-          load_tile<float, BK32, KP32, RP32>(S + TILE32, Bb, n0, tn * BK32, N, K, ldb, bkm,
+          load_tile<float, BK32, KP32, RP32, BM, 256>(S + TILE32, Bb, n0, tn * BK32, N, K, ldb, bkm,
                                              vec_b != 0, tid);
         }
         tl_cp_async_commit();
@@ -448,11 +472,11 @@ __device__ __forceinline__ void tf32_body(TL_MM_PARAMS(float, float)) {
 }
 template <bool AKM, bool BKM>
 __device__ __forceinline__ void f16_body(TL_MM_PARAMS(unsigned short, unsigned short)) {
-  tc16_body<false, AKM, BKM>(TL_MM_ARGS);
+  tc16_body<Tc16Default, false, AKM, BKM>(TL_MM_ARGS);
 }
 template <bool AKM, bool BKM>
 __device__ __forceinline__ void bf16_body(TL_MM_PARAMS(unsigned short, unsigned short)) {
-  tc16_body<true, AKM, BKM>(TL_MM_ARGS);
+  tc16_body<Tc16Default, true, AKM, BKM>(TL_MM_ARGS);
 }
 
 }  // namespace tl_tc
@@ -487,6 +511,26 @@ extern "C" __global__ void __launch_bounds__(256, TL_TC16_MIN_BLOCKS)
     tl_matmul_bf16_tc(TL_MM_PARAMS(unsigned short, unsigned short)) {
   TL_TC_DISPATCH(tl_tc::bf16_body)
 }
+
+// Candidates: 128x256 block, 64x64 warp tiles, 3 stages, one block per SM; dynamic smem
+// 92160 bytes.  One kernel per operand layout (suffix _a{k,m}b{k,n}: A k-major or m-major, B
+// k-major or n-major; the layout arguments are then ignored): behind a run-time layout branch the
+// four bodies need more than 255 registers and spill, each alone fits.  Benchmarked against the
+// defaults by bench/gpu/matmul_conv.py and chosen only by an explicit `variant=` until a GPU run
+// shows them faster.
+#define TL_TC_WIDE_KERNEL(NAME, BF16, AK, BK)                                              \
+  extern "C" __global__ void __launch_bounds__(256, 1)                                      \
+      NAME(TL_MM_PARAMS(unsigned short, unsigned short)) {                                  \
+    tl_tc::tc16_body<tl_tc::Tc16Wide, BF16, AK, BK>(TL_MM_ARGS);                            \
+  }
+TL_TC_WIDE_KERNEL(tl_matmul_f16_tc_128x256_akbk, false, true, true)
+TL_TC_WIDE_KERNEL(tl_matmul_f16_tc_128x256_akbn, false, true, false)
+TL_TC_WIDE_KERNEL(tl_matmul_f16_tc_128x256_ambk, false, false, true)
+TL_TC_WIDE_KERNEL(tl_matmul_f16_tc_128x256_ambn, false, false, false)
+TL_TC_WIDE_KERNEL(tl_matmul_bf16_tc_128x256_akbk, true, true, true)
+TL_TC_WIDE_KERNEL(tl_matmul_bf16_tc_128x256_akbn, true, true, false)
+TL_TC_WIDE_KERNEL(tl_matmul_bf16_tc_128x256_ambk, true, false, true)
+TL_TC_WIDE_KERNEL(tl_matmul_bf16_tc_128x256_ambn, true, false, false)
 
 // C (f32) = A (f32) @ B (f32) with operands rounded to TF32 (opt-in).
 // Fragments are read from shared memory per lane (ldmatrix is 16-bit only).

@@ -2,7 +2,9 @@
 
 Fresh random inputs per test (the `rng` fixture prints its seed on failure), odd sizes, views
 that are transposed / sliced / misaligned / broadcast, relative Frobenius-norm tolerances:
-float32 1e-5, tf32 2e-3, float16 / bfloat16 1e-2, float64 1e-12.
+float32 1e-5, tf32 2e-3, float16 / bfloat16 1e-2, float64 1e-12. Every device allocation is
+filled with 0xFF bytes (NaN in every float format) before use, and `rel_err` rejects
+non-finite outputs, so an output element a kernel leaves unwritten fails the test.
 """
 import numpy as np
 import pytest
@@ -47,6 +49,24 @@ def load_launchers(*stems):
 
 
 mm, cv, pl = load_launchers("matmul", "conv", "pool")
+
+
+@pytest.fixture(autouse=True)
+def _nan_poisoned_allocations():
+    """Allocations through CuPy's pool start as 0xFF bytes (NaN) during each test."""
+    pool = cupy.get_default_memory_pool()
+
+    def alloc(size):
+        mem = pool.malloc(size)
+        if size:
+            mem.memset_async(0xFF, size)
+        return mem
+
+    cupy.cuda.set_allocator(alloc)
+    try:
+        yield
+    finally:
+        cupy.cuda.set_allocator(pool.malloc)
 
 
 @pytest.fixture
@@ -200,6 +220,26 @@ def test_matmul_bf16(rng, m, n, k, ta, tb):
     out = mm.matmul(cupy.asarray(a), cupy.asarray(b), ta, tb, dtype_name="bfloat16")
     ref = ref_mm(bf16_bits_to_f64(a), bf16_bits_to_f64(b), ta, tb)
     assert rel_err(bf16_bits_to_f64(out.get()), ref) < 1e-2
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("m,n,k", TC_SIZES)
+@pytest.mark.parametrize("ta,tb", LAYOUTS)
+def test_matmul_tc16_128x256_candidate(rng, dtype, m, n, k, ta, tb):
+    """The 128x256 candidates (one kernel per layout), forced by `variant=`."""
+    d = "f16" if dtype == "float16" else "bf16"
+    if dtype == "float16":
+        a = operand(rng, m, k, ta, np.float16)
+        b = operand(rng, k, n, tb, np.float16)
+        av, bv = a, b
+    else:
+        a = f32_to_bf16_bits(operand(rng, m, k, ta))
+        b = f32_to_bf16_bits(operand(rng, k, n, tb))
+        av, bv = bf16_bits_to_f64(a), bf16_bits_to_f64(b)
+    out = mm.matmul(cupy.asarray(a), cupy.asarray(b), ta, tb, dtype_name=dtype,
+                    variant=f"tl_matmul_{d}_tc_128x256")
+    got = out.get() if dtype == "float16" else bf16_bits_to_f64(out.get())
+    assert rel_err(got, ref_mm(av, bv, ta, tb)) < 1e-2
 
 
 def test_matmul_f16_batch_and_misaligned(rng):

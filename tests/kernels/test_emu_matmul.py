@@ -25,12 +25,12 @@ def _strides(x):
 
 
 def run_matmul(lib, a, b, transpose_a=False, transpose_b=False, expect=None, num_sms=4,
-               dtype_name=None, tf32=False):
+               dtype_name=None, tf32=False, variant=None):
     """Plan + emulate; applies the launcher's copy requests and split-K sum like `matmul`."""
     for _ in range(4):
         plan = mm.plan_matmul(a.shape, _strides(a), a.ctypes.data, b.shape, _strides(b),
                               b.ctypes.data, a.itemsize, dtype_name or a.dtype.name, transpose_a,
-                              transpose_b, tf32=tf32, num_sms=num_sms)
+                              transpose_b, tf32=tf32, num_sms=num_sms, variant=variant)
         if "copy" not in plan:
             break
         if "broadcast" in plan:
@@ -43,7 +43,7 @@ def run_matmul(lib, a, b, transpose_a=False, transpose_b=False, expect=None, num
         if "b" in plan["copy"]:
             b = np.ascontiguousarray(b)
     if expect is not None:
-        assert plan["kernel"] == expect
+        assert plan.get("variant", plan["kernel"]) == expect
     splits = plan.get("splits", 1)
     poison = 0xFFFF if a.dtype == np.uint16 else np.nan  # 16-bit float bits: all ones is NaN
     out = np.full(((splits,) if splits > 1 else ()) + plan["out_shape"], poison, dtype=a.dtype)
@@ -221,30 +221,49 @@ def make16(rng, rows, cols, trans, dtype_name, pad=0, batch=()):
 TC16_SIZES = [(1, 1, 1), (17, 129, 33), (130, 70, 40), (7, 9, 300), (129, 257, 16)]
 
 
+def tc16_variant(dtype_name, wide):
+    d = "f16" if dtype_name == "float16" else "bf16"
+    return f"tl_matmul_{d}_tc_128x256" if wide else f"tl_matmul_{d}_tc"
+
+
+@pytest.mark.parametrize("wide", [False, True], ids=["128x128", "128x256"])
 @pytest.mark.parametrize("dtype_name", ["float16", "bfloat16"])
 @pytest.mark.parametrize("m,n,k", TC16_SIZES)
 @pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
-def test_tc16_layouts(lib, dtype_name, m, n, k, ta, tb):
-    """f16/bf16 mma.sync kernels: all four operand layouts, partial tiles, long K (the 3-stage
-    cp.async ring wraps), outputs rounded once from fp32 accumulators."""
+def test_tc16_layouts(lib, dtype_name, m, n, k, ta, tb, wide):
+    """f16/bf16 mma.sync kernels (the default and the 128x256 candidate): all four operand
+    layouts, partial tiles, long K (the cp.async ring wraps), outputs rounded once from fp32."""
     rng = np.random.default_rng(m * 7 + n * 3 + k + ta + 2 * tb)
     a, av = make16(rng, m, k, ta, dtype_name)
     b, bv = make16(rng, k, n, tb, dtype_name)
-    out, plan = run_matmul(lib, a, b, ta, tb, dtype_name=dtype_name,
-                           expect="tl_matmul_f16_tc" if dtype_name == "float16" else "tl_matmul_bf16_tc")
-    assert plan["smem"] == mm.TC_SMEM_BYTES
+    variant = tc16_variant(dtype_name, wide)
+    out, plan = run_matmul(lib, a, b, ta, tb, dtype_name=dtype_name, variant=variant if wide else None,
+                           expect=variant)
+    if wide:
+        a_km, b_km = plan["args"][8][1], plan["args"][9][1]  # 1x1 operands fit either layout
+        if m > 1 and k > 1:
+            assert a_km == (not ta)
+        if n > 1 and k > 1:
+            assert b_km == tb
+        lay = f"_a{'k' if a_km else 'm'}b{'k' if b_km else 'n'}"
+        assert plan["kernel"] == variant + lay and plan["smem"] == mm.TC_WIDE_SMEM_BYTES
+        assert plan["grid"][:2] == (-(-n // 256), -(-m // 128))
+    else:
+        assert plan["kernel"] == variant and plan["smem"] == mm.TC_SMEM_BYTES
     got = from_bits(out, dtype_name)
     tol = 2e-3 if dtype_name == "float16" else 1e-2
     assert rel_err(got, ref(av, bv, ta, tb)) < tol
 
 
+@pytest.mark.parametrize("wide", [False, True], ids=["128x128", "128x256"])
 @pytest.mark.parametrize("dtype_name", ["float16", "bfloat16"])
-def test_tc16_unaligned_and_batched(lib, dtype_name):
+def test_tc16_unaligned_and_batched(lib, dtype_name, wide):
     """Odd leading dims (element-wise tile loads, scalar epilogue) and broadcast batch strides."""
     rng = np.random.default_rng(11)
     a, av = make16(rng, 37, 41, False, dtype_name, pad=1, batch=(2,))
     b, bv = make16(rng, 41, 67, True, dtype_name, pad=3)
-    out, plan = run_matmul(lib, a, b, False, True, dtype_name=dtype_name)
+    out, plan = run_matmul(lib, a, b, False, True, dtype_name=dtype_name,
+                           variant=tc16_variant(dtype_name, wide) if wide else None)
     assert [x[1] for x in plan["args"][10:13]] == [0, 0, 0]
     assert out.shape == (2, 37, 67)
     tol = 2e-3 if dtype_name == "float16" else 1e-2
@@ -262,3 +281,10 @@ def test_tf32_layouts(lib, m, n, k, ta, tb):
     assert rel_err(out, ref(to_tf32(a), to_tf32(b), ta, tb)) < 1e-5
     # a float32 reference is further away than the accumulation error: rounding took place
     assert rel_err(out, ref(a, b, ta, tb)) > 1e-5
+
+
+def test_forced_variant_must_fit_the_dtype():
+    a = np.ones((4, 4), np.float32)
+    with pytest.raises(ValueError, match="does not apply to float32"):
+        mm.plan_matmul(a.shape, [4, 1], 0, a.shape, [4, 1], 0, 4, "float32",
+                       variant="tl_matmul_f16_tc_128x256")

@@ -21,13 +21,16 @@ HOT_KERNELS = [
     "tl_matmul_f16_tc",
     "tl_matmul_bf16_tc",
     "tl_matmul_tf32_tc",
-]
+] + [f"tl_matmul_{d}_tc_128x256_{lay}" for d in ("f16", "bf16")
+     for lay in ("akbk", "akbn", "ambk", "ambn")]
 # The tensor-core kernels run on the emulator too: cuda_kernels/mma.cuh maps cp.async, ldmatrix
 # and mma.sync onto its model of each instruction (tests/kernels/test_emu_matmul_tc.py).
 EMU_EXEMPT: dict = {}
 
 #: dynamic shared memory of the tensor-core kernels: 3 stages x (A + B) tiles
 TC_SMEM_BYTES = 61440
+#: the 128x256 candidates: 3 stages x (A + B) tiles
+TC_WIDE_SMEM_BYTES = 92160
 MAX_GRID_Z = 65535
 INT32_MAX = 2**31 - 1
 
@@ -39,8 +42,19 @@ _TILE = {  # variant -> (BM, BN, threads)
     "tl_matmul_bf16_tc": (128, 128, 256),
     "tl_matmul_tf32_tc": (128, 128, 256),
     "tl_matvec_f32": (32, 1, 256),
+    "tl_matmul_f16_tc_128x256": (128, 256, 256),
+    "tl_matmul_bf16_tc_128x256": (128, 256, 256),
 }
-_TC16 = ("tl_matmul_f16_tc", "tl_matmul_bf16_tc")
+#: variants with one kernel per operand layout, named variant + _a{k,m}b{k,n}
+_PER_LAYOUT = ("tl_matmul_f16_tc_128x256", "tl_matmul_bf16_tc_128x256")
+_TC16 = ("tl_matmul_f16_tc", "tl_matmul_bf16_tc") + _PER_LAYOUT
+#: the variants an explicit `variant=` may name, per dtype (the first is the default)
+VARIANTS = {
+    "float16": ("tl_matmul_f16_tc", "tl_matmul_f16_tc_128x256"),
+    "bfloat16": ("tl_matmul_bf16_tc", "tl_matmul_bf16_tc_128x256"),
+    "float32": ("tl_matmul_f32_128x128", "tl_matmul_f32_64x64", "tl_matmul_tf32_tc"),
+    "float64": ("tl_matmul_f64_tiled",),
+}
 
 
 def _cdiv(a, b):
@@ -112,7 +126,12 @@ def launch_shape(variant, m, n, batch, splits=1):
     grid = (max(1, _cdiv(n, bn)), max(1, _cdiv(m, bm)), z)
     if variant == "tl_matvec_f32":
         grid = (max(1, _cdiv(m, bm)), 1, z)
-    smem = TC_SMEM_BYTES if variant in _TC16 or variant == "tl_matmul_tf32_tc" else 0
+    if variant in _PER_LAYOUT:
+        smem = TC_WIDE_SMEM_BYTES
+    elif variant in _TC16 or variant == "tl_matmul_tf32_tc":
+        smem = TC_SMEM_BYTES
+    else:
+        smem = 0
     return grid, (threads, 1, 1), smem
 
 
@@ -160,7 +179,7 @@ def matrix_layout(rows, cols, s_row, s_col):
 
 
 def plan_matmul(a_shape, a_strides, a_ptr, b_shape, b_strides, b_ptr, itemsize, dtype_name,
-                transpose_a=False, transpose_b=False, tf32=False, num_sms=132):
+                transpose_a=False, transpose_b=False, tf32=False, num_sms=132, variant=None):
     """Kernel, launch shape and arguments for matmul on raw operand descriptions.
 
     Args:
@@ -168,6 +187,9 @@ def plan_matmul(a_shape, a_strides, a_ptr, b_shape, b_strides, b_ptr, itemsize, 
         a_strides, b_strides: element strides (not bytes) of the same dims.
         a_ptr, b_ptr: addresses of the first elements (alignment decides vector loads).
         itemsize, dtype_name: element size in bytes and dtype name.
+        variant: force one of `VARIANTS[dtype_name]` instead of the shape-based choice
+            (benchmarks and tests of candidate kernels); a matrix-vector product still plans
+            the chosen variant.
     Returns:
         dict with `kernel`, `grid`, `block`, `smem`, `out_shape` and `args` (a list whose
         entries are "A", "B", "C" for the pointers and ("i32" | "i64", value) for scalars), or
@@ -193,7 +215,11 @@ def plan_matmul(a_shape, a_strides, a_ptr, b_shape, b_strides, b_ptr, itemsize, 
         # more than two independent batch levels: materialise the broadcast, which collapses
         return {"copy": ("a", "b"), "broadcast": tuple(batch_shape)}
     batch = math.prod(batch_shape) if batch_shape else 1
-    variant = select_variant(m, n, k, dtype_name, tf32, batch, num_sms)
+    if variant is None:
+        variant = select_variant(m, n, k, dtype_name, tf32, batch, num_sms)
+    elif variant not in VARIANTS.get(dtype_name, ()):
+        raise ValueError(f"matmul: variant {variant!r} does not apply to {dtype_name}; "
+                         f"valid: {', '.join(VARIANTS.get(dtype_name, ())) or 'none'}")
     sam, sak = a_strides[-2:]
     sbk, sbn = b_strides[-2:]
 
@@ -264,8 +290,11 @@ def plan_matmul(a_shape, a_strides, a_ptr, b_shape, b_strides, b_ptr, itemsize, 
             ("i64", sbo), ("i64", sbi)]
     if variant in _SPLIT_K:
         args += [("i32", splits), ("i32", k_chunk)]
+    kernel = variant
+    if variant in _PER_LAYOUT:
+        kernel = f"{variant}_a{'k' if a_km else 'm'}b{'k' if b_km else 'n'}"
     # splits > 1: "C" is a [splits, *out_shape] workspace to be summed over axis 0
-    return dict(kernel=variant, grid=grid, block=block, smem=smem, args=args, out_shape=out_shape,
+    return dict(kernel=kernel, variant=variant, grid=grid, block=block, smem=smem, args=args, out_shape=out_shape,
                 splits=splits)
 
 
@@ -311,7 +340,8 @@ def run_plan(plan, a, b, out, xp_int32, xp_int64):
     return tuple(ptrs[x] if isinstance(x, str) else conv[x[0]](x[1]) for x in plan["args"])
 
 
-def matmul(a, b, transpose_a=False, transpose_b=False, tf32=False, dtype_name=None):
+def matmul(a, b, transpose_a=False, transpose_b=False, tf32=False, dtype_name=None,
+           variant=None):
     """Batched matrix product on the GPU: `a @ b` with optional transposes.
 
     Args:
@@ -320,6 +350,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False, tf32=False, dtype_name=No
         transpose_a, transpose_b: use the transpose of the last two dims (no copy).
         tf32: float32 inputs may use TF32 tensor cores (about 1e-3 relative error).
         dtype_name: override of the element type name, e.g. "bfloat16" for uint16 storage.
+        variant: force a kernel variant (one of `VARIANTS[dtype]`), for benchmarks and tests.
     Returns:
         A new C-contiguous cupy array (..., M, N) of the input dtype.
 
@@ -352,7 +383,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False, tf32=False, dtype_name=No
             b = cupy.ascontiguousarray(b)
             continue
         plan = plan_matmul(a.shape, sa, a.data.ptr, b.shape, sb, b.data.ptr, a.dtype.itemsize,
-                           name, transpose_a, transpose_b, tf32, sm_count())
+                           name, transpose_a, transpose_b, tf32, sm_count(), variant)
         if "copy" not in plan:
             break
         if "broadcast" in plan:
