@@ -201,6 +201,68 @@ __device__ __forceinline__ void tl_softmax_fwd(const T* __restrict__ x, T* __res
   });
 }
 
+// Register-cached candidate of tl_softmax_fwd: each thread loads its part of the row once, as up
+// to PMAX 16-byte packs held in registers, and both the statistics (max, then sum of exp) and the
+// output come from those registers, so a row crosses the memory system once each way (the
+// default re-reads it for the output pass, mostly from L2). Rows that need more than PMAX packs
+// per thread, or cannot use 16-byte packs, take the default path (a uniform branch).
+template <bool kBlock, int kMode, class T, int PMAX>
+__device__ __forceinline__ void tl_softmax_fwd_cached(const T* __restrict__ x, T* __restrict__ y,
+                                                      long long rows, long long C) {
+  constexpr int V = 16 / sizeof(T);
+  const bool pack = tl_can_pack<T>(C, x, kMode == 2 ? nullptr : y);
+  const int threads_per_row = kBlock ? (int)blockDim.x : tl_row_group<T>(C);
+  if (!pack || C > (long long)PMAX * threads_per_row * V) {
+    tl_softmax_fwd<kBlock, kMode, T>(x, y, rows, C);
+    return;
+  }
+  tl_for_rows<kBlock, T>(rows, C, [&](long long row, int t, int nt, T* scratch, int G, bool valid) {
+    const T* xr = x + row * C;
+    const long long n = valid ? C : 0;
+    TlPack<T> r[PMAX];
+#pragma unroll
+    for (int p = 0; p < PMAX; ++p) {  // all loads issued before any use
+      const long long i = ((long long)p * nt + t) * V;
+      if (i < n) r[p] = *reinterpret_cast<const TlPack<T>*>(xr + i);
+    }
+    T m = -tl_inf<T>();
+#pragma unroll
+    for (int p = 0; p < PMAX; ++p) {
+      if (((long long)p * nt + t) * V < n) {
+#pragma unroll
+        for (int k = 0; k < V; ++k) m = r[p].v[k] > m ? r[p].v[k] : m;  // NaN is caught by the sum
+      }
+    }
+    const T M = tl_group_allreduce<kBlock>(m, TlMaxOp(), -tl_inf<T>(), scratch, G);
+    T s = T(0);
+#pragma unroll
+    for (int p = 0; p < PMAX; ++p) {
+      if (((long long)p * nt + t) * V < n) {
+#pragma unroll
+        for (int k = 0; k < V; ++k)
+          if (r[p].v[k] != -tl_inf<T>()) s += tl_exp(r[p].v[k] - M);  // NaN and +inf give NaN
+      }
+    }
+    const T S = tl_group_allreduce<kBlock>(s, TlSumOp(), T(0), scratch, G);
+    if (kMode == 2) {
+      if (t == 0 && valid) y[row] = M + tl_log(S);
+      return;
+    }
+    const T off = M + tl_log(S), inv = T(1) / S;
+    T* yr = y + row * C;
+#pragma unroll
+    for (int p = 0; p < PMAX; ++p) {
+      const long long i = ((long long)p * nt + t) * V;
+      if (i < n) {
+        TlPack<T> o;
+#pragma unroll
+        for (int k = 0; k < V; ++k) o.v[k] = kMode == 1 ? r[p].v[k] - off : tl_exp(r[p].v[k] - M) * inv;
+        *reinterpret_cast<TlPack<T>*>(yr + i) = o;
+      }
+    }
+  });
+}
+
 // kMode 0: softmax backward dx = y * (dy - sum(dy * y)); kMode 1: log_softmax backward
 // dx = dy - exp(y) * sum(dy) (y is the log_softmax output).
 template <bool kBlock, int kMode, class T>
@@ -365,6 +427,23 @@ __device__ __forceinline__ void tl_layer_norm_bwd_dx(const T* __restrict__ dy, c
 
 TL_ROW_KERNELS(f32, float)
 TL_ROW_KERNELS(f64, double)
+
+// Candidates (float32): register-cached softmax / log_softmax, up to 8 packs (32 floats) per
+// thread, i.e. rows up to 1024 in the warp form and up to 16384 in the block form (512 threads).
+// The 32 cached floats, next to the inlined default path, need more than the default kernels'
+// 64-register budget: the launch bounds allow 128 (fewer resident threads, 8 loads in flight each).
+// Chosen only by an explicit variant until a GPU run shows them faster (bench/gpu/rowwise.py).
+#define TL_ROW_CACHED_KERNELS(NAME, MODE)                                                         \
+  extern "C" __global__ void __launch_bounds__(256, 2) tl_##NAME##_rows_warp_cached_f32(         \
+      const float* __restrict__ x, float* __restrict__ y, long long rows, long long C) {          \
+    tl_softmax_fwd_cached<false, MODE, float, 8>(x, y, rows, C);                                  \
+  }                                                                                               \
+  extern "C" __global__ void __launch_bounds__(512, 1) tl_##NAME##_rows_cached_f32(              \
+      const float* __restrict__ x, float* __restrict__ y, long long rows, long long C) {          \
+    tl_softmax_fwd_cached<true, MODE, float, 8>(x, y, rows, C);                                   \
+  }
+TL_ROW_CACHED_KERNELS(softmax, 0)
+TL_ROW_CACHED_KERNELS(log_softmax, 1)
 
 // ------------------------------------------------------------------------------ column reductions
 // Partial sums of two per-element quantities over a chunk of rows of an (M, C) array:

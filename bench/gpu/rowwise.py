@@ -124,6 +124,11 @@ def run(results: list, quick: bool = False):
               (lambda x: torch.softmax(tt(x), dim=1)) if torch else None, lambda x: 2 * x.nbytes)
         bench("log_softmax", shape, lambda: randn(shape), RW.log_softmax,
               (lambda x: torch.log_softmax(tt(x), dim=1)) if torch else None, lambda x: 2 * x.nbytes)
+        if RW.cached_threads(cols, 4) is not None:  # the register-cached candidates, same run
+            bench("softmax[cached]", shape, lambda: randn(shape), lambda x: RW.softmax(x, variant="cached"),
+                  (lambda x: torch.softmax(tt(x), dim=1)) if torch else None, lambda x: 2 * x.nbytes)
+            bench("log_softmax[cached]", shape, lambda: randn(shape), lambda x: RW.log_softmax(x, variant="cached"),
+                  (lambda x: torch.log_softmax(tt(x), dim=1)) if torch else None, lambda x: 2 * x.nbytes)
 
         def mk_xent():
             return randn(shape), cupy.random.randint(0, cols, rows)

@@ -151,6 +151,19 @@ def test_softmax_family(rng, cols, dtype):
     close(to_np(RW.softmax_grad(y, dy)), y64 * (dy64 - (dy64 * y64).sum(-1, keepdims=True)), rtol * 10, rtol * 10)
 
 
+@pytest.mark.parametrize("cols", [4, 128, 1024, 1028, 4096, 16384, 16388, 65536])
+def test_softmax_cached_candidate(rng, cols):
+    """The register-cached softmax / log_softmax candidates (float32), forced by variant=."""
+    rows = min(300, max(1, 2000000 // cols))
+    x = cupy.asarray((rng.standard_normal((rows, cols)) * 4).astype(np.float32))
+    x64 = to_np(x)
+    lse = np.log(np.exp(x64 - x64.max(-1, keepdims=True)).sum(-1)) + x64.max(-1)
+    poison(x.nbytes)
+    close(to_np(RW.softmax(x, variant="cached")), ref_softmax(x64), 1e-5, 1e-6, "softmax")
+    poison(x.nbytes)
+    close(to_np(RW.log_softmax(x, variant="cached")), x64 - lse[:, None], 1e-5, 1e-4, "log_softmax")
+
+
 def test_softmax_noncontiguous_3d(rng):
     base = cupy.asarray(rng.standard_normal((6, 40, 2050)).astype(np.float32))
     x = base[:, ::3, 1:2049]

@@ -74,6 +74,61 @@ def test_softmax_special_values(lib):
     np.testing.assert_allclose(out[3], ref_softmax(x[3:4])[0], rtol=2e-5, atol=1e-7)
 
 
+CACHED_SHAPES = [(3, 4), (5, 20), (9, 128), (2, 1024), (3, 1028), (2, 4096), (2, 4100), (1, 16384),
+                 (1, 16388), (2, 17000)]
+
+
+@pytest.mark.parametrize("shape", CACHED_SHAPES)
+def test_softmax_cached_candidate(lib, shape):
+    """Register-cached softmax / log_softmax: warp and block forms, rows that need every pack slot,
+    and rows too long for the registers (the launcher then plans the default kernel)."""
+    rows, C = shape
+    x = rnd(shape, np.float32, seed=rows + C)
+    for base, ref in (("softmax", ref_softmax(x)), ("log_softmax", np.log(ref_softmax(x)))):
+        out = np.full(shape, np.nan, np.float32)
+        plan = RW.plan_row_op(base, np.float32, rows, C, (Buf("x"), Buf("out"), i64(rows), i64(C)), SM,
+                              variant="cached")
+        name = plan.launches[0].kernel
+        assert ("_cached_" in name) == (C <= 16384), name
+        if C <= RW.WARP_ROW_MAX:
+            assert name == f"tl_{base}_rows_warp_cached_f32"
+        elif C <= 16384:
+            assert plan.launches[0].block[0] * RW.CACHED_PACKS * 4 >= C
+        run(lib, plan, {"x": x, "out": out})
+        np.testing.assert_allclose(out, ref, rtol=2e-5, atol=2e-5, err_msg=f"{base} {name}")
+
+
+def test_softmax_cached_unaligned_and_special_values(lib):
+    """A row length that is not a whole number of packs takes the default path inside the
+    kernel; -inf, NaN and +inf rows give what the default kernel gives."""
+    x = rnd((4, 38), np.float32)  # 38 % 4 != 0: no 16-byte packs
+    out = np.full(x.shape, np.nan, np.float32)
+    run(lib, RW.plan_row_op("softmax", np.float32, 4, 38, (Buf("x"), Buf("out"), i64(4), i64(38)), SM,
+                            variant="cached"), {"x": x, "out": out})
+    np.testing.assert_allclose(out, ref_softmax(x), rtol=2e-5, atol=2e-5)
+    for C in (40, 2048):
+        x = rnd((4, C), np.float32)
+        x[0, :] = -np.inf
+        x[1, 5:] = -np.inf
+        x[2, 7] = np.nan
+        x[3, 3] = np.inf
+        outs = []
+        for variant in (None, "cached"):
+            out = np.full(x.shape, 0.5, np.float32)
+            run(lib, RW.plan_row_op("softmax", np.float32, 4, C, (Buf("x"), Buf("out"), i64(4), i64(C)), SM,
+                                    variant=variant), {"x": x, "out": out})
+            outs.append(out)
+        np.testing.assert_allclose(outs[1], outs[0], rtol=2e-5, atol=1e-7)
+        assert np.isnan(outs[1][[0, 2, 3]]).all()
+        with np.errstate(invalid="ignore"):
+            np.testing.assert_allclose(outs[1][1], ref_softmax(x[1:2])[0], rtol=2e-5, atol=1e-7)
+
+
+def test_cached_variant_is_softmax_and_log_softmax_only():
+    with pytest.raises(ValueError, match="no variant 'cached' for logsumexp"):
+        RW.plan_row_op("logsumexp", np.float32, 2, 8, (), SM, variant="cached")
+
+
 @pytest.mark.parametrize("shape", SHAPES)
 def test_softmax_backward(lib, shape):
     rows, C = shape

@@ -25,8 +25,12 @@ HOT_KERNELS = [f"tl_{k}_{v}_f32" for k in ("softmax", "log_softmax", "logsumexp"
                                            "sparse_xent_fwd_bwd", "layer_norm_fwd", "layer_norm_bwd_dx")
                for v in ("rows_warp", "rows")] + [
     "tl_layer_norm_bwd_params_partial_f32", "tl_col_sum2_final_f32", "tl_batch_norm_stats_partial_f32",
-    "tl_batch_norm_stats_final_f32", "tl_batch_norm_bwd_partial_f32", "tl_batch_norm_bwd_dx_f32"]
+    "tl_batch_norm_stats_final_f32", "tl_batch_norm_bwd_partial_f32", "tl_batch_norm_bwd_dx_f32"] + [
+    f"tl_{k}_rows{w}_cached_f32" for k in ("softmax", "log_softmax") for w in ("_warp", "")]
 EMU_EXEMPT: dict = {}
+#: register-cached candidates (softmax, log_softmax; float32): 16-byte packs per thread they hold
+CACHED_PACKS = 8
+CACHED_OPS = ("softmax", "log_softmax")
 
 
 def suffix(dtype) -> str:
@@ -36,11 +40,34 @@ def suffix(dtype) -> str:
     return _SUF[dtype]
 
 
-def row_launch(base, dtype, rows, C, args, sm_count=DEFAULT_SM) -> Launch:
+def cached_threads(C, vec):
+    """Threads per row block of a register-cached kernel (None: the row does not fit)."""
+    for threads in (128, 256, 512):
+        if C <= threads * CACHED_PACKS * vec:
+            return threads
+    return None
+
+
+def row_launch(base, dtype, rows, C, args, sm_count=DEFAULT_SM, variant=None) -> Launch:
     """One launch of `tl_<base>_rows[_warp]_<suf>` over (rows, C): for C <= 1024 a warp (or, for
     short rows, a power-of-two slice of one: see _plan.warp_group) per row, else a block per row
-    (128 / 256 / 512 threads by row length); grid-stride over rows."""
+    (128 / 256 / 512 threads by row length); grid-stride over rows.
+
+    `variant="cached"` (softmax / log_softmax, float32) picks the register-cached candidate
+    kernels where the row fits (the default kernel otherwise)."""
     suf = suffix(dtype)
+    if variant not in (None, "cached") or (variant == "cached" and base not in CACHED_OPS):
+        raise ValueError(f"rowwise: no variant {variant!r} for {base}; valid: None"
+                         + (", 'cached'" if base in CACHED_OPS else ""))
+    if variant == "cached" and suf == "f32":
+        vec = 16 // np.dtype(dtype).itemsize
+        if C <= WARP_ROW_MAX:
+            return Launch(f"tl_{base}_rows_warp_cached_{suf}", (warp_rows_grid(rows, C, vec, sm_count),), (256,),
+                          0, tuple(args))
+        threads = cached_threads(C, vec)
+        if threads is not None:
+            return Launch(f"tl_{base}_rows_cached_{suf}", (max(1, min(rows, sm_count * 32)),), (threads,), 0,
+                          tuple(args))
     if C <= WARP_ROW_MAX:
         vec = 16 // np.dtype(dtype).itemsize
         return Launch(f"tl_{base}_rows_warp_{suf}", (warp_rows_grid(rows, C, vec, sm_count),), (256,), 0, tuple(args))
@@ -48,8 +75,8 @@ def row_launch(base, dtype, rows, C, args, sm_count=DEFAULT_SM) -> Launch:
     return Launch(f"tl_{base}_rows_{suf}", (max(1, min(rows, sm_count * 32)),), (threads,), 0, tuple(args))
 
 
-def plan_row_op(base, dtype, rows, C, args, sm_count=DEFAULT_SM) -> Plan:
-    return Plan(STEM, [row_launch(base, dtype, rows, C, args, sm_count)])
+def plan_row_op(base, dtype, rows, C, args, sm_count=DEFAULT_SM, variant=None) -> Plan:
+    return Plan(STEM, [row_launch(base, dtype, rows, C, args, sm_count, variant)])
 
 
 def col_partial_shape(M, C, itemsize, sm_count=DEFAULT_SM):
@@ -117,26 +144,26 @@ def _rows2d(x):
     return x, prod(x.shape[:-1]) if x.ndim else 1, C
 
 
-def _run_rows(base, x, out, extra=()):
+def _run_rows(base, x, out, variant=None):
     x2, rows, C = _rows2d(x)
     if rows * C:
-        run_plan(plan_row_op(base, x2.dtype, rows, C, (Buf("x"), Buf("out"), i64(rows), i64(C)), _sm()),
-                 {"x": x2, "out": out})
+        run_plan(plan_row_op(base, x2.dtype, rows, C, (Buf("x"), Buf("out"), i64(rows), i64(C)), _sm(),
+                             variant), {"x": x2, "out": out})
     return out
 
 
-def softmax(x):
-    """Softmax over the last axis of a float32/float64 CuPy array."""
+def softmax(x, variant=None):
+    """Softmax over the last axis of a float32/float64 CuPy array (`variant`: see `row_launch`)."""
     import cupy
 
-    return _run_rows("softmax", x, cupy.empty(x.shape, x.dtype))
+    return _run_rows("softmax", x, cupy.empty(x.shape, x.dtype), variant)
 
 
-def log_softmax(x):
-    """log(softmax(x)) over the last axis, computed as x - logsumexp(x)."""
+def log_softmax(x, variant=None):
+    """log(softmax(x)) over the last axis, computed as x - logsumexp(x) (`variant`: see `row_launch`)."""
     import cupy
 
-    return _run_rows("log_softmax", x, cupy.empty(x.shape, x.dtype))
+    return _run_rows("log_softmax", x, cupy.empty(x.shape, x.dtype), variant)
 
 
 def logsumexp(x):
