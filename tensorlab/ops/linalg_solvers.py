@@ -173,8 +173,8 @@ def cholesky(input, name=None):
       A tensor of the input's shape: the lower-triangular factors.
 
     Raises:
-      InvalidArgumentError: rank < 2, non-square input, or (on the CPU) a matrix that is not
-        positive definite. On a GPU a failed factorization gives NaN instead.
+      InvalidArgumentError: rank < 2, non-square input, or a matrix that is not
+        positive definite (on a GPU too: the check costs one device sync).
 
     Example:
       >>> tl.linalg.cholesky(tl.constant([[4., 2.], [2., 5.]])).numpy()
@@ -235,7 +235,7 @@ def solve(matrix, rhs, adjoint=False, name=None):
       ``X``, of shape ``broadcast(batch) + [M, K]``.
 
     Raises:
-      InvalidArgumentError: bad shapes, or (on the CPU) a singular matrix.
+      InvalidArgumentError: bad shapes, or a singular matrix.
 
     Example:
       >>> a = tl.constant([[2., 1.], [1., 3.]])

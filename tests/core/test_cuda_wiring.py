@@ -61,3 +61,20 @@ def test_kernel_selection_rules():
     assert use_matmul_kernel(f32, f32.T) and not use_matmul_kernel(i32, i32.T)
     assert use_row_kernel(f32, 1) and not use_row_kernel(f32, 0) and not use_row_kernel(i32, 1)
     assert use_reduce_kernel(f32, (0,)) and not use_reduce_kernel(f32, ()) and not use_reduce_kernel(i32, (1,))
+
+
+def test_factorizations_raise_instead_of_returning_nan():
+    """CuPy's cholesky/solve return NaN for a failed factorization unless linalg errors are
+    switched to "raise"; the CUDA implementations of these three run under that setting."""
+    import cupyx
+
+    from tensorlab.backend.cuda import linalg_solvers as cuda_solvers
+
+    for name in ("cholesky", "solve", "triangular_solve"):
+        impl = REGISTRY[name].impls["cuda"]
+        assert getattr(impl, "raises_linalg_errors", False), name
+        assert impl.__wrapped__.__globals__["np"] is not np  # the CuPy mirror inside
+    seen = []
+    wrapped = cuda_solvers._raise_on_failed_factorization(lambda x: seen.append(cupyx.geterr()["linalg"]) or x)
+    assert wrapped(3) == 3 and seen == ["raise"]
+    assert cupyx.geterr()["linalg"] == "ignore"  # restored afterwards

@@ -547,6 +547,20 @@ def test_error_singular_and_indefinite_matrices_raise_on_cpu():
         tl.linalg.triangular_solve(tl.constant([[1.0, 0.0], [2.0, 0.0]]), tl.ones([2, 1]))
 
 
+@pytest.mark.gpu
+def test_error_singular_and_indefinite_matrices_raise_on_gpu():
+    """The same errors on the GPU (CuPy alone would return NaN)."""
+    with tl.device("gpu:0"):
+        with pytest.raises(_IAE, match=r"cholesky: .*"):
+            tl.linalg.cholesky(tl.constant([[1.0, 2.0], [2.0, 1.0]]))
+        with pytest.raises(_IAE, match=r"solve: .*"):
+            tl.linalg.solve(tl.constant([[1.0, 2.0], [2.0, 4.0]]), tl.ones([2, 1]))
+        with pytest.raises(_IAE, match=r"triangular_solve: .*"):
+            tl.linalg.triangular_solve(tl.constant([[1.0, 0.0], [2.0, 0.0]]), tl.ones([2, 1]))
+        good = tl.linalg.cholesky(tl.constant([[4.0, 2.0], [2.0, 3.0]]))  # the process stays usable
+        np.testing.assert_allclose(good.numpy(), np.linalg.cholesky([[4.0, 2.0], [2.0, 3.0]]), rtol=1e-6)
+
+
 def test_error_qr_messages_and_unsupported_gradient(rng):
     with pytest.raises(TypeError, match=r"qr: .*float32 or float64.*int32.*\[2,3\]"):
         tl.linalg.qr(tl.constant([[1, 2, 3], [4, 5, 6]]))
