@@ -71,8 +71,13 @@ typedef TileCfg<128, 128, 8, 64, 32> Cfg128;
 // 64x64x16 block, 128 threads, 32x32 warp tile, 4x8 per thread (small / skinny).
 typedef TileCfg<64, 64, 16, 32, 32> Cfg64;
 
+// Candidate: the 128x128 tile 16 deep (half the barriers and load rounds per FLOP, twice the
+// staged loads in registers); chosen only by an explicit variant until a GPU run shows it faster.
+typedef TileCfg<128, 128, 16, 64, 32> Cfg128K16;
+
 TL_SGEMM_KERNEL(tl_matmul_f32_128x128, Cfg128)
 TL_SGEMM_KERNEL(tl_matmul_f32_64x64, Cfg64)
+TL_SGEMM_KERNEL(tl_matmul_f32_128x128k16, Cfg128K16)
 
 // y[b, m] = sum_k A(m, k) x(k), x(k) at x[k*incx]; 32 rows per 256-thread block.
 // a_kmajor (long contiguous rows): each warp owns 4 rows, lanes stride k, warp

@@ -126,12 +126,10 @@ def bench_matmul(results, time_ms, quick):
                 ref = time_ms(lambda i: cupy.matmul(ca[i % nsets], cb[i % nsets]))
             _row(results, f"matmul_{dtype}", f"{m}x{n}x{k}", ours, ref, 2.0 * m * n * k)
             # candidate kernel variants, timed against the same reference in the same run
-            for variant in mm.VARIANTS[dtype][1:]:
-                if dtype == "float32":
-                    continue  # the other float32 variants are shape choices or TF32, not candidates
+            for variant in mm.CANDIDATES.get(dtype, ()):
                 cand = time_ms(lambda i: mm.matmul(ca[i % nsets], cb[i % nsets], dtype_name=dtype,
                                                    variant=variant))
-                _row(results, f"matmul_{dtype}[{variant.split('_tc_')[-1]}]", f"{m}x{n}x{k}",
+                _row(results, f"matmul_{dtype}[{variant.rsplit('_', 1)[-1]}]", f"{m}x{n}x{k}",
                      cand, ref, 2.0 * m * n * k)
             del ca, cb
             cupy.get_default_memory_pool().free_all_blocks()

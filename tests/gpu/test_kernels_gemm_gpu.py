@@ -222,6 +222,16 @@ def test_matmul_bf16(rng, m, n, k, ta, tb):
     assert rel_err(bf16_bits_to_f64(out.get()), ref) < 1e-2
 
 
+@pytest.mark.parametrize("m,n,k", F32_SIZES)
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, True)])
+def test_matmul_f32_128x128k16_candidate(rng, m, n, k, ta, tb):
+    """The 16-deep SIMT candidate, forced by `variant=` (split-K included)."""
+    a = operand(rng, m, k, ta)
+    b = operand(rng, k, n, tb)
+    out = mm.matmul(cupy.asarray(a), cupy.asarray(b), ta, tb, variant="tl_matmul_f32_128x128k16")
+    assert rel_err(out.get(), ref_mm(a, b, ta, tb)) < 1e-5
+
+
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 @pytest.mark.parametrize("m,n,k", TC_SIZES)
 @pytest.mark.parametrize("ta,tb", LAYOUTS)

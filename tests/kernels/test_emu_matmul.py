@@ -89,7 +89,7 @@ SIZES = [(1, 1, 1), (17, 33, 65), (65, 17, 33), (33, 65, 1), (130, 70, 17), (7, 
 
 @pytest.mark.parametrize("m,n,k", SIZES)
 @pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
-@pytest.mark.parametrize("variant", ["tl_matmul_f32_64x64", "tl_matmul_f32_128x128"])
+@pytest.mark.parametrize("variant", ["tl_matmul_f32_64x64", "tl_matmul_f32_128x128", "tl_matmul_f32_128x128k16"])
 def test_sgemm_layouts(lib, m, n, k, ta, tb, variant, monkeypatch):
     if m == 1 or n == 1:
         pytest.skip("matvec path is tested separately")
@@ -105,7 +105,7 @@ def test_sgemm_layouts(lib, m, n, k, ta, tb, variant, monkeypatch):
 def test_sgemm_unaligned_leading_dim(lib, pad, monkeypatch):
     """Odd leading dims and a misaligned base pointer take the scalar load path."""
     rng = np.random.default_rng(pad)
-    for variant in ("tl_matmul_f32_64x64", "tl_matmul_f32_128x128"):
+    for variant in ("tl_matmul_f32_64x64", "tl_matmul_f32_128x128", "tl_matmul_f32_128x128k16"):
         monkeypatch.setattr(mm, "select_variant", lambda *a, **kw: variant)
         a = make(rng, 37, 41, False, pad=pad)[:, 1:]  # base pointer off by 4 bytes
         b = make(rng, 40, 67, True, pad=pad)
@@ -147,7 +147,7 @@ def test_sgemm_three_level_batch_materialises(lib):
     assert rel_err(out, ref(a, b, False, False)) < 1e-5
 
 
-@pytest.mark.parametrize("variant", ["tl_matmul_f32_64x64", "tl_matmul_f32_128x128"])
+@pytest.mark.parametrize("variant", ["tl_matmul_f32_64x64", "tl_matmul_f32_128x128", "tl_matmul_f32_128x128k16"])
 @pytest.mark.parametrize("ta,tb", [(False, False), (True, True)])
 def test_sgemm_split_k(lib, variant, ta, tb, monkeypatch):
     """Few output tiles and a long K: split-K partials (uneven last chunk), batch of 2."""

@@ -17,6 +17,7 @@ STEM = "matmul"
 
 HOT_KERNELS = [
     "tl_matmul_f32_128x128",
+    "tl_matmul_f32_128x128k16",
     "tl_matmul_f32_64x64",
     "tl_matmul_f16_tc",
     "tl_matmul_bf16_tc",
@@ -37,6 +38,7 @@ INT32_MAX = 2**31 - 1
 _TILE = {  # variant -> (BM, BN, threads)
     "tl_matmul_f32_128x128": (128, 128, 256),
     "tl_matmul_f32_64x64": (64, 64, 128),
+    "tl_matmul_f32_128x128k16": (128, 128, 256),
     "tl_matmul_f64_tiled": (64, 64, 256),
     "tl_matmul_f16_tc": (128, 128, 256),
     "tl_matmul_bf16_tc": (128, 128, 256),
@@ -48,11 +50,19 @@ _TILE = {  # variant -> (BM, BN, threads)
 #: variants with one kernel per operand layout, named variant + _a{k,m}b{k,n}
 _PER_LAYOUT = ("tl_matmul_f16_tc_128x256", "tl_matmul_bf16_tc_128x256")
 _TC16 = ("tl_matmul_f16_tc", "tl_matmul_bf16_tc") + _PER_LAYOUT
-#: the variants an explicit `variant=` may name, per dtype (the first is the default)
+#: candidate kernels: correct (emulated, GPU-tested) but not chosen by `select_variant` until a
+#: GPU run shows them faster; bench/gpu/matmul_conv.py times each next to the default
+CANDIDATES = {
+    "float16": ("tl_matmul_f16_tc_128x256",),
+    "bfloat16": ("tl_matmul_bf16_tc_128x256",),
+    "float32": ("tl_matmul_f32_128x128k16",),
+}
+#: the variants an explicit `variant=` may name, per dtype
 VARIANTS = {
-    "float16": ("tl_matmul_f16_tc", "tl_matmul_f16_tc_128x256"),
-    "bfloat16": ("tl_matmul_bf16_tc", "tl_matmul_bf16_tc_128x256"),
-    "float32": ("tl_matmul_f32_128x128", "tl_matmul_f32_64x64", "tl_matmul_tf32_tc"),
+    "float16": ("tl_matmul_f16_tc",) + CANDIDATES["float16"],
+    "bfloat16": ("tl_matmul_bf16_tc",) + CANDIDATES["bfloat16"],
+    "float32": ("tl_matmul_f32_128x128", "tl_matmul_f32_64x64", "tl_matmul_tf32_tc")
+    + CANDIDATES["float32"],
     "float64": ("tl_matmul_f64_tiled",),
 }
 
@@ -95,7 +105,7 @@ def select_variant(m, n, k, dtype_name, tf32=False, batch=1, num_sms=132):
     return "tl_matmul_f32_64x64"
 
 
-_SPLIT_K = ("tl_matmul_f32_128x128", "tl_matmul_f32_64x64")
+_SPLIT_K = ("tl_matmul_f32_128x128", "tl_matmul_f32_64x64", "tl_matmul_f32_128x128k16")
 _SPLIT_ALIGN = 16  # split-K chunks are multiples of every SIMT tile depth
 
 
@@ -278,7 +288,7 @@ def plan_matmul(a_shape, a_strides, a_ptr, b_shape, b_strides, b_ptr, itemsize, 
 
     vec_a = aligned(a_ptr, lda, sao, sai)
     vec_b = aligned(b_ptr, ldb, sbo, sbi)
-    if variant == "tl_matmul_f32_64x64" or variant == "tl_matmul_f32_128x128":
+    if variant in _SPLIT_K:  # the SIMT float32 kernels store float4
         vec_c = n % 4 == 0
     else:  # tensor-core epilogues store element pairs
         vec_c = n % 2 == 0
