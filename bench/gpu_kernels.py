@@ -79,6 +79,23 @@ def main():
     print_table(results)
 
 
+def candidate_speedups(results):
+    """Each candidate row ("<bench>[<tag>]") against its default row ("<bench>", same shape):
+    a list of (candidate bench, shape, default time / candidate time), > 1 when the candidate is
+    faster. Rows with errors or no matching default are left out."""
+    times = {}
+    for r in results:
+        if "error" not in r and r.get("ours_ms"):
+            times[(r["bench"], str(r.get("shape")))] = r["ours_ms"]
+    out = []
+    for (bench, shape), ms in times.items():
+        if bench.endswith("]") and "[" in bench:
+            base = times.get((bench[:bench.index("[")], shape))
+            if base:
+                out.append((bench, shape, round(base / ms, 3)))
+    return out
+
+
 def print_table(results):
     print(f"{'bench':<34}{'shape':<26}{'ours':>10}{'ref':>10}{'ratio':>8}{'rate':>12}")
     for r in results:
@@ -93,6 +110,11 @@ def print_table(results):
         print(f"{str(r['bench'])[:33]:<34}{str(r.get('shape', ''))[:25]:<26}"
               f"{(ours if ours is not None else float('nan')):>10.4g}{(ref if ref is not None else float('nan')):>10.4g}"
               f"{(ratio if ratio is not None else float('nan')):>8.3f}{rate_s:>12}")
+    speedups = candidate_speedups(results)
+    if speedups:
+        print("candidates vs the default kernel (default time / candidate time; > 1: the candidate is faster)")
+        for bench, shape, x in speedups:
+            print(f"  {bench[:44]:<46}{shape[:25]:<26}{x:>8.3f}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,34 @@
+"""The GPU benchmark report's pure-Python parts (run without a GPU): candidate rows are matched
+to their default rows of the same shape, and the summary table prints them."""
+import importlib.util
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("gpu_kernels_report", _ROOT / "bench" / "gpu_kernels.py")
+gpu_kernels = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(gpu_kernels)
+
+
+ROWS = [
+    {"bench": "matmul_float16", "shape": "4096x4096x4096", "ours_ms": 0.6, "ref_ms": 0.2, "ratio": 0.333},
+    {"bench": "matmul_float16[128x256]", "shape": "4096x4096x4096", "ours_ms": 0.4, "ref_ms": 0.2, "ratio": 0.5},
+    {"bench": "matmul_float16[128x256]", "shape": "2048x2048x2048", "ours_ms": 0.1},  # no default row
+    {"bench": "softmax", "shape": [8192, 4096], "ours_ms": 0.2, "frac_of_copy": 0.68},
+    {"bench": "softmax[cached]", "shape": [8192, 4096], "ours_ms": 0.25, "frac_of_copy": 0.55},
+    {"bench": "log_softmax[cached]", "shape": [8192, 4096], "error": "Traceback ...\nRuntimeError: x"},
+]
+
+
+def test_candidate_speedups_match_same_bench_and_shape():
+    got = sorted(gpu_kernels.candidate_speedups(ROWS))
+    assert got == [("matmul_float16[128x256]", "4096x4096x4096", 1.5),
+                   ("softmax[cached]", "[8192, 4096]", 0.8)]
+
+
+def test_print_table_lists_candidates_last(capsys):
+    gpu_kernels.print_table(ROWS)
+    out = capsys.readouterr().out.splitlines()
+    i = next(k for k, line in enumerate(out) if line.startswith("candidates vs the default"))
+    assert "matmul_float16[128x256]" in out[i + 1] and out[i + 1].rstrip().endswith("1.500")
+    assert "softmax[cached]" in out[i + 2] and out[i + 2].rstrip().endswith("0.800")
+    assert any("ERROR" in line and "RuntimeError: x" in line for line in out[:i])
