@@ -20,7 +20,16 @@ OUT = os.environ.get("OUT") or "gpu_check_out"
 os.makedirs(OUT, exist_ok=True)
 ENV = {**os.environ, "PYTHONPATH": ".", "PYTHONUNBUFFERED": "1"}
 TEST_TIMEOUT = int(os.environ.get("GPU_CHECK_TEST_TIMEOUT", "270"))
-BENCH_TIMEOUT = int(os.environ.get("GPU_CHECK_BENCH_TIMEOUT", "180"))
+BENCH_TIMEOUT = int(os.environ.get("GPU_CHECK_BENCH_TIMEOUT", "240"))
+DIST_TIMEOUT = int(os.environ.get("GPU_CHECK_DIST_TIMEOUT", "90"))
+# The whole run stays under 8 minutes: a stage gets its own limit or what is left of this
+# budget after keeping `reserve` seconds for the stages after it, whichever is smaller.
+TOTAL_BUDGET = int(os.environ.get("GPU_CHECK_TOTAL_BUDGET", "450"))
+_T0 = time.time()
+
+
+def stage_timeout(limit, reserve=0):
+    return max(10, min(limit, int(TOTAL_BUDGET - (time.time() - _T0) - reserve)))
 
 
 def sh(cmd, timeout):
@@ -94,7 +103,8 @@ def main():
     import importlib.util
     par = ["-n", "4", "--dist", "loadfile"] if importlib.util.find_spec("xdist") else []
     rc, out, secs = sh([sys.executable, "-m", "pytest", "-m", "gpu", "-q", "-p", "no:cacheprovider",
-                        "-p", "no:randomly", *par, f"--junitxml={xml}", "tests"], TEST_TIMEOUT)
+                        "-p", "no:randomly", *par, f"--junitxml={xml}", "tests"],
+                        stage_timeout(TEST_TIMEOUT, reserve=150))
     with open(os.path.join(OUT, "gpu_tests.log"), "w") as f:
         f.write(out)
     tests = parse_junit(xml)
@@ -102,7 +112,7 @@ def main():
     print(out[-3000:], flush=True)
     bench_json = os.path.join(OUT, "bench.json")
     rc_b, out_b, secs_b = sh([sys.executable, "bench/gpu_kernels.py", "--quick", "--json", bench_json],
-                             BENCH_TIMEOUT)
+                             stage_timeout(BENCH_TIMEOUT, reserve=40))
     with open(os.path.join(OUT, "bench.log"), "w") as f:
         f.write(out_b)
     try:
@@ -111,7 +121,7 @@ def main():
         bench = [{"bench": "gpu_kernels", "error": out_b[-1500:] or "no output"}]
     # All-reduce bus bandwidth (nccl-tests' busbw) for the distribute layer.
     rc_d, out_d, secs_d = sh([sys.executable, "bench/distribute_allreduce.py"],
-                             int(os.environ.get("GPU_CHECK_DIST_TIMEOUT", "90")))
+                             stage_timeout(DIST_TIMEOUT))
     with open(os.path.join(OUT, "distribute_allreduce.log"), "w") as f:
         f.write(out_d)
     try:

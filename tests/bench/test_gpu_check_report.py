@@ -32,3 +32,18 @@ def test_print_table_lists_candidates_last(capsys):
     assert "matmul_float16[128x256]" in out[i + 1] and out[i + 1].rstrip().endswith("1.500")
     assert "softmax[cached]" in out[i + 2] and out[i + 2].rstrip().endswith("0.800")
     assert any("ERROR" in line and "RuntimeError: x" in line for line in out[:i])
+
+
+def test_stage_timeouts_keep_the_run_inside_its_budget(tmp_path, monkeypatch):
+    monkeypatch.setenv("OUT", str(tmp_path))
+    spec = importlib.util.spec_from_file_location("gpu_check_budget", _ROOT / "bench" / "gpu_check.py")
+    gc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gc)
+    now = [1000.0]
+    monkeypatch.setattr(gc.time, "time", lambda: now[0])
+    gc._T0, gc.TOTAL_BUDGET = 1000.0, 450
+    assert gc.stage_timeout(270, reserve=150) == 270      # fresh run: the stage's own limit
+    now[0] += 200                                          # 200 s gone (a slow start)
+    assert gc.stage_timeout(270, reserve=150) == 100      # 450 - 200 - 150
+    now[0] += 230
+    assert gc.stage_timeout(240, reserve=40) == 10        # nothing left: a short floor, not zero
