@@ -25,7 +25,7 @@ HOT_KERNELS = [
 ] + [f"tl_matmul_{d}_tc_128x256_{lay}" for d in ("f16", "bf16")
      for lay in ("akbk", "akbn", "ambk", "ambn")]
 # The tensor-core kernels run on the emulator too: cuda_kernels/mma.cuh maps cp.async, ldmatrix
-# and mma.sync onto its model of each instruction (tests/kernels/test_emu_matmul_tc.py).
+# and mma.sync onto its model of each instruction (tests/kernels/test_emu_matmul.py).
 EMU_EXEMPT: dict = {}
 
 #: dynamic shared memory of the tensor-core kernels: 3 stages x (A + B) tiles
@@ -304,8 +304,8 @@ def plan_matmul(a_shape, a_strides, a_ptr, b_shape, b_strides, b_ptr, itemsize, 
     if variant in _PER_LAYOUT:
         kernel = f"{variant}_a{'k' if a_km else 'm'}b{'k' if b_km else 'n'}"
     # splits > 1: "C" is a [splits, *out_shape] workspace to be summed over axis 0
-    return dict(kernel=kernel, variant=variant, grid=grid, block=block, smem=smem, args=args, out_shape=out_shape,
-                splits=splits)
+    return dict(kernel=kernel, variant=variant, grid=grid, block=block, smem=smem, args=args,
+                out_shape=out_shape, splits=splits)
 
 
 def _broadcast_shapes(s1, s2):
