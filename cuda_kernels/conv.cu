@@ -178,6 +178,27 @@ __device__ __forceinline__ void conv_fwd_body(const float* __restrict__ x,
                            reinterpret_cast<float*>(smem4));
 }
 
+// Candidate: the forward GEMM split over K (z = group * splits + split) into partial[split, M, OC],
+// which the launcher sums, so that problems with too few output tiles for whole waves of blocks
+// keep every SM busy.  k_chunk % 16 == 0, so a 4-wide load never straddles two splits.
+template <class Cfg>
+__device__ __forceinline__ void conv_fwd_splitk_body(const float* __restrict__ x,
+                                                     const float* __restrict__ w,
+                                                     float* __restrict__ partial, ConvGeom g,
+                                                     int vec, int splits, int k_chunk) {
+  __shared__ float4 smem4[Cfg::SMEM_FLOATS / 4];
+  const int grp = blockIdx.z / splits, split = blockIdx.z % splits;
+  const int icg = g.C / g.groups, ocg = g.OC / g.groups;
+  const int M = g.N * g.OH * g.OW, K = g.KH * g.KW * icg;
+  const int k0 = split * k_chunk, k1 = min(K, k0 + k_chunk);
+  FwdXLoader al{x, g, grp * icg, icg, M, k1, vec != 0 && icg % 4 == 0 && g.C % 4 == 0};
+  const bool vb = vec != 0 && ocg % 4 == 0 && g.OC % 4 == 0;
+  StridedLoader<false> bl{w + grp * ocg, ocg, k1, g.OC, vb};
+  StridedStorer cs{partial + (long long)split * M * g.OC + grp * ocg, M, ocg, g.OC, vb};
+  tl_gemm::gemm_block<Cfg>(al, bl, cs, blockIdx.y * Cfg::BM, blockIdx.x * Cfg::BN, k0, k1,
+                           reinterpret_cast<float*>(smem4));
+}
+
 template <class Cfg>
 __device__ __forceinline__ void conv_bwd_input_body(const float* __restrict__ dy,
                                                     const float* __restrict__ w,
@@ -239,6 +260,21 @@ typedef TileCfg<64, 64, 16, 32, 32> ConvCfg64;
 TL_CONV_KERNELS(, ConvCfg128)
 TL_CONV_KERNELS(_128x64, ConvCfg128x64)
 TL_CONV_KERNELS(_64x64, ConvCfg64)
+
+// Candidate (see conv_fwd_splitk_body): forward split-K on the 128x128 tile; chosen only by
+// an explicit variant until a GPU run shows it faster (bench/gpu/matmul_conv.py). On sm_90 it
+// fits 128 registers without spilling, so two blocks share an SM (the launcher's wave model
+// assumes that).
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+#define TL_CONV_SPLITK_MIN_BLOCKS 2
+#else
+#define TL_CONV_SPLITK_MIN_BLOCKS 1
+#endif
+extern "C" __global__ void __launch_bounds__(ConvCfg128::NT, TL_CONV_SPLITK_MIN_BLOCKS) tl_conv2d_fwd_splitk_nhwc_f32(
+    const float* __restrict__ x, const float* __restrict__ w, float* __restrict__ partial,
+    TL_CONV_PARAMS, int vec, int splits, int k_chunk) {
+  conv_fwd_splitk_body<ConvCfg128>(x, w, partial, TL_CONV_GEOM, vec, splits, k_chunk);
+}
 
 // ---- depthwise (groups == C, OC = C * mult) --------------------------------
 

@@ -173,10 +173,15 @@ def bench_conv(results, time_ms, quick):
             "bwd_input": lambda i: cv.conv2d_backprop_input(dy, w, x.shape, 1, pads, 1, 1),
             "bwd_filter": lambda i: cv.conv2d_backprop_filter(x, dy, w.shape, 1, pads, 1, 1),
         }
+        if "partial_shape" in cv.plan_conv2d_forward(x.shape, w.shape, 1, pads, 1, 1, True,
+                                                     cupy.cuda.Device().attributes["MultiProcessorCount"],
+                                                     "splitk"):
+            ours["fwd[splitk]"] = lambda i: cv.conv2d_forward(x, w, 1, pads, 1, 1, variant="splitk")
         for kind, fn in ours.items():
             t_ours = time_ms(fn)
-            t_ref = time_ms(refs[kind]) if kind in refs else None
-            _row(results, f"conv2d_{kind}_f32", shape, t_ours, t_ref, flop)
+            ref_kind = kind.split("[")[0]
+            t_ref = time_ms(refs[ref_kind]) if ref_kind in refs else None
+            _row(results, f"conv2d_{ref_kind}_f32" + kind[len(ref_kind):], shape, t_ours, t_ref, flop)
         del x, w, dy
         cupy.get_default_memory_pool().free_all_blocks()
 

@@ -322,6 +322,25 @@ def test_conv2d(rng, case):
     assert rel_err(dw.get(), dw_r) < 1e-5
 
 
+@pytest.mark.parametrize("case", [
+    ((2, 14, 14, 256), (3, 3, 256), (1, 1), "SAME", (1, 1), 1),   # splits over 9 * 256
+    ((2, 9, 7, 128), (3, 3, 144), (2, 1), "SAME", (1, 2), 2),     # groups, stride, dilation
+    ((1, 7, 7, 130), (3, 3, 130), (1, 1), "VALID", (1, 1), 1),    # scalar loads (130 % 4 != 0)
+], ids=["resnet", "groups", "unaligned"])
+def test_conv2d_forward_split_k_candidate(rng, case):
+    """The split-K forward candidate, forced by `variant=` (it must split for these shapes)."""
+    xs, (KH, KW, OC), strides, padding, dil, groups = case
+    x = rng.standard_normal(xs).astype(np.float32)
+    w = rng.standard_normal((KH, KW, xs[3] // groups, OC)).astype(np.float32)
+    (oh, ow), pads = cv.same_valid_pads(xs[1:3], (KH, KW), strides, dil, padding)
+    plan = cv.plan_conv2d_forward(xs, w.shape, strides, pads, dil, groups, True,
+                                  cupy.cuda.Device().attributes["MultiProcessorCount"], "splitk")
+    assert plan["kernel"] == "tl_conv2d_fwd_splitk_nhwc_f32"
+    y_r, _, _ = ref_conv(x, w, strides, pads, dil, groups, np.zeros((xs[0], oh, ow, OC)))
+    y = cv.conv2d_forward(cupy.asarray(x), cupy.asarray(w), strides, pads, dil, groups, variant="splitk")
+    assert rel_err(y.get(), y_r) < 1e-5
+
+
 # ------------------------------------------------------------------ pool
 
 

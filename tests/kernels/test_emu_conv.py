@@ -147,3 +147,47 @@ def test_every_tile_shape(lib, tile, monkeypatch):
     assert rel_err(run(lib, pf, {"X": x, "W": w}, "Y", pf["out_shape"]), y_r) < 1e-5
     pi = cv.plan_conv2d_backprop_input(dy.shape, w.shape, x.shape, strides, pads, dil, groups)
     assert rel_err(run(lib, pi, {"DY": dy, "W": w}, "DX", x.shape), dx_r) < 1e-5
+
+
+def test_forward_splits_fill_the_waves():
+    # 64x14x14x256 3x3 -> 256: 196 blocks of 128x128 fill 74% of 264 slots (2 per SM on 132
+    # SMs); 4 splits: 784 blocks in 3 waves of 264, 99%
+    assert cv.forward_splits(64 * 14 * 14, 256, 9 * 256, 1) == (4, 576)
+    # 64x7x7x512 3x3 -> 512: 100 blocks; 5 splits fill 500 of 2 x 264 slots
+    assert cv.forward_splits(64 * 7 * 7, 512, 9 * 512, 1) == (5, 928)
+    # with one block per SM: 2 splits fill 392 of 3 x 132 slots
+    assert cv.forward_splits(64 * 14 * 14, 256, 9 * 256, 1, blocks_per_sm=1) == (2, 1152)
+    # whole waves already (2 x 264 blocks): no split; short K: no split
+    assert cv.forward_splits(128 * 264, 256, 4096, 1) == (1, 4096)
+    assert cv.forward_splits(128, 128, 300, 1) == (1, 304)
+
+
+@pytest.mark.parametrize("vec", [True, False])
+@pytest.mark.parametrize("case", [
+    # N, H, W, C, OC, KH, KW, strides, pads, dil, groups
+    (1, 5, 5, 64, 72, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 1),
+    (1, 6, 5, 128, 144, 3, 3, (2, 1), (1, 0, 1, 1), (1, 2), 2),
+], ids=["plain", "strided,dilated,groups"])
+def test_forward_split_k_candidate(lib, case, vec):
+    """The split-K forward candidate: partials over K chunks summed like the launcher does."""
+    N, H, W, C, OC, KH, KW, strides, pads, dil, groups = case
+    rng = np.random.default_rng(sum(case[:5]))
+    x = rng.standard_normal((N, H, W, C)).astype(np.float32)
+    w = rng.standard_normal((KH, KW, C // groups, OC)).astype(np.float32)
+    pf = cv.plan_conv2d_forward(x.shape, w.shape, strides, pads, dil, groups, vec, num_sms=4,
+                                variant="splitk")
+    assert pf["kernel"] == "tl_conv2d_fwd_splitk_nhwc_f32"
+    splits, k_chunk = pf["args"][-2][1], pf["args"][-1][1]
+    assert splits == 2 and k_chunk % 16 == 0 and pf["grid"][2] == groups * splits
+    part = run(lib, pf, {"X": x, "W": w}, "P", pf["partial_shape"])
+    y = part.sum(axis=0).reshape(pf["out_shape"])
+    y_r, _, _ = ref_conv(x, w, strides, pads, dil, groups)
+    assert rel_err(y, y_r) < 1e-5
+
+
+def test_forward_split_k_candidate_falls_back_where_it_does_not_apply():
+    # 64 output channels (128x64 tiles), or no split needed: the default plan
+    p = cv.plan_conv2d_forward((1, 5, 5, 64), (3, 3, 64, 64), 1, (1, 1, 1, 1), 1, 1, variant="splitk")
+    assert p["kernel"].startswith("tl_conv2d_fwd_nhwc_f32") and "partial_shape" not in p
+    with pytest.raises(ValueError, match="no variant 'wide'"):
+        cv.plan_conv2d_forward((1, 5, 5, 64), (3, 3, 64, 64), 1, (1, 1, 1, 1), 1, 1, variant="wide")

@@ -13,7 +13,7 @@ STEM = "conv"
 TILES = {"": (128, 128, 256), "_128x64": (128, 64, 128), "_64x64": (64, 64, 128)}
 
 HOT_KERNELS = [f"tl_conv2d_{k}_nhwc_f32{t}" for k in ("fwd", "bwd_input", "bwd_filter")
-               for t in TILES]
+               for t in TILES] + ["tl_conv2d_fwd_splitk_nhwc_f32"]
 EMU_EXEMPT: dict = {}
 
 MAX_GRID = 65535
@@ -123,9 +123,37 @@ def _elementwise_grid(total):
     return (max(1, min(_cdiv(total, 256), MAX_GRID)), 1, 1), (256, 1, 1)
 
 
+def forward_splits(m, ncols, k, groups, num_sms=132, blocks_per_sm=2, max_splits=8, min_chunk=256):
+    """(splits, k_chunk) of the split-K forward candidate on 128x128 tiles.
+
+    With `blocks_per_sm` blocks resident per SM (the candidate's launch bounds give two on
+    sm_90), a problem of `b` blocks runs in ceil(b / slots) waves, the last one partly idle.
+    The split count that fills the waves best (b * s / (waves * slots)) wins; ties go to fewer
+    splits, and each split keeps at least `min_chunk` of K.
+    """
+    blocks = _cdiv(m, 128) * _cdiv(ncols, 128) * groups
+    slots = num_sms * blocks_per_sm
+    best, best_eff = 1, 0.0
+    for s in range(1, max_splits + 1):
+        if s > 1 and k < s * min_chunk:
+            break
+        eff = blocks * s / (_cdiv(blocks * s, slots) * slots)
+        if eff > best_eff + 0.02:
+            best, best_eff = s, eff
+    k_chunk = _cdiv(_cdiv(max(k, 1), best), _WGRAD_BK) * _WGRAD_BK
+    return _cdiv(max(k, 1), k_chunk), k_chunk
+
+
 def plan_conv2d_forward(x_shape, w_shape, strides, pads, dilations, groups, vec=True,
-                        num_sms=132):
-    """Kernel, grid, block, args (pointers "X", "W", "Y") and output shape of a forward conv."""
+                        num_sms=132, variant=None):
+    """Kernel, grid, block, args (pointers "X", "W", "Y") and output shape of a forward conv.
+
+    `variant="splitk"` plans the split-K candidate where it applies (more than 64 output
+    channels per group, and a split helps): then the pointer "P" is a partial buffer of
+    `partial_shape` (splits, N*OH*OW, OC) that the caller sums over axis 0 into Y.
+    """
+    if variant not in (None, "splitk"):
+        raise ValueError(f"conv2d: no variant {variant!r}; valid: None, 'splitk'")
     N, H, W, C = x_shape
     KH, KW, ICg, OC = w_shape
     _check_groups(C, ICg, OC, groups)
@@ -135,8 +163,16 @@ def plan_conv2d_forward(x_shape, w_shape, strides, pads, dilations, groups, vec=
         grid, block = _elementwise_grid(N * OH * OW * OC)
         return dict(kernel="tl_depthwise_conv2d_fwd_nhwc_f32", grid=grid, block=block,
                     args=["X", "W", "Y", *geom], out_shape=(N, OH, OW, OC))
-    name, grid, block = _gemm_variant("tl_conv2d_fwd_nhwc_f32", N * OH * OW, OC // groups,
-                                      groups, num_sms)
+    M, ocg, K = N * OH * OW, OC // groups, KH * KW * ICg
+    if variant == "splitk" and ocg > 64:
+        splits, k_chunk = forward_splits(M, ocg, K, groups, num_sms)
+        if splits > 1:
+            return dict(kernel="tl_conv2d_fwd_splitk_nhwc_f32",
+                        grid=(_cdiv(ocg, 128), _cdiv(M, 128), groups * splits), block=(256, 1, 1),
+                        args=["X", "W", "P", *geom, ("i32", int(vec)), ("i32", splits),
+                              ("i32", k_chunk)],
+                        partial_shape=(splits, M, OC), out_shape=(N, OH, OW, OC))
+    name, grid, block = _gemm_variant("tl_conv2d_fwd_nhwc_f32", M, ocg, groups, num_sms)
     return dict(kernel=name, grid=grid, block=block, args=["X", "W", "Y", *geom,
                                                             ("i32", int(vec))],
                 out_shape=(N, OH, OW, OC))
@@ -236,7 +272,7 @@ def _f32(x, what):
     return cupy.ascontiguousarray(x)
 
 
-def conv2d_forward(x, w, strides, pads, dilations, groups=1):
+def conv2d_forward(x, w, strides, pads, dilations, groups=1, variant=None):
     """NHWC conv2d on the GPU.
 
     Args:
@@ -245,6 +281,7 @@ def conv2d_forward(x, w, strides, pads, dilations, groups=1):
         strides, dilations: int or (h, w).
         pads: (pad_top, pad_bottom, pad_left, pad_right), see `same_valid_pads`.
         groups: channel groups (C for depthwise).
+        variant: "splitk" forces the split-K candidate where it applies (benchmarks, tests).
     Returns:
         cupy float32 (N, OH, OW, OC).
 
@@ -258,7 +295,7 @@ def conv2d_forward(x, w, strides, pads, dilations, groups=1):
 
     x, w = _f32(x, "conv2d"), _f32(w, "conv2d")
     plan = plan_conv2d_forward(x.shape, w.shape, strides, pads, dilations, groups, True,
-                               sm_count())
+                               sm_count(), variant)
     y = cupy.empty(plan["out_shape"], cupy.float32)
     if y.size == 0:
         return y
@@ -267,7 +304,11 @@ def conv2d_forward(x, w, strides, pads, dilations, groups=1):
         return y
     if not _aligned(x, w, y):
         plan = plan_conv2d_forward(x.shape, w.shape, strides, pads, dilations, groups, False,
-                                   sm_count())
+                                   sm_count(), variant)
+    if "partial_shape" in plan:
+        part = cupy.empty(plan["partial_shape"], cupy.float32)
+        _launch(plan, {"X": x, "W": w, "P": part})
+        return part.sum(axis=0).reshape(plan["out_shape"])
     _launch(plan, {"X": x, "W": w, "Y": y})
     return y
 
