@@ -201,68 +201,6 @@ __device__ __forceinline__ void tl_softmax_fwd(const T* __restrict__ x, T* __res
   });
 }
 
-// Register-cached candidate of tl_softmax_fwd: each thread loads its part of the row once, as up
-// to PMAX 16-byte packs held in registers, and both the statistics (max, then sum of exp) and the
-// output come from those registers, so a row crosses the memory system once each way (the
-// default re-reads it for the output pass, mostly from L2). Rows that need more than PMAX packs
-// per thread, or cannot use 16-byte packs, take the default path (a uniform branch).
-template <bool kBlock, int kMode, class T, int PMAX>
-__device__ __forceinline__ void tl_softmax_fwd_cached(const T* __restrict__ x, T* __restrict__ y,
-                                                      long long rows, long long C) {
-  constexpr int V = 16 / sizeof(T);
-  const bool pack = tl_can_pack<T>(C, x, kMode == 2 ? nullptr : y);
-  const int threads_per_row = kBlock ? (int)blockDim.x : tl_row_group<T>(C);
-  if (!pack || C > (long long)PMAX * threads_per_row * V) {
-    tl_softmax_fwd<kBlock, kMode, T>(x, y, rows, C);
-    return;
-  }
-  tl_for_rows<kBlock, T>(rows, C, [&](long long row, int t, int nt, T* scratch, int G, bool valid) {
-    const T* xr = x + row * C;
-    const long long n = valid ? C : 0;
-    TlPack<T> r[PMAX];
-#pragma unroll
-    for (int p = 0; p < PMAX; ++p) {  // all loads issued before any use
-      const long long i = ((long long)p * nt + t) * V;
-      if (i < n) r[p] = *reinterpret_cast<const TlPack<T>*>(xr + i);
-    }
-    T m = -tl_inf<T>();
-#pragma unroll
-    for (int p = 0; p < PMAX; ++p) {
-      if (((long long)p * nt + t) * V < n) {
-#pragma unroll
-        for (int k = 0; k < V; ++k) m = r[p].v[k] > m ? r[p].v[k] : m;  // NaN is caught by the sum
-      }
-    }
-    const T M = tl_group_allreduce<kBlock>(m, TlMaxOp(), -tl_inf<T>(), scratch, G);
-    T s = T(0);
-#pragma unroll
-    for (int p = 0; p < PMAX; ++p) {
-      if (((long long)p * nt + t) * V < n) {
-#pragma unroll
-        for (int k = 0; k < V; ++k)
-          if (r[p].v[k] != -tl_inf<T>()) s += tl_exp(r[p].v[k] - M);  // NaN and +inf give NaN
-      }
-    }
-    const T S = tl_group_allreduce<kBlock>(s, TlSumOp(), T(0), scratch, G);
-    if (kMode == 2) {
-      if (t == 0 && valid) y[row] = M + tl_log(S);
-      return;
-    }
-    const T off = M + tl_log(S), inv = T(1) / S;
-    T* yr = y + row * C;
-#pragma unroll
-    for (int p = 0; p < PMAX; ++p) {
-      const long long i = ((long long)p * nt + t) * V;
-      if (i < n) {
-        TlPack<T> o;
-#pragma unroll
-        for (int k = 0; k < V; ++k) o.v[k] = kMode == 1 ? r[p].v[k] - off : tl_exp(r[p].v[k] - M) * inv;
-        *reinterpret_cast<TlPack<T>*>(yr + i) = o;
-      }
-    }
-  });
-}
-
 // kMode 0: softmax backward dx = y * (dy - sum(dy * y)); kMode 1: log_softmax backward
 // dx = dy - exp(y) * sum(dy) (y is the log_softmax output).
 template <bool kBlock, int kMode, class T>
@@ -308,6 +246,26 @@ __device__ __forceinline__ void tl_sparse_xent(const T* __restrict__ x, const lo
   });
 }
 
+// Mean and 1 / sqrt(var + eps) of a row from sums shifted by its first element k
+// (cancellation-safe when |mean| >> std); visit(f) calls f(i, x[i]) for this thread's elements.
+template <bool kBlock, class T, class Visit>
+__device__ __forceinline__ void tl_layer_norm_stats(Visit visit, long long C, T k, T eps, T* scratch, int G,
+                                                    T& mean, T& rstd) {
+  T s1 = T(0), s2 = T(0);
+  visit([&](long long, T v) {
+    const T d = v - k;
+    s1 += d;
+    s2 += d * d;
+  });
+  s1 = tl_group_allreduce<kBlock>(s1, TlSumOp(), T(0), scratch, G);
+  s2 = tl_group_allreduce<kBlock>(s2, TlSumOp(), T(0), scratch, G);
+  const T m1 = s1 / T(C);
+  T var = s2 / T(C) - m1 * m1;
+  var = var > T(0) ? var : T(0);
+  mean = k + m1;
+  rstd = tl_rsqrt(var + eps);
+}
+
 // Layer norm over the last axis. Variance from sums shifted by the row's first element
 // (cancellation-safe when |mean| >> std). gamma/beta/mean/rstd may be null.
 template <bool kBlock, class T>
@@ -319,19 +277,9 @@ __device__ __forceinline__ void tl_layer_norm_fwd(const T* __restrict__ x, const
   tl_for_rows<kBlock, T>(rows, C, [&](long long row, int t, int nt, T* scratch, int G, bool valid) {
     const T* xr = x + row * C;
     const long long n = valid ? C : 0;
-    const T k = xr[0];
-    T s1 = T(0), s2 = T(0);
-    tl_visit(xr, n, pack, t, nt, [&](long long, T v) {
-      const T d = v - k;
-      s1 += d;
-      s2 += d * d;
-    });
-    s1 = tl_group_allreduce<kBlock>(s1, TlSumOp(), T(0), scratch, G);
-    s2 = tl_group_allreduce<kBlock>(s2, TlSumOp(), T(0), scratch, G);
-    const T m1 = s1 / T(C);
-    T var = s2 / T(C) - m1 * m1;
-    var = var > T(0) ? var : T(0);
-    const T mean = k + m1, rstd = tl_rsqrt(var + eps);
+    T mean, rstd;
+    tl_layer_norm_stats<kBlock>([&](auto f) { tl_visit(xr, n, pack, t, nt, f); }, C, xr[0], eps, scratch, G,
+                                mean, rstd);
     if (t == 0 && valid) {
       if (mean_out) mean_out[row] = mean;
       if (rstd_out) rstd_out[row] = rstd;
@@ -370,6 +318,165 @@ __device__ __forceinline__ void tl_layer_norm_bwd_dx(const T* __restrict__ dy, c
       return rs * (gg - a - (v - mu) * rs * b);
     });
   });
+}
+
+// ---- register-cached candidates ----------------------------------------------------------
+// The default row kernels read a row twice (statistics, then output; the second read mostly
+// hits L2). The candidates below load each thread's part of the row once into registers, as up
+// to PMAX 16-byte packs, and compute both passes from there, so a row crosses the memory system
+// once each way. Rows that need more than PMAX packs per thread, or cannot use 16-byte packs,
+// take the default path (a uniform branch).
+
+// Thread t of nt owns packs p * nt + t (p < PMAX) of a row.
+template <class T, int PMAX>
+struct TlRowCache {
+  static constexpr int V = 16 / sizeof(T);
+  TlPack<T> r[PMAX];
+
+  static __device__ __forceinline__ bool fits(long long C, int nt) { return C <= (long long)PMAX * nt * V; }
+  __device__ __forceinline__ void load(const T* __restrict__ xr, long long n, int t, int nt) {
+#pragma unroll
+    for (int p = 0; p < PMAX; ++p) {  // all loads issued before any use
+      const long long i = ((long long)p * nt + t) * V;
+      if (i < n) r[p] = *reinterpret_cast<const TlPack<T>*>(xr + i);
+    }
+  }
+  // f(i, x[i]) for the cached elements.
+  template <class F>
+  __device__ __forceinline__ void visit(long long n, int t, int nt, F f) const {
+#pragma unroll
+    for (int p = 0; p < PMAX; ++p) {
+      const long long i = ((long long)p * nt + t) * V;
+      if (i < n) {
+#pragma unroll
+        for (int k = 0; k < V; ++k) f(i + k, r[p].v[k]);
+      }
+    }
+  }
+  // yr[i] = f(i, x[i]) for the cached elements, as 16-byte stores.
+  template <class F>
+  __device__ __forceinline__ void store(T* __restrict__ yr, long long n, int t, int nt, F f) const {
+#pragma unroll
+    for (int p = 0; p < PMAX; ++p) {
+      const long long i = ((long long)p * nt + t) * V;
+      if (i < n) {
+        TlPack<T> o;
+#pragma unroll
+        for (int k = 0; k < V; ++k) o.v[k] = f(i + k, r[p].v[k]);
+        *reinterpret_cast<TlPack<T>*>(yr + i) = o;
+      }
+    }
+  }
+};
+
+// Threads that share a row in tl_for_rows<kBlock, T>.
+template <bool kBlock, class T>
+__device__ __forceinline__ int tl_row_threads(long long C) {
+  return kBlock ? (int)blockDim.x : tl_row_group<T>(C);
+}
+
+// body(row, t, nt, scratch, G, valid, n, cache) for every row of x, with this thread's part of
+// the row loaded into `cache` (n = C, or 0 for a group past the last row); fallback() instead
+// when `pack` is false or a row needs more than PMAX packs per thread.
+template <bool kBlock, class T, int PMAX, class Fallback, class Body>
+__device__ __forceinline__ void tl_for_cached_rows(const T* __restrict__ x, long long rows, long long C, bool pack,
+                                                   Fallback fallback, Body body) {
+  using Cache = TlRowCache<T, PMAX>;
+  if (!pack || !Cache::fits(C, tl_row_threads<kBlock, T>(C))) {
+    fallback();
+    return;
+  }
+  tl_for_rows<kBlock, T>(rows, C, [&](long long row, int t, int nt, T* scratch, int G, bool valid) {
+    const long long n = valid ? C : 0;
+    Cache c;
+    c.load(x + row * C, n, t, nt);
+    body(row, t, nt, scratch, G, valid, n, c);
+  });
+}
+
+// Softmax statistics of a cached row: M = max (NaN ignored here, caught by the sum), S = sum of
+// exp(x - M) over finite-or-+inf x (NaN and +inf make S NaN, as in the default kernel).
+template <bool kBlock, class T, class Cache>
+__device__ __forceinline__ void tl_cached_softmax_stats(const Cache& c, long long n, int t, int nt, T* scratch,
+                                                        int G, T& M, T& S) {
+  T m = -tl_inf<T>();
+  c.visit(n, t, nt, [&](long long, T v) { m = v > m ? v : m; });
+  M = tl_group_allreduce<kBlock>(m, TlMaxOp(), -tl_inf<T>(), scratch, G);
+  T s = T(0);
+  c.visit(n, t, nt, [&](long long, T v) {
+    if (v != -tl_inf<T>()) s += tl_exp(v - M);
+  });
+  S = tl_group_allreduce<kBlock>(s, TlSumOp(), T(0), scratch, G);
+}
+
+// Cached tl_softmax_fwd (kMode 0 softmax, 1 log_softmax, 2 logsumexp).
+template <bool kBlock, int kMode, class T, int PMAX>
+__device__ __forceinline__ void tl_softmax_fwd_cached(const T* __restrict__ x, T* __restrict__ y,
+                                                      long long rows, long long C) {
+  tl_for_cached_rows<kBlock, T, PMAX>(
+      x, rows, C, tl_can_pack<T>(C, x, kMode == 2 ? nullptr : y),
+      [&] { tl_softmax_fwd<kBlock, kMode, T>(x, y, rows, C); },
+      [&](long long row, int t, int nt, T* scratch, int G, bool valid, long long n, const auto& c) {
+        T M, S;
+        tl_cached_softmax_stats<kBlock>(c, n, t, nt, scratch, G, M, S);
+        if (kMode == 2) {
+          if (t == 0 && valid) y[row] = M + tl_log(S);
+          return;
+        }
+        const T off = M + tl_log(S), inv = T(1) / S;
+        c.store(y + row * C, n, t, nt, [&](long long, T v) { return kMode == 1 ? v - off : tl_exp(v - M) * inv; });
+      });
+}
+
+// Cached tl_sparse_xent: the same loss, dlogits and NaN rules.
+template <bool kBlock, class T, int PMAX>
+__device__ __forceinline__ void tl_sparse_xent_cached(const T* __restrict__ x, const long long* __restrict__ labels,
+                                                      const T* __restrict__ grad, T* __restrict__ loss,
+                                                      T* __restrict__ dlogits, long long rows, long long C) {
+  tl_for_cached_rows<kBlock, T, PMAX>(
+      x, rows, C, tl_can_pack<T>(C, x, dlogits),
+      [&] { tl_sparse_xent<kBlock, T>(x, labels, grad, loss, dlogits, rows, C); },
+      [&](long long row, int t, int nt, T* scratch, int G, bool valid, long long n, const auto& c) {
+        T M, S;
+        tl_cached_softmax_stats<kBlock>(c, n, t, nt, scratch, G, M, S);
+        const long long lab = labels[row];
+        const bool ok = lab >= 0 && lab < C;
+        if (loss && t == 0 && valid) loss[row] = ok ? M + tl_log(S) - x[row * C + lab] : tl_nan<T>();
+        if (dlogits) {
+          const T g = grad ? grad[row] : T(1);
+          const T inv = T(1) / S;
+          const T bad = ok ? T(0) : tl_nan<T>();
+          c.store(dlogits + row * C, n, t, nt, [&](long long i, T v) {
+            return (tl_exp(v - M) * inv - (i == lab ? T(1) : T(0)) + bad) * g;
+          });
+        }
+      });
+}
+
+// Cached tl_layer_norm_fwd: the same shifted sums and outputs.
+template <bool kBlock, class T, int PMAX>
+__device__ __forceinline__ void tl_layer_norm_fwd_cached(const T* __restrict__ x, const T* __restrict__ gamma,
+                                                         const T* __restrict__ beta, T* __restrict__ y,
+                                                         T* __restrict__ mean_out, T* __restrict__ rstd_out,
+                                                         long long rows, long long C, T eps) {
+  tl_for_cached_rows<kBlock, T, PMAX>(
+      x, rows, C, tl_can_pack<T>(C, x, y),
+      [&] { tl_layer_norm_fwd<kBlock, T>(x, gamma, beta, y, mean_out, rstd_out, rows, C, eps); },
+      [&](long long row, int t, int nt, T* scratch, int G, bool valid, long long n, const auto& c) {
+        T mean, rstd;
+        tl_layer_norm_stats<kBlock>([&](auto f) { c.visit(n, t, nt, f); }, C, x[row * C], eps, scratch, G,
+                                    mean, rstd);
+        if (t == 0 && valid) {
+          if (mean_out) mean_out[row] = mean;
+          if (rstd_out) rstd_out[row] = rstd;
+        }
+        c.store(y + row * C, n, t, nt, [&](long long i, T v) {
+          T o = (v - mean) * rstd;
+          if (gamma) o *= gamma[i];
+          if (beta) o += beta[i];
+          return o;
+        });
+      });
 }
 
 // f64 warp kernels need more than 64 registers: fewer resident blocks instead of spills.
@@ -428,8 +535,9 @@ __device__ __forceinline__ void tl_layer_norm_bwd_dx(const T* __restrict__ dy, c
 TL_ROW_KERNELS(f32, float)
 TL_ROW_KERNELS(f64, double)
 
-// Candidates (float32): register-cached softmax / log_softmax, up to 8 packs (32 floats) per
-// thread, i.e. rows up to 1024 in the warp form and up to 16384 in the block form (512 threads).
+// Candidates (float32): register-cached softmax, log_softmax, sparse cross-entropy and layer
+// norm, up to 8 packs (32 floats) per thread, i.e. rows up to 1024 in the warp form and up to
+// 16384 in the block form (512 threads).
 // The 32 cached floats, next to the inlined default path, need more than the default kernels'
 // 64-register budget: the launch bounds allow 128 (fewer resident threads, 8 loads in flight each).
 // Chosen only by an explicit variant until a GPU run shows them faster (bench/gpu/rowwise.py).
@@ -444,6 +552,26 @@ TL_ROW_KERNELS(f64, double)
   }
 TL_ROW_CACHED_KERNELS(softmax, 0)
 TL_ROW_CACHED_KERNELS(log_softmax, 1)
+
+#define TL_XENT_CACHED_KERNEL(NAME, BLOCK, BOUNDS)                                                \
+  extern "C" __global__ void __launch_bounds__ BOUNDS NAME(                                       \
+      const float* __restrict__ x, const long long* __restrict__ labels,                         \
+      const float* __restrict__ grad, float* __restrict__ loss, float* __restrict__ dlogits,      \
+      long long rows, long long C) {                                                              \
+    tl_sparse_xent_cached<BLOCK, float, 8>(x, labels, grad, loss, dlogits, rows, C);              \
+  }
+TL_XENT_CACHED_KERNEL(tl_sparse_xent_fwd_bwd_rows_warp_cached_f32, false, (256, 2))
+TL_XENT_CACHED_KERNEL(tl_sparse_xent_fwd_bwd_rows_cached_f32, true, (512, 1))
+
+#define TL_LN_CACHED_KERNEL(NAME, BLOCK, BOUNDS)                                                  \
+  extern "C" __global__ void __launch_bounds__ BOUNDS NAME(                                       \
+      const float* __restrict__ x, const float* __restrict__ gamma, const float* __restrict__ beta, \
+      float* __restrict__ y, float* __restrict__ mean, float* __restrict__ rstd, long long rows,   \
+      long long C, float eps) {                                                                   \
+    tl_layer_norm_fwd_cached<BLOCK, float, 8>(x, gamma, beta, y, mean, rstd, rows, C, eps);       \
+  }
+TL_LN_CACHED_KERNEL(tl_layer_norm_fwd_rows_warp_cached_f32, false, (256, 2))
+TL_LN_CACHED_KERNEL(tl_layer_norm_fwd_rows_cached_f32, true, (512, 1))
 
 // ------------------------------------------------------------------------------ column reductions
 // Partial sums of two per-element quantities over a chunk of rows of an (M, C) array:

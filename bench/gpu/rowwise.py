@@ -141,6 +141,10 @@ def run(results: list, quick: bool = False):
 
         bench("sparse_xent_fwd_bwd", shape, mk_xent, lambda a: RW.sparse_xent(a[0], a[1]),
               ref_xent if torch else None, lambda a: 2 * a[0].nbytes + rows * 12)
+        if RW.cached_threads(cols, 4) is not None:
+            bench("sparse_xent_fwd_bwd[cached]", shape, mk_xent,
+                  lambda a: RW.sparse_xent(a[0], a[1], variant="cached"),
+                  ref_xent if torch else None, lambda a: 2 * a[0].nbytes + rows * 12)
 
         def mk_ln():
             return randn(shape), randn((cols,)), randn((cols,))
@@ -148,6 +152,11 @@ def run(results: list, quick: bool = False):
         bench("layer_norm_fwd", shape, mk_ln, lambda a: RW.layer_norm(a[0], a[1], a[2], 1e-5),
               (lambda a: torch.nn.functional.layer_norm(tt(a[0]), (cols,), tt(a[1]), tt(a[2]), 1e-5)) if torch else None,
               lambda a: 2 * a[0].nbytes + rows * 8)
+        if RW.cached_threads(cols, 4) is not None:
+            bench("layer_norm_fwd[cached]", shape, mk_ln,
+                  lambda a: RW.layer_norm(a[0], a[1], a[2], 1e-5, variant="cached"),
+                  (lambda a: torch.nn.functional.layer_norm(tt(a[0]), (cols,), tt(a[1]), tt(a[2]), 1e-5))
+                  if torch else None, lambda a: 2 * a[0].nbytes + rows * 8)
 
     # whole-tensor and column reductions, bias+gelu
     n = 1 << 26 if not quick else 1 << 24

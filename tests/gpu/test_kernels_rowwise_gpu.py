@@ -171,13 +171,14 @@ def test_softmax_noncontiguous_3d(rng):
 
 
 @pytest.mark.parametrize("cols", [1, 7, 1023, 4097, 65536])
-def test_sparse_xent(rng, cols):
+@pytest.mark.parametrize("variant", [None, "cached"])  # "cached": the register-cached candidate
+def test_sparse_xent(rng, cols, variant):
     rows = min(512, max(1, 2000000 // cols))
     x = cupy.asarray((rng.standard_normal((rows, cols)) * 3).astype(np.float32))
     labels_h = rng.integers(0, cols, rows).astype(np.int32)
     g_h = rng.standard_normal(rows).astype(np.float32)
     poison(x.nbytes, rows * 4)
-    loss, dl = RW.sparse_xent(x, cupy.asarray(labels_h), grad=cupy.asarray(g_h))
+    loss, dl = RW.sparse_xent(x, cupy.asarray(labels_h), grad=cupy.asarray(g_h), variant=variant)
     x64 = to_np(x)
     p = ref_softmax(x64)
     lse = np.log(np.exp(x64 - x64.max(-1, keepdims=True)).sum(-1)) + x64.max(-1)
@@ -189,13 +190,14 @@ def test_sparse_xent(rng, cols):
 
 # ------------------------------------------------------------------------------ norms
 @pytest.mark.parametrize("cols", [1, 7, 17, 1023, 4097, 65536])
-def test_layer_norm(rng, cols):
+@pytest.mark.parametrize("variant", [None, "cached"])  # "cached": the register-cached candidate
+def test_layer_norm(rng, cols, variant):
     rows = min(256, max(2, 1000000 // cols))
     x = cupy.asarray((rng.standard_normal((rows, cols)) * 2 + 3).astype(np.float32))
     gamma = cupy.asarray(rng.standard_normal(cols).astype(np.float32))
     beta = cupy.asarray(rng.standard_normal(cols).astype(np.float32))
     poison(x.nbytes, rows * 4, rows * 4)
-    y, mean, rstd = RW.layer_norm(x, gamma, beta, 1e-5)
+    y, mean, rstd = RW.layer_norm(x, gamma, beta, 1e-5, variant=variant)
     x64, g64, b64 = to_np(x), to_np(gamma), to_np(beta)
     mu = x64.mean(-1)
     rs = 1 / np.sqrt(x64.var(-1) + 1e-5)

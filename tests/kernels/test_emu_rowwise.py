@@ -124,9 +124,56 @@ def test_softmax_cached_unaligned_and_special_values(lib):
             np.testing.assert_allclose(outs[1][1], ref_softmax(x[1:2])[0], rtol=2e-5, atol=1e-7)
 
 
-def test_cached_variant_is_softmax_and_log_softmax_only():
+def test_cached_variant_only_for_the_ops_that_have_one():
     with pytest.raises(ValueError, match="no variant 'cached' for logsumexp"):
         RW.plan_row_op("logsumexp", np.float32, 2, 8, (), SM, variant="cached")
+    with pytest.raises(ValueError, match="no variant 'fast' for softmax; valid: None, 'cached'"):
+        RW.plan_row_op("softmax", np.float32, 2, 8, (), SM, variant="fast")
+
+
+@pytest.mark.parametrize("shape", CACHED_SHAPES + [(4, 38)])
+def test_sparse_xent_cached_candidate(lib, shape):
+    """Register-cached cross-entropy: same loss, dlogits and NaN rows as the default kernel."""
+    rows, C = shape
+    x = rnd(shape, np.float32, 3)
+    labels = np.random.default_rng(4).integers(0, C, rows).astype(np.int64)
+    if rows > 2:
+        labels[1] = -1  # out of range -> NaN row
+    g = rnd((rows,), np.float32, 5, 1.0)
+    loss = np.full(rows, np.nan, np.float32)
+    dl = np.full(shape, np.nan, np.float32)
+    args = (Buf("x"), Buf("lab"), Buf("g"), Buf("loss"), Buf("dl"), i64(rows), i64(C))
+    plan = RW.plan_row_op("sparse_xent_fwd_bwd", np.float32, rows, C, args, SM, variant="cached")
+    assert ("_cached_" in plan.launches[0].kernel) == (C <= 16384)
+    run(lib, plan, {"x": x, "lab": labels, "g": g, "loss": loss, "dl": dl})
+    good = (labels >= 0) & (labels < C)
+    ref_loss = ref_lse(x) - x.astype(np.float64)[np.arange(rows), np.clip(labels, 0, C - 1)]
+    onehot = np.zeros(shape)
+    onehot[np.arange(rows)[good], labels[good]] = 1
+    ref_dl = (ref_softmax(x) - onehot) * g.astype(np.float64)[:, None]
+    np.testing.assert_allclose(loss[good], ref_loss[good], rtol=2e-5, atol=2e-5)
+    np.testing.assert_allclose(dl[good], ref_dl[good], rtol=2e-5, atol=2e-6)
+    assert np.isnan(loss[~good]).all() and np.isnan(dl[~good]).all()
+
+
+@pytest.mark.parametrize("shape", CACHED_SHAPES + [(4, 38)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_cached_candidate(lib, shape, affine):
+    rows, C = shape
+    x = rnd(shape, np.float32, 6) + np.float32(5)  # offset mean: exercises the shifted variance
+    gamma = rnd((C,), np.float32, 7, 1.0) if affine else None
+    beta = rnd((C,), np.float32, 8, 1.0) if affine else None
+    bufs = {"x": x, "gamma": gamma, "beta": beta, "y": np.full(shape, np.nan, np.float32),
+            "mean": np.full(rows, np.nan, np.float32), "rstd": np.full(rows, np.nan, np.float32)}
+    args = (Buf("x"), Buf("gamma") if affine else None, Buf("beta") if affine else None, Buf("y"), Buf("mean"),
+            Buf("rstd"), i64(rows), i64(C), np.float32(1e-5))
+    plan = RW.plan_row_op("layer_norm_fwd", np.float32, rows, C, args, SM, variant="cached")
+    assert ("_cached_" in plan.launches[0].kernel) == (C <= 16384)
+    run(lib, plan, bufs)
+    ry, rm, rr = ref_ln(x, gamma, beta, 1e-5)
+    np.testing.assert_allclose(bufs["y"], ry, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(bufs["mean"], rm, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(bufs["rstd"], rr, rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("shape", SHAPES)

@@ -26,11 +26,13 @@ HOT_KERNELS = [f"tl_{k}_{v}_f32" for k in ("softmax", "log_softmax", "logsumexp"
                for v in ("rows_warp", "rows")] + [
     "tl_layer_norm_bwd_params_partial_f32", "tl_col_sum2_final_f32", "tl_batch_norm_stats_partial_f32",
     "tl_batch_norm_stats_final_f32", "tl_batch_norm_bwd_partial_f32", "tl_batch_norm_bwd_dx_f32"] + [
-    f"tl_{k}_rows{w}_cached_f32" for k in ("softmax", "log_softmax") for w in ("_warp", "")]
+    f"tl_{k}_rows{w}_cached_f32" for k in ("softmax", "log_softmax", "sparse_xent_fwd_bwd", "layer_norm_fwd")
+    for w in ("_warp", "")]
 EMU_EXEMPT: dict = {}
-#: register-cached candidates (softmax, log_softmax; float32): 16-byte packs per thread they hold
+#: register-cached candidates (float32): the ops that have them, and the 16-byte packs per
+#: thread they hold
+CACHED_OPS = ("softmax", "log_softmax", "sparse_xent_fwd_bwd", "layer_norm_fwd")
 CACHED_PACKS = 8
-CACHED_OPS = ("softmax", "log_softmax")
 
 
 def suffix(dtype) -> str:
@@ -53,7 +55,7 @@ def row_launch(base, dtype, rows, C, args, sm_count=DEFAULT_SM, variant=None) ->
     short rows, a power-of-two slice of one: see _plan.warp_group) per row, else a block per row
     (128 / 256 / 512 threads by row length); grid-stride over rows.
 
-    `variant="cached"` (softmax / log_softmax, float32) picks the register-cached candidate
+    `variant="cached"` (the ops in CACHED_OPS, float32) picks the register-cached candidate
     kernels where the row fits (the default kernel otherwise)."""
     suf = suffix(dtype)
     if variant not in (None, "cached") or (variant == "cached" and base not in CACHED_OPS):
@@ -195,7 +197,7 @@ def log_softmax_grad(y, dy):
     return _row_bwd("log_softmax_bwd", y, dy)
 
 
-def sparse_xent(logits, labels, grad=None, need_grad=True):
+def sparse_xent(logits, labels, grad=None, need_grad=True, variant=None):
     """Fused sparse softmax cross-entropy over the last axis.
 
     Args:
@@ -203,6 +205,7 @@ def sparse_xent(logits, labels, grad=None, need_grad=True):
         labels: (...) integer class ids; an id outside [0, C) gives NaN loss and gradient.
         grad: optional (...) upstream gradient of the loss, folded into dlogits.
         need_grad: False skips writing dlogits (returns None for it).
+        variant: see `row_launch`.
     Returns:
         (loss of shape (...), dlogits = (softmax(logits) - onehot(labels)) * grad, or None).
     """
@@ -218,13 +221,14 @@ def sparse_xent(logits, labels, grad=None, need_grad=True):
     if rows * C:
         args = (Buf("x"), Buf("lab"), Buf("g") if g is not None else None, Buf("loss"),
                 Buf("dl") if need_grad else None, i64(rows), i64(C))
-        run_plan(plan_row_op("sparse_xent_fwd_bwd", x2.dtype, rows, C, args, _sm()),
+        run_plan(plan_row_op("sparse_xent_fwd_bwd", x2.dtype, rows, C, args, _sm(), variant),
                  {"x": x2, "lab": lab, "g": g, "loss": loss, "dl": dlogits})
     return loss, dlogits
 
 
-def layer_norm(x, gamma=None, beta=None, eps=1e-5):
-    """Layer norm over the last axis. Returns (y, mean, rstd); mean/rstd have shape x.shape[:-1]."""
+def layer_norm(x, gamma=None, beta=None, eps=1e-5, variant=None):
+    """Layer norm over the last axis. Returns (y, mean, rstd); mean/rstd have shape x.shape[:-1].
+    `variant`: see `row_launch`."""
     import cupy
 
     x2, rows, C = _rows2d(x)
@@ -238,7 +242,7 @@ def layer_norm(x, gamma=None, beta=None, eps=1e-5):
     if rows * C:
         args = (Buf("x"), Buf("gamma") if gamma is not None else None, Buf("beta") if beta is not None else None,
                 Buf("y"), Buf("mean"), Buf("rstd"), i64(rows), i64(C), dt.type(eps))
-        run_plan(plan_row_op("layer_norm_fwd", dt, rows, C, args, _sm()), bufs)
+        run_plan(plan_row_op("layer_norm_fwd", dt, rows, C, args, _sm(), variant), bufs)
     return y, mean, rstd
 
 
