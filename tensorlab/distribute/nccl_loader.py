@@ -1,13 +1,14 @@
 """Finding and loading the NCCL library for CuPy's ``cupy.cuda.nccl``.
 
 CuPy's NCCL bindings (``cupy_backends.cuda.libs.nccl``) need ``libnccl.so.2``
-resolvable by the dynamic loader. The pip packages install it inside
-site-packages, where the loader does not look: ``nvidia/nccl/lib/`` (CUDA 12
-packages, e.g. ``nvidia-nccl-cu12``) or ``nvidia/cu13/lib/`` (CUDA 13
-packages, e.g. ``nvidia-nccl-cu13``). When CuPy does not find NCCL by itself,
-``load()`` loads the first library found there with ``RTLD_GLOBAL`` (so its
-soname satisfies the bindings' dependency), imports the bindings again and
-reloads ``cupy.cuda.nccl``.
+resolvable by the dynamic loader. The pip packages (``nvidia-nccl-cu12``,
+``nvidia-nccl-cu13``) install it inside site-packages, in ``nvidia/nccl/lib/``,
+where the loader does not look unless something preloads it; other wheels put
+CUDA libraries in ``nvidia/cu<N>/lib/``, and PyTorch wheels may carry their own
+in ``torch/lib/``. When CuPy does not find NCCL by itself, ``load()`` loads the
+first library found in those places with ``RTLD_GLOBAL`` (so its soname
+satisfies the bindings' dependency), imports the bindings again and reloads
+``cupy.cuda.nccl``.
 
 Search order (``candidate_paths``): the file named by ``TL_NCCL_LIBRARY``;
 then, in every site-packages directory and ``sys.path`` entry,
