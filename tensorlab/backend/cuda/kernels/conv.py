@@ -296,19 +296,16 @@ def conv2d_forward(x, w, strides, pads, dilations, groups=1, variant=None):
     x, w = _f32(x, "conv2d"), _f32(w, "conv2d")
     plan = plan_conv2d_forward(x.shape, w.shape, strides, pads, dilations, groups, True,
                                sm_count(), variant)
-    y = cupy.empty(plan["out_shape"], cupy.float32)
-    if y.size == 0:
-        return y
-    if x.size == 0 or w.size == 0:
-        y.fill(0)
-        return y
+    # the split-K candidate writes partials that are summed into a new array instead of into y
+    y = cupy.empty(plan.get("partial_shape", plan["out_shape"]), cupy.float32)
+    if y.size == 0 or x.size == 0 or w.size == 0:
+        return cupy.zeros(plan["out_shape"], cupy.float32)
     if not _aligned(x, w, y):
         plan = plan_conv2d_forward(x.shape, w.shape, strides, pads, dilations, groups, False,
                                    sm_count(), variant)
     if "partial_shape" in plan:
-        part = cupy.empty(plan["partial_shape"], cupy.float32)
-        _launch(plan, {"X": x, "W": w, "P": part})
-        return part.sum(axis=0).reshape(plan["out_shape"])
+        _launch(plan, {"X": x, "W": w, "P": y})
+        return y.sum(axis=0).reshape(plan["out_shape"])
     _launch(plan, {"X": x, "W": w, "Y": y})
     return y
 
