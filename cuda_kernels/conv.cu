@@ -162,30 +162,16 @@ struct WgradXLoader {
   }
 };
 
+// Forward GEMM over K in `splits` chunks (z = group * splits + split), chunk `split` into
+// out[split, M, OC].  The default kernels use one split (k_chunk = K: out is y itself); the
+// split-K candidate writes partials the launcher sums, so that problems with too few output
+// tiles for whole waves of blocks keep every SM busy.  k_chunk % 16 == 0 when splits > 1, so a
+// 4-wide load never straddles two splits.
 template <class Cfg>
 __device__ __forceinline__ void conv_fwd_body(const float* __restrict__ x,
-                                              const float* __restrict__ w, float* __restrict__ y,
-                                              ConvGeom g, int vec) {
-  __shared__ float4 smem4[Cfg::SMEM_FLOATS / 4];
-  const int grp = blockIdx.z;
-  const int icg = g.C / g.groups, ocg = g.OC / g.groups;
-  const int M = g.N * g.OH * g.OW, K = g.KH * g.KW * icg;
-  FwdXLoader al{x, g, grp * icg, icg, M, K, vec != 0 && icg % 4 == 0 && g.C % 4 == 0};
-  const bool vb = vec != 0 && ocg % 4 == 0 && g.OC % 4 == 0;
-  StridedLoader<false> bl{w + grp * ocg, ocg, K, g.OC, vb};
-  StridedStorer cs{y + grp * ocg, M, ocg, g.OC, vb};
-  tl_gemm::gemm_block<Cfg>(al, bl, cs, blockIdx.y * Cfg::BM, blockIdx.x * Cfg::BN, 0, K,
-                           reinterpret_cast<float*>(smem4));
-}
-
-// Candidate: the forward GEMM split over K (z = group * splits + split) into partial[split, M, OC],
-// which the launcher sums, so that problems with too few output tiles for whole waves of blocks
-// keep every SM busy.  k_chunk % 16 == 0, so a 4-wide load never straddles two splits.
-template <class Cfg>
-__device__ __forceinline__ void conv_fwd_splitk_body(const float* __restrict__ x,
-                                                     const float* __restrict__ w,
-                                                     float* __restrict__ partial, ConvGeom g,
-                                                     int vec, int splits, int k_chunk) {
+                                              const float* __restrict__ w,
+                                              float* __restrict__ out, ConvGeom g,
+                                              int vec, int splits, int k_chunk) {
   __shared__ float4 smem4[Cfg::SMEM_FLOATS / 4];
   const int grp = blockIdx.z / splits, split = blockIdx.z % splits;
   const int icg = g.C / g.groups, ocg = g.OC / g.groups;
@@ -194,7 +180,7 @@ __device__ __forceinline__ void conv_fwd_splitk_body(const float* __restrict__ x
   FwdXLoader al{x, g, grp * icg, icg, M, k1, vec != 0 && icg % 4 == 0 && g.C % 4 == 0};
   const bool vb = vec != 0 && ocg % 4 == 0 && g.OC % 4 == 0;
   StridedLoader<false> bl{w + grp * ocg, ocg, k1, g.OC, vb};
-  StridedStorer cs{partial + (long long)split * M * g.OC + grp * ocg, M, ocg, g.OC, vb};
+  StridedStorer cs{out + (long long)split * M * g.OC + grp * ocg, M, ocg, g.OC, vb};
   tl_gemm::gemm_block<Cfg>(al, bl, cs, blockIdx.y * Cfg::BM, blockIdx.x * Cfg::BN, k0, k1,
                            reinterpret_cast<float*>(smem4));
 }
@@ -243,7 +229,7 @@ typedef TileCfg<64, 64, 16, 32, 32> ConvCfg64;
   extern "C" __global__ void __launch_bounds__(CFG::NT)                                      \
       tl_conv2d_fwd_nhwc_f32##SUFFIX(const float* __restrict__ x, const float* __restrict__ w, \
                                      float* __restrict__ y, TL_CONV_PARAMS, int vec) {       \
-    conv_fwd_body<CFG>(x, w, y, TL_CONV_GEOM, vec);                                          \
+    conv_fwd_body<CFG>(x, w, y, TL_CONV_GEOM, vec, 1, KH * KW * (C / groups));               \
   }                                                                                          \
   extern "C" __global__ void __launch_bounds__(CFG::NT) tl_conv2d_bwd_input_nhwc_f32##SUFFIX( \
       const float* __restrict__ dy, const float* __restrict__ w, float* __restrict__ dx,      \
@@ -261,7 +247,7 @@ TL_CONV_KERNELS(, ConvCfg128)
 TL_CONV_KERNELS(_128x64, ConvCfg128x64)
 TL_CONV_KERNELS(_64x64, ConvCfg64)
 
-// Candidate (see conv_fwd_splitk_body): forward split-K on the 128x128 tile; chosen only by
+// Candidate (see conv_fwd_body): forward split-K on the 128x128 tile; chosen only by
 // an explicit variant until a GPU run shows it faster (bench/gpu/matmul_conv.py). On sm_90 it
 // fits 128 registers without spilling, so two blocks share an SM (the launcher's wave model
 // assumes that).
@@ -273,7 +259,7 @@ TL_CONV_KERNELS(_64x64, ConvCfg64)
 extern "C" __global__ void __launch_bounds__(ConvCfg128::NT, TL_CONV_SPLITK_MIN_BLOCKS) tl_conv2d_fwd_splitk_nhwc_f32(
     const float* __restrict__ x, const float* __restrict__ w, float* __restrict__ partial,
     TL_CONV_PARAMS, int vec, int splits, int k_chunk) {
-  conv_fwd_splitk_body<ConvCfg128>(x, w, partial, TL_CONV_GEOM, vec, splits, k_chunk);
+  conv_fwd_body<ConvCfg128>(x, w, partial, TL_CONV_GEOM, vec, splits, k_chunk);
 }
 
 // ---- depthwise (groups == C, OC = C * mult) --------------------------------
