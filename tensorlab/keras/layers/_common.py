@@ -1,5 +1,6 @@
 """Argument normalization and checks shared by the concrete layers."""
 import tensorlab as tl
+from tensorlab.keras import constraints, initializers, regularizers
 
 
 def is_symbolic(x):
@@ -124,3 +125,27 @@ def normalized_axes(layer, axis, input_shape):
             raise ValueError(f'Layer "{layer.name}" ({type(layer).__name__}): axis {a} of the input must have a '
                              f"known size; received input shape {shape_str(tuple(input_shape))}")
     return out
+
+
+def set_kernel_bias_args(layer, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                         kernel_constraint, bias_constraint):
+    """Resolves the kernel/bias initializer, regularizer and constraint arguments of a Dense-like
+    layer (identifiers, configs or objects) onto `layer`."""
+    layer.kernel_initializer = initializers.get(kernel_initializer)
+    layer.bias_initializer = initializers.get(bias_initializer)
+    layer.kernel_regularizer = regularizers.get(kernel_regularizer)
+    layer.bias_regularizer = regularizers.get(bias_regularizer)
+    layer.kernel_constraint = constraints.get(kernel_constraint)
+    layer.bias_constraint = constraints.get(bias_constraint)
+
+
+def kernel_bias_config(layer):
+    """The `get_config` entries of the arguments `set_kernel_bias_args` set."""
+    return {
+        "kernel_initializer": initializers.serialize(layer.kernel_initializer),
+        "bias_initializer": initializers.serialize(layer.bias_initializer),
+        "kernel_regularizer": regularizers.serialize(layer.kernel_regularizer),
+        "bias_regularizer": regularizers.serialize(layer.bias_regularizer),
+        "kernel_constraint": constraints.serialize(layer.kernel_constraint),
+        "bias_constraint": constraints.serialize(layer.bias_constraint),
+    }

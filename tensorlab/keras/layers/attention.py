@@ -3,8 +3,7 @@ and AdditiveAttention."""
 import math
 
 import tensorlab as tl
-from tensorlab.keras import constraints, initializers, regularizers
-from tensorlab.keras.layers._common import is_symbolic, shape_str
+from tensorlab.keras.layers._common import is_symbolic, kernel_bias_config, set_kernel_bias_args, shape_str
 from tensorlab.keras.layers.base import Layer
 from tensorlab.keras.layers.core import matmul_last
 
@@ -84,12 +83,8 @@ class MultiHeadAttention(Layer):
         if attention_axes is not None:
             attention_axes = (attention_axes,) if isinstance(attention_axes, int) else tuple(attention_axes)
         self.attention_axes = attention_axes
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_kernel_bias_args(self, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                             kernel_constraint, bias_constraint)
         self.seed = seed
 
     def _dense(self, prefix, kernel_shape, bias_shape):
@@ -228,12 +223,7 @@ class MultiHeadAttention(Layer):
             "num_heads": self.num_heads, "key_dim": self.key_dim, "value_dim": self.value_dim,
             "dropout": self.dropout, "use_bias": self.use_bias, "output_shape": self._output_shape,
             "attention_axes": self.attention_axes,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **kernel_bias_config(self),
             "seed": self.seed,
         })
         return config

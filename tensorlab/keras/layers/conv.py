@@ -2,8 +2,9 @@
 import tensorlab as tl
 from tensorlab.keras import activations, constraints, initializers, regularizers
 from tensorlab.keras.layers._common import (check_ndim, conv_output_length, deconv_output_length,
-                                            normalize_data_format, normalize_padding, normalize_tuple,
-                                            shape_str, to_channels_first, to_channels_last)
+                                            kernel_bias_config, normalize_data_format, normalize_padding,
+                                            normalize_tuple, set_kernel_bias_args, shape_str, to_channels_first,
+                                            to_channels_last)
 from tensorlab.keras.layers.base import Layer
 
 
@@ -35,12 +36,8 @@ class _Conv(Layer):
                              f"supported; received strides={self.strides}, dilation_rate={self.dilation_rate}")
         self.activation = activations.get(activation)
         self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_kernel_bias_args(self, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                             kernel_constraint, bias_constraint)
 
     def _channel_axis(self):
         return -1 if self.data_format == "channels_last" else 1
@@ -121,12 +118,7 @@ class _Conv(Layer):
             "padding": self.padding, "data_format": self.data_format, "dilation_rate": self.dilation_rate,
             "groups": self.groups, "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **kernel_bias_config(self),
         })
         return config
 

@@ -3,7 +3,8 @@ import re
 
 import tensorlab as tl
 from tensorlab.keras import activations, constraints, initializers, regularizers
-from tensorlab.keras.layers._common import check_last_dim, check_ndim, check_shape_ndim, shape_str
+from tensorlab.keras.layers._common import (check_last_dim, check_ndim, check_shape_ndim, kernel_bias_config,
+                                            set_kernel_bias_args, shape_str)
 from tensorlab.keras.layers.base import Layer
 
 
@@ -48,12 +49,8 @@ class Dense(Layer):
             raise ValueError(f"Dense: `units` must be a positive integer; received units={units!r}")
         self.activation = activations.get(activation)
         self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_kernel_bias_args(self, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                             kernel_constraint, bias_constraint)
         self.supports_masking = True
 
     def build(self, input_shape):
@@ -106,12 +103,7 @@ class Dense(Layer):
             "units": self.units,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **kernel_bias_config(self),
         })
         return config
 
@@ -425,12 +417,8 @@ class EinsumDense(Layer):
                              f"bias_axes={bias_axes!r}")
         self.bias_axes = bias_axes
         self.activation = activations.get(activation)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_kernel_bias_args(self, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                             kernel_constraint, bias_constraint)
 
     def build(self, input_shape):
         kernel_shape, bias_shape, self.full_output_shape = _einsum_shapes(self, input_shape)
@@ -463,12 +451,7 @@ class EinsumDense(Layer):
         config.update({
             "output_shape": self.partial_output_shape, "equation": self.equation,
             "activation": activations.serialize(self.activation), "bias_axes": self.bias_axes,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            **kernel_bias_config(self),
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
         })
         return config
