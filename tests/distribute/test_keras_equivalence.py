@@ -33,15 +33,22 @@ def compile_(m):
               loss=tl.keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
 
 
-def pair(strategy, kind):
-    ref = make(kind)
-    compile_(ref)
+def twin(strategy, build):
+    """(ref, m): `build()` outside `strategy`'s scope and again inside it, m starting from ref's weights."""
+    ref = build()
     with strategy.scope():
-        m = make(kind)
+        m = build()
         for w, r in zip(m.weights, ref.weights):
             w.assign(r.numpy())
-        compile_(m)
     return ref, m
+
+
+def pair(strategy, kind):
+    def build():
+        m = make(kind)
+        compile_(m)
+        return m
+    return twin(strategy, build)
 
 
 class ReplicasIdentical(tl.keras.callbacks.Callback):
@@ -146,12 +153,9 @@ def test_fit_with_a_final_batch_smaller_than_the_replicas(cpus, rng, kind):
 
 def test_custom_loop_apply_gradients_in_replicas(cpus, rng):
     s = tl.distribute.MirroredStrategy(cpus(2))
-    ref = make("mlp")
+    ref, m = twin(s, lambda: make("mlp"))
     opt_ref = tl.keras.optimizers.Adam(0.05)
     with s.scope():
-        m = make("mlp")
-        for w, r in zip(m.weights, ref.weights):
-            w.assign(r.numpy())
         opt = tl.keras.optimizers.Adam(0.05)
     x, y = data("mlp", rng, 21)
     ds = tl.data.Dataset.from_tensor_slices((x, y)).batch(GLOBAL_BATCH)
@@ -278,11 +282,7 @@ def test_overridden_steps_run_in_every_replica_and_match_one_device(cpus, rng, c
                       loss=tl.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                       metrics=["accuracy"])
         return model
-    ref = build(cls())
-    with s.scope():
-        m = build(cls())
-        for w, r in zip(m.weights, ref.weights):
-            w.assign(r.numpy())
+    ref, m = twin(s, lambda: build(cls()))
     hist = m.fit(x, y, batch_size=GLOBAL_BATCH, epochs=2, shuffle=False, verbose=0, callbacks=[ReplicasIdentical(s)])
     ref_hist = ref.fit(x, y, batch_size=GLOBAL_BATCH, epochs=2, shuffle=False, verbose=0)
     assert m.calls == 6 * n and ref.calls == 6    # 3 steps an epoch, in every replica
@@ -330,11 +330,7 @@ def test_confusion_metrics_updated_in_replicas_count_every_replica(cpus, rng):
                       metrics=[tl.keras.metrics.AUC(num_thresholds=50), tl.keras.metrics.Precision(),
                                tl.keras.metrics.Recall(thresholds=[0.3, 0.7])])
         return model
-    ref = build(Binary())
-    with s.scope():
-        m = build(Binary())
-        for w, r in zip(m.weights, ref.weights):
-            w.assign(r.numpy())
+    ref, m = twin(s, lambda: build(Binary()))
     hist = m.fit(x, y, batch_size=8, epochs=3, verbose=0, shuffle=False).history
     ref_hist = ref.fit(x, y, batch_size=8, epochs=3, verbose=0, shuffle=False).history
     assert set(hist) == {"auc", "precision", "recall"}
