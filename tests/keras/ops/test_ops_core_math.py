@@ -7,6 +7,7 @@ import pytest
 import tensorlab as tl
 from tensorlab import keras
 from tensorlab.keras import ops
+from tests.keras.ops.helpers import check
 
 KERAS_CORE_NAMES = [
     "cast", "cond", "convert_to_numpy", "convert_to_tensor", "custom_gradient", "dtype", "fori_loop",
@@ -15,12 +16,6 @@ KERAS_CORE_NAMES = [
 ]
 KERAS_MATH_NAMES = ["erf", "extract_sequences", "in_top_k", "logsumexp", "rsqrt", "segment_max", "segment_sum",
                     "top_k"]
-
-
-def check(got, want, rtol=1e-10, atol=1e-12):
-    got = got.numpy() if hasattr(got, "numpy") else np.asarray(got)
-    assert got.shape == np.shape(want), (got.shape, np.shape(want))
-    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol)
 
 
 def test_names_match_keras_and_are_callable():

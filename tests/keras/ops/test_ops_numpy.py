@@ -5,6 +5,7 @@ import pytest
 import tensorlab as tl
 from tensorlab import keras
 from tensorlab.keras import ops
+from tests.keras.ops.helpers import check
 
 # The Keras 3 keras.ops.numpy names tensorlab implements.
 KERAS_NUMPY_NAMES = [
@@ -25,12 +26,6 @@ KERAS_NUMPY_NAMES = [
 
 def r(rng, *shape, low=-2.0, high=2.0):
     return rng.uniform(low, high, size=shape)
-
-
-def check(got, want, rtol=1e-10, atol=1e-12):
-    got = got.numpy() if hasattr(got, "numpy") else np.asarray(got)
-    assert got.shape == np.shape(want), (got.shape, np.shape(want))
-    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol)
 
 
 def test_names_match_keras_and_are_callable():
