@@ -1,15 +1,35 @@
-"""Kernel tests: makes the host emulator importable as `tl_emu` (from tl_emu import build, launch)."""
+"""Kernel tests: makes the host emulator importable as `tl_emu` (from tl_emu import build, launch)
+and provides `emulated_gpu`, under which the CUDA backend runs on it (`tl_emu_device`)."""
 import importlib.util
+import shutil
 import sys
 from pathlib import Path
+
+import pytest
 
 _HERE = Path(__file__).resolve().parent
 _REPO = _HERE.parents[1]
 if str(_REPO) not in sys.path:
     sys.path.insert(0, str(_REPO))
 
-if "tl_emu" not in sys.modules:
-    _spec = importlib.util.spec_from_file_location("tl_emu", _HERE / "emu" / "build.py")
-    _mod = importlib.util.module_from_spec(_spec)
-    sys.modules["tl_emu"] = _mod
-    _spec.loader.exec_module(_mod)
+
+def _load(name, path):
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[name]
+
+
+_load("tl_emu", _HERE / "emu" / "build.py")
+_load("tl_emu_device", _HERE / "emu" / "emulated_device.py")
+
+
+@pytest.fixture
+def emulated_gpu(monkeypatch):
+    """The CUDA backend's implementations run on the host emulator (see emu/emulated_device.py)."""
+    if shutil.which(sys.modules["tl_emu"].CXX) is None:
+        pytest.skip("the host emulator needs a C++20 compiler")
+    pytest.importorskip("tensorlab.backend.cuda", reason="the CUDA backend needs CuPy importable")
+    return sys.modules["tl_emu_device"].EmulatedDevice().install(monkeypatch)

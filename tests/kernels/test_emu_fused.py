@@ -197,15 +197,12 @@ def test_apply_adam_plan_matches_the_cpu_primitive(lib, rng, amsgrad, weight_dec
 
 
 @pytest.mark.parametrize("which", ["sgd", "sgd_momentum", "adam", "amsgrad"])
-def test_cuda_training_ops_end_to_end_on_the_emulator(lib, rng, monkeypatch, which):
-    """The CUDA implementations themselves (copies, plan, outputs), with numpy standing in for
-    CuPy and the emulator for the GPU: inputs untouched, outputs equal to the CPU's."""
-    import sys
+def test_cuda_training_ops_end_to_end_on_the_emulator(emulated_gpu, rng, which):
+    """The CUDA implementations themselves (copies, plan, outputs) on the emulated GPU:
+    inputs untouched, outputs equal to the CPU's."""
     cuda_ops = pytest.importorskip("tensorlab.backend.cuda.training_ops", reason="needs CuPy importable")
     from tensorlab.backend.cpu import training_ops as cpu_ops
-    monkeypatch.setitem(sys.modules, "cupy", np)
-    monkeypatch.setattr(cuda_ops._kfused, "_sm", lambda: SM)
-    monkeypatch.setattr(cuda_ops, "run_plan", lambda plan, bufs: run(lib, plan, bufs))
+    from tl_emu_device import DeviceArray
     n = 29
     p, g, m = (rng.standard_normal(n).astype(np.float32) for _ in range(3))
     v, vh = (rng.random(n).astype(np.float32) for _ in range(2))
@@ -218,7 +215,9 @@ def test_cuda_training_ops_end_to_end_on_the_emulator(lib, rng, monkeypatch, whi
         kw = dict(lr=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-7, step=4, weight_decay=0.004)
         fn, ref = cuda_ops.apply_adam, cpu_ops.apply_adam
     before = [a.copy() for a in [p, g] + slots]
-    got = fn(p, g, *slots, **kw)
+    got = fn(*(a.view(DeviceArray) for a in [p, g] + slots), **kw)
+    assert emulated_gpu.kernels() == ["tl_sgd_momentum_update_f32" if which.startswith("sgd")
+                                      else "tl_adam_update_f32"]
     expected = ref(p, g, *slots, **kw)
     assert len(got) == len(expected) == 1 + len(slots)
     for a, e in zip(got, expected):
