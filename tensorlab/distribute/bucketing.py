@@ -85,9 +85,19 @@ class GradientBucketer:
                 self._bucket_of[k] = bi
         self.reduced = [None] * len(self._vars)   # the all-reduced gradients, on the primary device
         self.buckets_early = 0                    # buckets reduced during the backward pass
+        self._replicas = []                       # each local replica's _ReplicaBuckets
 
     def for_replica(self, ctx):
-        return _ReplicaBuckets(self, ctx)
+        rb = _ReplicaBuckets(self, ctx)
+        self._replicas.append(rb)
+        return rb
+
+    def result(self):
+        """The reduced gradients, after every replica finished: None for a variable that no
+        replica of any worker has a gradient for (its bucket reduced zeros), as without a strategy."""
+        local = [any(rb.grads[k] is not None for rb in self._replicas) for k in range(len(self._vars))]
+        anywhere = self._strategy.extended._any_worker_each(local, "which variables have gradients")
+        return [g if flag else None for g, flag in zip(self.reduced, anywhere)]
 
     def _reduce_bucket(self, bi, per_replica_grads):
         """Runs once per bucket, when every replica has all of its gradients."""
@@ -167,36 +177,30 @@ class _ReplicaBuckets:
         self._flush(final=True)
 
 
-def reduce_gradients(strategy, per_replica_grads, bucket_bytes=DEFAULT_BUCKET_BYTES):
+def reduce_gradients(strategy, per_replica_grads, variables, bucket_bytes=DEFAULT_BUCKET_BYTES):
     """SUM of each variable's gradient over all replicas (and workers), on the first device.
 
     Args:
       per_replica_grads: ``per_replica_grads[r][k]``: local replica r's gradient of variable k
         (None where it has none).
+      variables: the variables, in the same order (their shapes and dtypes fix the buckets, so
+        that every worker issues the same collectives whichever gradients it has).
 
     Returns:
-      One gradient per variable (None where no replica has one), in bucketed collectives.
+      One gradient per variable, in bucketed collectives: the sum over the replicas that have
+      one (the others count as zeros), or None where no replica of any worker has one, as
+      without a strategy.
     """
     ext = strategy.extended
-    n_vars = len(per_replica_grads[0])
+    n_vars = len(variables)
     if ext._num_local == 1 and ext._num_workers == 1:
         return list(per_replica_grads[0])
-    present = [k for k in range(n_vars) if any(g[k] is not None for g in per_replica_grads)]
-    if ext._num_workers > 1:
-        # Workers cannot see each other's Nones; a variable with no gradient anywhere costs zeros.
-        present = list(range(n_vars))
+    present = [k for k, flag in enumerate(_present_anywhere(strategy, per_replica_grads, n_vars)) if flag]
     out = [None] * n_vars
     order = present[::-1]
-    ref = [next((g[k] for g in per_replica_grads if g[k] is not None), None) for k in range(n_vars)]
-    specs = [(_num(ref[k].shape) if ref[k] is not None else 0, ref[k].dtype if ref[k] is not None else tl.float32)
-             for k in order]
+    specs = [(_num(variables[k].shape), variables[k].dtype) for k in order]
     for b in plan(specs, bucket_bytes):
         ks = [order[j] for j in b]
-        if ext._num_workers > 1 and any(ref[k] is None for k in ks):
-            ks_live = [k for k in ks if ref[k] is not None]
-            ks = ks_live
-            if not ks:
-                continue
         cols = []
         for r, grads in enumerate(per_replica_grads):
             gs = []
@@ -204,10 +208,16 @@ def reduce_gradients(strategy, per_replica_grads, bucket_bytes=DEFAULT_BUCKET_BY
                 g = grads[k]
                 if g is None:
                     with tl.device(ext._devices[r].name):
-                        g = tl.zeros(tuple(ref[k].shape), dtype=ref[k].dtype)
+                        g = tl.zeros(tuple(variables[k].shape), dtype=variables[k].dtype)
                 gs.append(g)
             cols.append(pack(gs))
         red = ext._batch_all_reduce_bucket(cols)
-        for k, g in zip(ks, unpack(red, [tuple(ref[k].shape) for k in ks])):
+        for k, g in zip(ks, unpack(red, [tuple(variables[k].shape) for k in ks])):
             out[k] = g
     return out
+
+
+def _present_anywhere(strategy, per_replica_grads, n_vars):
+    """For each variable, whether any local replica, or any other worker, has a gradient for it."""
+    local = [any(grads[k] is not None for grads in per_replica_grads) for k in range(n_vars)]
+    return strategy.extended._any_worker_each(local, "which variables have gradients")

@@ -206,7 +206,7 @@ def train_step(model, data):
     ids, parts = _active(strategy, parts)
     n = len(parts) * strategy.extended._num_workers
     outs = strategy._run_replicas(replica, parts, hook=bucketer.for_replica, local_ids=ids)
-    reduced = bucketer.reduced
+    reduced = bucketer.result()
     strategy.extended._last_step_buckets = (len(bucketer._buckets), bucketer.buckets_early)
     strategy._in_cross_replica(lambda: model.optimizer.apply_gradients(zip(reduced, tv)))
     return _logs(model, strategy, outs, x, y, sw, global_rows)

@@ -309,10 +309,11 @@ class MultiWorkerExtended(_mirrored.MirroredExtended):
         with tl.device(t.device):
             return tl.constant(np.ascontiguousarray(g))
 
-    def _any_worker(self, flag):
-        if self._num_workers == 1:
-            return bool(flag)
-        return int(self._mpi.allreduce(np.array([1 if flag else 0], dtype=np.int64), "end-of-input check")[0]) > 0
+    def _any_worker_each(self, flags, what):
+        if self._num_workers == 1 or not len(flags):
+            return [bool(f) for f in flags]
+        counts = self._mpi.allreduce(np.array([1 if f else 0 for f in flags], dtype=np.int64), what)
+        return [int(c) > 0 for c in counts]
 
     def _sum_over_workers(self, count):
         if self._num_workers == 1:

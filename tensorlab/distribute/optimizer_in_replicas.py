@@ -24,6 +24,6 @@ def apply_gradients(optimizer, ctx, grads_and_vars, skip_gradients_aggregation=F
         from tensorlab.distribute.values import select
         n = strategy.extended._num_local
         per = [[select(g, r) for g in per_replica] for r in range(n)]
-        reduced = bucketing.reduce_gradients(strategy, per) if aggregate else per[0]
+        reduced = bucketing.reduce_gradients(strategy, per, variables) if aggregate else per[0]
         return optimizer._apply_gradients_here(zip(reduced, variables))
     return ctx.merge_call(merge, args=tuple(grads))

@@ -71,9 +71,14 @@ class StrategyExtended:
     def _gather_workers(self, t, axis):
         return t
 
-    def _any_worker(self, flag):
+    def _any_worker(self, flag, what="end-of-input check"):
         """True when ``flag`` holds on any worker (one worker: ``flag``)."""
-        return bool(flag)
+        return self._any_worker_each([flag], what)[0]
+
+    def _any_worker_each(self, flags, what):
+        """For each flag, whether it holds on any worker (one collective; one worker: ``flags``).
+        ``what`` names the collective in a timeout error."""
+        return [bool(f) for f in flags]
 
     def _sum_over_workers(self, count):
         """The sum of the integer ``count`` over all workers (one worker: ``count``)."""

@@ -88,3 +88,18 @@ def test_a_dead_worker_makes_the_other_fail_in_time(tmp_path, how):
     assert "timed out after 3 s" in msg and "rank(s) [1] did not reach it" in msg, msg
     assert not os.path.exists(f"{out}/weights_0.npz")
     assert elapsed < timeout + 30
+
+
+def test_a_gradient_only_some_workers_have(tmp_path):
+    """Worker 1 has no gradient for `b`: both still issue the same collectives, and every
+    worker applies the sum over the workers that have one (none anywhere: left alone)."""
+    mpiexec = _mpiexec()
+    script = os.path.join(ROOT, "tests", "distribute", "mpi_partial_gradients.py")
+    r = _run([mpiexec, "-n", "2", sys.executable, script, str(tmp_path)], 120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    for rank in (0, 1):
+        w = np.load(tmp_path / f"partial_{rank}.npz")
+        np.testing.assert_allclose(w["a"], np.arange(3) - 0.5 * (1 + 2), err_msg=f"rank {rank}")
+        np.testing.assert_allclose(w["b"], [1 - 0.5 * 3] * 2, err_msg=f"rank {rank}")
+        np.testing.assert_allclose(w["c"], [2 - 0.5 * 2 * (2 * 2)] * 4, err_msg=f"rank {rank}")
+        np.testing.assert_array_equal(w["unused"], [5.0, 5.0])
