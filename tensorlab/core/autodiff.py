@@ -23,7 +23,7 @@ class UnconnectedGradients(enum.Enum):
     ZERO = "zero"
 
 
-def _record(rule, name, args, params, res):
+def _record(rule, name, args, params, res, saved=()):
     for tape in _reg.STATE.tapes:
         w = tape._watched
         for a in args:
@@ -31,10 +31,21 @@ def _record(rule, name, args, params, res):
                 break
         else:
             continue
-        tape._add_node(rule, name, args, params, res)
+        tape._add_node(rule, name, args, params, res, saved)
 
 
 _reg._record = _record
+
+
+class _Held:
+    """A strong reference with a weak reference's call syntax (a saved output of a node)."""
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __call__(self):
+        return self.obj
 
 
 def record_custom(rule, name, args, res):
@@ -176,10 +187,13 @@ class GradientTape:
             w = self._watched
             self._watched[k] = weakref.ref(x, lambda r, k=k, w=w: w.pop(k, None))
 
-    def _add_node(self, rule, name, args, params, res):
+    def _add_node(self, rule, name, args, params, res, saved=()):
         """Records one op. The node lives only as long as one of its outputs:
         once every output is garbage, nothing downstream can need its gradient,
-        so its inputs are released too (the tape's memory follows the graph)."""
+        so its inputs are released too (the tape's memory follows the graph).
+        Outputs at the indices ``saved`` (``Primitive.saved_outputs``: what the
+        rule needs, e.g. a fused norm's statistics) are held by the node itself
+        and do not count: the node lives as long as one of the others."""
         if type(res) is not tuple:
             # Fast path: the node is keyed by the weak reference to its output.
             ref = weakref.ref(res, self._drop_cb)
@@ -189,14 +203,17 @@ class GradientTape:
             return
         nodes, w = self._nodes, self._watched
         key = object()
-        alive = [len(res)]
+        alive = [len(res) - len(saved)]
+        saved_ids = [id(res[i]) for i in saved]
 
         def dead(r, key=key, nodes=nodes, alive=alive, w=w):
             w.pop(id_of.get(id(r)), None)
             alive[0] -= 1
             if alive[0] == 0:
                 nodes.pop(key, None)
-        refs = tuple(weakref.ref(o, dead) for o in res)
+                for k in saved_ids:  # they die with the node
+                    w.pop(k, None)
+        refs = tuple(_Held(o) if i in saved else weakref.ref(o, dead) for i, o in enumerate(res))
         id_of = {id(r): id(o) for r, o in zip(refs, res)}
         # Shapes of all outputs, so a dead (unused) output still gets a zero gradient.
         avals = tuple((tuple(o.shape), o.dtype, o._device) for o in res)

@@ -50,12 +50,17 @@ class Primitive:
         specs when ``multiple_results``); raises ``InvalidArgumentError`` with
         a clear message for invalid inputs. Works without data.
       multiple_results: the implementation returns a tuple of arrays.
+      saved_outputs: indices of outputs the gradient rule reads (e.g. a fused norm's
+        statistics): a tape keeps them while the op's other outputs live, even if the
+        caller drops them. At least one output must not be saved.
     """
 
-    __slots__ = ("name", "shape_rule", "_grad", "diff", "impls", "multiple_results", "fallbacks", "doc")
+    __slots__ = ("name", "shape_rule", "_grad", "diff", "impls", "multiple_results", "fallbacks", "doc",
+                 "saved_outputs")
 
-    def __init__(self, name, shape_rule, multiple_results=False, doc=""):
+    def __init__(self, name, shape_rule, multiple_results=False, doc="", saved_outputs=()):
         self.name = name
+        self.saved_outputs = tuple(saved_outputs)  # outputs the gradient rule reads even if the caller drops them
         self.shape_rule = shape_rule
         self._grad = None
         self.diff = False  # has a gradient rule (recorded on tapes)
@@ -125,15 +130,17 @@ class Primitive:
         wrap = _hooks["wrap"]
         res = tuple(wrap(o, dev) for o in out) if self.multiple_results else wrap(out, dev)
         if STATE.tapes and self.diff:
-            _record(self._grad, self.name, args, params, res)
+            _record(self._grad, self.name, args, params, res, self.saved_outputs)
         return res
 
 
-def primitive(name, shape_rule, multiple_results=False, doc=""):
+def primitive(name, shape_rule, multiple_results=False, doc="", saved_outputs=()):
     """Creates and registers a primitive (see ``Primitive``)."""
     if name in REGISTRY:
         raise ValueError(f"primitive {name!r} is already registered")
-    p = Primitive(name, shape_rule, multiple_results, doc)
+    if saved_outputs and not multiple_results:
+        raise ValueError(f"primitive {name!r}: saved_outputs needs multiple_results")
+    p = Primitive(name, shape_rule, multiple_results, doc, saved_outputs)
     REGISTRY[name] = p
     return p
 

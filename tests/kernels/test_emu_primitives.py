@@ -224,6 +224,31 @@ def test_relu_and_bias_add(emulated_gpu, rng, shape, dtype):
     compare(emulated_gpu, "bias_add", x, b, data_format="NHWC")
 
 
+@pytest.mark.parametrize("shape", [(3, 1), (5, 17), (2, 3, 300), (2, 5000), (40, 64)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_layer_norm_and_its_gradient(emulated_gpu, rng, shape, dtype):
+    x = (randn(rng, shape, dtype) * 2 + 3).astype(dtype)
+    gamma, beta, dy = randn(rng, shape[-1:], dtype), randn(rng, shape[-1:], dtype), randn(rng, shape, dtype)
+    _, mean, rstd = compare(emulated_gpu, "layer_norm", x, gamma, beta, epsilon=1e-3)
+    compare(emulated_gpu, "layer_norm_grad", dy, x, gamma, np.asarray(mean), np.asarray(rstd), epsilon=1e-3)
+
+
+@pytest.mark.parametrize("shape", [(7, 3), (2, 5, 5, 8), (300, 5), (3, 4, 33)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_norm_and_its_gradient(emulated_gpu, rng, shape, dtype):
+    x = (randn(rng, shape, dtype) * 2 - 1).astype(dtype)
+    gamma, beta, dy = randn(rng, shape[-1:], dtype), randn(rng, shape[-1:], dtype), randn(rng, shape, dtype)
+    _, mean, var = compare(emulated_gpu, "batch_norm", x, gamma, beta, epsilon=1e-3)
+    compare(emulated_gpu, "batch_norm_grad", dy, x, gamma, np.asarray(mean), np.asarray(var), epsilon=1e-3)
+
+
+def test_norms_of_non_contiguous_views(emulated_gpu, rng):
+    x = randn(rng, (6, 40))[::2, 3:20]
+    gamma, beta = randn(rng, (17,)), randn(rng, (17,))
+    compare(emulated_gpu, "layer_norm", x, gamma, beta, epsilon=1e-3)
+    compare(emulated_gpu, "batch_norm", x, gamma, beta, epsilon=1e-3)
+
+
 def test_every_hot_primitive_is_covered():
     """The hot primitives' list (tests/core/test_cuda_wiring.py) and this file agree."""
     import inspect

@@ -5,6 +5,7 @@ import tensorlab as tl
 from tensorlab.keras import constraints, initializers, regularizers
 from tensorlab.keras.layers._common import is_symbolic, normalized_axes, shape_str, symbolic_like
 from tensorlab.keras.layers.base import Layer
+from tensorlab.ops import normalization as _fused
 
 
 class _NormBase(Layer):
@@ -49,6 +50,14 @@ class _NormBase(Layer):
         if self._bshape is not None:
             v = tl.reshape(v, self._bshape)
         return v
+
+    def _last_axis_only(self):
+        """Whether the features are exactly the last axis (what the fused ops normalize over)."""
+        return self._axes == [self._ndim - 1]
+
+    def _param(self, v, x):
+        """gamma / beta for the fused ops: None, or the weight in x's dtype."""
+        return None if v is None else (v if v.dtype == x.dtype else tl.cast(v, x.dtype))
 
     def _setup_axes(self, input_shape):
         input_shape = tuple(input_shape)
@@ -144,6 +153,12 @@ class BatchNormalization(_NormBase):
         self._check_built_shape(x)
         if training and self.trainable and not is_symbolic(x):
             ctx = self._sync_context() if self.synchronized else None
+            if ctx is None and self._last_axis_only():
+                # One fused op (statistics, normalization and a fused backward).
+                y, mean, var = _fused.batch_norm(x, self._param(self.gamma, x), self._param(self.beta, x),
+                                                 self.epsilon)
+                self._update_moving(mean, var)
+                return y
             if ctx is not None:
                 mean, var = self._synchronized_moments(x, ctx)
             else:
@@ -237,6 +252,8 @@ class LayerNormalization(_NormBase):
             ms = tl.reduce_mean(tl.square(x), axis=self._axes, keepdims=True)
             y = x * tl.rsqrt(ms + self.epsilon)
             return y * self._bcast(self.gamma, x.dtype) if self.gamma is not None else y
+        if self._last_axis_only() and not is_symbolic(x):
+            return _fused.layer_norm(x, self._param(self.gamma, x), self._param(self.beta, x), self.epsilon)
         mean = tl.reduce_mean(x, axis=self._axes, keepdims=True)
         var = tl.reduce_mean(tl.square(x - mean), axis=self._axes, keepdims=True)
         return self._normalize(x, mean, var)

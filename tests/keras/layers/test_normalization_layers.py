@@ -112,3 +112,44 @@ def test_error_layernorm_shape(rng):
     layer(rand(rng, 2, 4, dtype="float32"))
     with pytest.raises(ValueError, match=r"layer_normalization.*4.*\(2, 6\)"):
         layer(rand(rng, 2, 6, dtype="float32"))
+
+
+@pytest.mark.parametrize("layer_cls,prim", [(layers.BatchNormalization, "batch_norm"),
+                                            (layers.LayerNormalization, "layer_norm")])
+def test_features_on_the_last_axis_take_the_fused_op(rng, monkeypatch, layer_cls, prim):
+    from tensorlab.core.registry import REGISTRY
+
+    calls = []
+    orig = REGISTRY[prim].impls["cpu"]
+    monkeypatch.setitem(REGISTRY[prim].impls, "cpu", lambda *a, **k: calls.append(1) or orig(*a, **k))
+    x = rand(rng, 4, 3, 5, dtype="float32")
+    fused = layer_cls(gamma_initializer="normal", beta_initializer="normal")
+    y = fused(x, training=True)
+    assert calls, f"{layer_cls.__name__} over the last axis did not call {prim}"
+    calls.clear()
+    composite = layer_cls(axis=1)
+    composite(x, training=True)
+    assert not calls
+    # the fused path equals the composite formulas with the same weights
+    ref = layer_cls(axis=-1, gamma_initializer="normal", beta_initializer="normal")
+    ref.build(x.shape)
+    for w, v in zip(ref.weights, fused.weights):
+        w.assign(v.numpy())
+    monkeypatch.setattr(type(ref), "_last_axis_only", lambda self: False)
+    if layer_cls is layers.BatchNormalization:   # the fused layer already took one moving-average step
+        ref.moving_mean.assign(np.zeros(5, np.float32))
+        ref.moving_variance.assign(np.ones(5, np.float32))
+    np.testing.assert_allclose(ref(x, training=True).numpy(), y.numpy(), rtol=1e-5, atol=1e-5)
+    for a, b in zip(ref.weights, fused.weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_fused_norms_in_float16_normalize_in_float32(rng):
+    x32 = rand(rng, 6, 4, 8, dtype="float32") * 3 + 2
+    for layer_cls in (layers.BatchNormalization, layers.LayerNormalization):
+        half, full = layer_cls(dtype="float16"), layer_cls()
+        y16 = half(x32, training=True)
+        assert y16.dtype.name == "float16"
+        np.testing.assert_allclose(y16.numpy().astype(np.float32), full(x32, training=True).numpy(), atol=0.02)
+    check_grads(layers.BatchNormalization(gamma_initializer="normal"), rand(rng, 2, 3, 4, 5, dtype="float32"),
+                training=True)
