@@ -172,13 +172,18 @@ __device__ __forceinline__ void tl_softmax_stats(const T* __restrict__ x, long l
       s = s * tl_exp(m - v) + T(1);
       m = v;
     } else if (v != -tl_inf<T>()) {  // (-inf) - (-inf) would be NaN; a NaN v must land here
-      s += tl_exp(v - m);
+      s += (v == m) ? T(1) : tl_exp(v - m);  // v == m == +inf: exp(0), not exp(inf - inf)
     }
   });
   M = tl_group_allreduce<kBlock>(m, TlMaxOp(), -tl_inf<T>(), scratch, G);
-  s = (s == T(0)) ? T(0) : s * tl_exp(m - M);  // NaN in s survives
+  s = (s == T(0) || m == M) ? s : s * tl_exp(m - M);  // NaN in s survives; m == M == +inf scales by 1
   S = tl_group_allreduce<kBlock>(s, TlSumOp(), T(0), scratch, G);
 }
+
+// The sum to normalize probabilities by: NaN for a row holding +inf (its probabilities are
+// inf / inf, NaN on the CPU too); only logsumexp keeps that row's +inf (M + log(S), S >= 1).
+template <class T>
+__device__ __forceinline__ T tl_probs_sum(T M, T S) { return M == tl_inf<T>() ? tl_nan<T>() : S; }
 
 // kMode: 0 softmax, 1 log_softmax, 2 logsumexp (y has one value per row).
 template <bool kBlock, int kMode, class T>
@@ -189,6 +194,7 @@ __device__ __forceinline__ void tl_softmax_fwd(const T* __restrict__ x, T* __res
     const long long n = valid ? C : 0;
     T M, S;
     tl_softmax_stats<kBlock>(xr, n, pack, t, nt, scratch, G, M, S);
+    if (kMode != 2) S = tl_probs_sum(M, S);
     if (kMode == 2) {
       if (t == 0 && valid) y[row] = M + tl_log(S);
     } else if (kMode == 1) {
@@ -232,6 +238,7 @@ __device__ __forceinline__ void tl_sparse_xent(const T* __restrict__ x, const lo
     const long long n = valid ? C : 0;
     T M, S;
     tl_softmax_stats<kBlock>(xr, n, pack, t, nt, scratch, G, M, S);
+    S = tl_probs_sum(M, S);
     const long long lab = labels[row];
     const bool ok = lab >= 0 && lab < C;
     if (loss && t == 0 && valid) loss[row] = ok ? M + tl_log(S) - xr[lab] : tl_nan<T>();
@@ -404,7 +411,7 @@ __device__ __forceinline__ void tl_cached_softmax_stats(const Cache& c, long lon
   M = tl_group_allreduce<kBlock>(m, TlMaxOp(), -tl_inf<T>(), scratch, G);
   T s = T(0);
   c.visit(n, t, nt, [&](long long, T v) {
-    if (v != -tl_inf<T>()) s += tl_exp(v - M);
+    if (v != -tl_inf<T>()) s += (v == M) ? T(1) : tl_exp(v - M);
   });
   S = tl_group_allreduce<kBlock>(s, TlSumOp(), T(0), scratch, G);
 }
@@ -419,6 +426,7 @@ __device__ __forceinline__ void tl_softmax_fwd_cached(const T* __restrict__ x, T
       [&](long long row, int t, int nt, T* scratch, int G, bool valid, long long n, const auto& c) {
         T M, S;
         tl_cached_softmax_stats<kBlock>(c, n, t, nt, scratch, G, M, S);
+        if (kMode != 2) S = tl_probs_sum(M, S);
         if (kMode == 2) {
           if (t == 0 && valid) y[row] = M + tl_log(S);
           return;
@@ -439,6 +447,7 @@ __device__ __forceinline__ void tl_sparse_xent_cached(const T* __restrict__ x, c
       [&](long long row, int t, int nt, T* scratch, int G, bool valid, long long n, const auto& c) {
         T M, S;
         tl_cached_softmax_stats<kBlock>(c, n, t, nt, scratch, G, M, S);
+        S = tl_probs_sum(M, S);
         const long long lab = labels[row];
         const bool ok = lab >= 0 && lab < C;
         if (loss && t == 0 && valid) loss[row] = ok ? M + tl_log(S) - x[row * C + lab] : tl_nan<T>();

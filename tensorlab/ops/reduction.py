@@ -228,6 +228,25 @@ def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
     return E.divide(reduce_sum_p(x, axes=axes, keepdims=bool(keepdims)), float(n))
 
 
+def _logsumexp_rule(x):
+    require_dtypes("reduce_logsumexp", x, FLOATS)
+    if len(x.shape) < 1:
+        raise InvalidArgumentError("reduce_logsumexp: the row primitive needs an axis to reduce")
+    return TensorSpec(tuple(x.shape[:-1]), x.dtype)
+
+
+# logsumexp over the last axis: one pass of our row kernel on the GPU (tl_logsumexp_rows).
+logsumexp_p = primitive("logsumexp", _logsumexp_rule, doc="log(sum(exp(x))) over the last axis")
+
+
+@defgrad(logsumexp_p)
+def _logsumexp_grad(g, out, x):
+    from tensorlab.ops.nn import softmax_p
+
+    E, S, _, _ = _ops()
+    return E.multiply(S.expand_dims(g, -1), softmax_p(x, axis=len(x.shape) - 1))
+
+
 def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
     """Computes ``log(sum(exp(x)))`` across ``axis``, stably (shifted by the maximum).
 
@@ -235,10 +254,13 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
       >>> tl.reduce_logsumexp(tl.constant([1000., 1000.])).numpy()   # 1000 + log(2)
       1000.6931
     """
-    E, _, C, G = _ops()
+    E, S, C, G = _ops()
     x = t(input_tensor)
     require_dtypes("reduce_logsumexp", x, FLOATS)
     axes = _axes("reduce_logsumexp", x, axis)
+    if axes == (len(x.shape) - 1,) and x.shape[-1] != 0:
+        out = logsumexp_p(x)
+        return S.expand_dims(out, -1) if keepdims else out
     raw = reduce_max_p(x, axes=axes, keepdims=True)
     # An all -inf (or inf) slice must not produce inf - inf = nan: shift by 0 there.
     if x._device.kind != "symbolic":  # symbolic: only the shape matters

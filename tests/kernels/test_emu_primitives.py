@@ -208,6 +208,18 @@ def test_softmax_family(emulated_gpu, rng, shape, dtype):
     compare(emulated_gpu, "log_softmax_grad", np.asarray(ly), g, axis=axis)
 
 
+@pytest.mark.parametrize("shape", ROW_SHAPES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_logsumexp(emulated_gpu, rng, shape, dtype):
+    x = randn(rng, shape, dtype) * 3
+    compare(emulated_gpu, "logsumexp", x)
+    special = np.repeat(x.reshape(-1, shape[-1])[:1], 3, axis=0)   # rows of -inf, +inf (twice), NaN
+    special[0] = -np.inf
+    special[1, [0, -1]] = np.inf
+    special[2, 0] = np.nan
+    compare(emulated_gpu, "logsumexp", special, exact=True)
+
+
 @pytest.mark.parametrize("shape", [(5, 17), (2, 5000), (7, 1)])
 @pytest.mark.parametrize("label_dtype", [np.int32, np.int64])
 def test_sparse_softmax_cross_entropy(emulated_gpu, rng, shape, label_dtype):

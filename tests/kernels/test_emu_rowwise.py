@@ -308,3 +308,24 @@ def test_plans_cover_both_row_shapes_and_splits():
     names = {RW.row_launch("softmax", np.float32, r, c, (), SM).kernel for r, c in SHAPES}
     assert names == {"tl_softmax_rows_warp_f32", "tl_softmax_rows_f32"}
     assert any(RW.col_partial_shape(M, C, 4, SM)[3] > 1 for M, C in BN_SHAPES)
+
+
+@pytest.mark.parametrize("C", [40, 2048])
+def test_logsumexp_and_softmax_of_infinite_rows(lib, C):
+    """logsumexp keeps +inf (one or several), -inf rows give -inf and NaN wins; softmax and the
+    cross-entropy of a row holding +inf are NaN, as on the CPU."""
+    x = rnd((5, C), np.float32)
+    x[0, [3, 9]] = np.inf          # two +inf, seen by different lanes
+    x[1, 3] = np.inf
+    x[2, :] = -np.inf
+    x[3, [2, 5]] = [np.nan, np.inf]
+    lse = np.full(5, 0.5, np.float32)
+    run(lib, RW.plan_row_op("logsumexp", np.float32, 5, C, (Buf("x"), Buf("out"), i64(5), i64(C)), SM),
+        {"x": x, "out": lse})
+    np.testing.assert_array_equal(lse[:3], [np.inf, np.inf, -np.inf])
+    assert np.isnan(lse[3]) and np.isfinite(lse[4])
+    for variant in (None, "cached"):
+        sm = np.full(x.shape, 0.5, np.float32)
+        run(lib, RW.plan_row_op("softmax", np.float32, 5, C, (Buf("x"), Buf("out"), i64(5), i64(C)), SM,
+                                variant=variant), {"x": x, "out": sm})
+        assert np.isnan(sm[[0, 1, 2, 3]]).all() and np.isfinite(sm[4]).all()

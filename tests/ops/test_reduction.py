@@ -61,6 +61,7 @@ CASES = [
     _case("reduce_prod", low=0.5, high=1.5), _case("reduce_prod", axis=1),
     _case("reduce_prod", shape=(2, 3, 2), axis=[1, 2], keepdims=True),
     _case("reduce_logsumexp"), _case("reduce_logsumexp", axis=1), _case("reduce_logsumexp", axis=0, keepdims=True),
+    _case("reduce_logsumexp", shape=(2, 3, 4), axis=-1, keepdims=True), _case("reduce_logsumexp", shape=(5,)),
     _case("reduce_variance"), _case("reduce_variance", axis=1, keepdims=True),
     _case("reduce_std", axis=0), _case("reduce_euclidean_norm", axis=1),
     Case("cumsum[axis=1]", tl.cumsum, _cumsum, [S((3, 4))], kwargs={"axis": 1}),
@@ -138,9 +139,11 @@ def test_logsumexp_is_stable_and_handles_infinities():
                                [1000 + np.log(2), -1000 + np.log(2)])
     np.testing.assert_allclose(_grad(lambda t: tl.reduce_logsumexp(t, axis=1), x.numpy()), np.full((2, 2), 0.5))
     inf = float("inf")
-    y = tl.reduce_logsumexp(tl.constant([[-inf, -inf], [inf, 0.0], [-inf, 1.0]]), axis=1).numpy()
-    assert y[0] == -inf and y[1] == inf
-    np.testing.assert_allclose(y[2], 1.0)
+    rows = [[-inf, -inf, -inf], [inf, 0.0, 1.0], [-inf, 1.0, -inf], [inf, 2.0, inf], [float("nan"), inf, 0.0]]
+    for axis, x in ((1, tl.constant(rows)), (0, tl.transpose(tl.constant(rows)))):  # the row primitive, the composite
+        y = tl.reduce_logsumexp(x, axis=axis).numpy()
+        assert y[0] == -inf and y[1] == inf and y[3] == inf and np.isnan(y[4])
+        np.testing.assert_allclose(y[2], 1.0)
 
 
 def test_variance_gradient_matches_closed_form(rng):

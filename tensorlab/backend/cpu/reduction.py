@@ -108,3 +108,15 @@ def cumsum(x, axis, exclusive, reverse):
 @impl(R.cumprod_p, "cpu")
 def cumprod(x, axis, exclusive, reverse):
     return _scan(np.cumprod, 1, x, axis, exclusive, reverse)
+
+
+@impl(R.logsumexp_p, "cpu")
+def logsumexp(x):
+    # Shifted by the row's maximum where it is finite (an all -inf row stays -inf, a +inf stays
+    # +inf, NaN wins); 16-bit floats are accumulated in float32.
+    xa = x.astype(np.float32) if _is_half(x.dtype) else x
+    m = np.max(xa, axis=-1, keepdims=True)
+    m = np.where(np.isfinite(m), m, np.zeros((), xa.dtype))
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        out = np.log(np.add.reduce(np.exp(xa - m), axis=-1)) + m[..., 0]
+    return np.asarray(out).astype(x.dtype, copy=False)

@@ -2,7 +2,8 @@
 
 Floating-point sum/prod/max/min and argmax/argmin run our kernels
 (kernels/reduce.py: warp-per-row, block-per-row with a two-stage reduce for
-long rows, and strided column reductions); integer and bool reductions,
+long rows, and strided column reductions), logsumexp over the last axis the
+row kernel (kernels/rowwise.py); integer and bool reductions,
 cumsum, cumprod and empty reductions use CuPy mirrors of the CPU code.
 """
 import numpy as np
@@ -10,6 +11,7 @@ import numpy as np
 from tensorlab.backend.cpu import reduction as _cpu
 from tensorlab.backend.cuda._mirror import cupy_versions, mirror
 from tensorlab.backend.cuda.kernels import reduce as _kreduce
+from tensorlab.backend.cuda.kernels import rowwise as _krow
 from tensorlab.core.registry import impl
 from tensorlab.ops import reduction as R
 
@@ -54,6 +56,13 @@ def _wire_arg(prim, op):
         return _fallback[op](x, axis, output_type)
     arg_impl.__name__ = op
     impl(prim, "cuda")(arg_impl)
+
+
+@impl(R.logsumexp_p, "cuda")
+def logsumexp(x):
+    if x.dtype in _FLOATS[1:] and x.size > 0:   # float32/float64: the row kernel
+        return _krow.logsumexp(x)
+    return _fallback["logsumexp"](x)
 
 
 _wire_arg(R.argmax_p, "argmax")
