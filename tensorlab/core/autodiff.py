@@ -336,13 +336,16 @@ class GradientTape:
                     og = _tensor.as_operand(og, t) if not isinstance(og, Tensor) else og
                 k = id(t)
                 grads[k] = og if k not in grads else ops.add(grads[k], og)
-            for (rule, name, args, params, refs, multi, avals), outs in reversed(useful):
+            for (rule, name, args, params, node_refs, multi, avals), outs in reversed(useful):
                 if multi:
                     gs = [None if o is None else grads.get(id(o)) for o in outs]
                     if all(g is None for g in gs):
                         continue
                     res = tuple(outs)
-                    g = tuple(gi if gi is not None else _zeros(aval) for gi, aval in zip(gs, avals))
+                    # A saved output no gradient reached gets None (only its rule reads it);
+                    # any other output without one, zeros.
+                    g = tuple(gi if gi is not None else None if type(r) is _Held else _zeros(aval)
+                              for gi, aval, r in zip(gs, avals, node_refs))
                 else:
                     res = outs[0]
                     if res is None:

@@ -52,7 +52,8 @@ class Primitive:
       multiple_results: the implementation returns a tuple of arrays.
       saved_outputs: indices of outputs the gradient rule reads (e.g. a fused norm's
         statistics): a tape keeps them while the op's other outputs live, even if the
-        caller drops them. At least one output must not be saved.
+        caller drops them, and the rule gets None (not zeros) as the gradient of a saved
+        output that no gradient reached. At least one output must not be saved.
     """
 
     __slots__ = ("name", "shape_rule", "_grad", "diff", "impls", "multiple_results", "fallbacks", "doc",

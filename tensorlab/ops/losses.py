@@ -1,12 +1,15 @@
 """Cross-entropy losses (``tl.nn``): softmax, sparse softmax, sigmoid, Poisson.
 
-``sparse_softmax_cross_entropy_with_logits`` is a fused primitive: the
-forward pass never materializes the softmax or one-hot labels, and its rule
-is ``softmax(logits) - one_hot(labels)``. The others are stable composites.
+``sparse_softmax_cross_entropy_with_logits`` is a fused primitive, TF's
+``SparseSoftmaxCrossEntropyWithLogits``: one pass computes the loss and, when
+a tape records it, the backprop ``softmax(logits) - one_hot(labels)`` (one
+row kernel on the GPU), which the rule scales by the incoming gradient. The
+others are stable composites.
 """
 import math as _math
 
 from tensorlab.core import dtypes as dt
+from tensorlab.core import registry as _registry
 from tensorlab.core.registry import defgrad, primitive
 from tensorlab.core.spec import TensorSpec
 from tensorlab.core.tensor import Tensor, spec_of
@@ -15,14 +18,14 @@ from tensorlab.ops._rules import fmt, norm_axis, pair, require_dtypes, require_f
 from tensorlab.ops.creation import one_hot
 from tensorlab.ops.elementwise import (abs, add, exp, greater, log, log1p, multiply, negative, subtract,
                                        where, zeros_like_)
-from tensorlab.ops.nn import log_softmax, relu, softmax_p
+from tensorlab.ops.nn import log_softmax, relu, softmax_grad_p, softmax_p
 from tensorlab.ops.reduction import reduce_sum
 from tensorlab.ops.shape import reshape
 
 _LABEL_DTYPES = frozenset({dt.int32, dt.int64})
 
 
-def _sparse_xent_rule(logits, labels):
+def _sparse_xent_rule(logits, labels, need_backprop=True):
     name = "sparse_softmax_cross_entropy_with_logits"
     require_float(name, logits)
     require_dtypes(name, labels, _LABEL_DTYPES)
@@ -34,18 +37,23 @@ def _sparse_xent_rule(logits, labels):
             f"(class) dimension, i.e. {fmt(ls[:-1]) if ls else '[...]'}")
     if ls[-1] == 0:
         raise InvalidArgumentError(f"{name}: logits shape {fmt(ls)} has no classes (last dimension is 0)")
-    return TensorSpec(ys, logits.dtype)
+    return TensorSpec(ys, logits.dtype), TensorSpec(ls, logits.dtype)
 
 
-sparse_softmax_xent_p = primitive("sparse_softmax_cross_entropy_with_logits", _sparse_xent_rule)
+# (logits, labels; need_backprop) -> (loss, backprop). Without a recording tape the backprop
+# is not computed: the implementations return a broadcast zero of its shape (no memory).
+sparse_softmax_xent_p = primitive("sparse_softmax_cross_entropy_with_logits", _sparse_xent_rule,
+                                  multiple_results=True, saved_outputs=(1,))
 
 
 @defgrad(sparse_softmax_xent_p)
-def _sparse_xent_grad(g, out, logits, labels):
-    k = logits.shape[-1]
-    probs = softmax_p(logits, axis=logits.ndim - 1)
-    target = one_hot(labels, k, dtype=logits.dtype)
-    return multiply(reshape(g, tuple(g.shape) + (1,)), subtract(probs, target)), None
+def _sparse_xent_grad(g, out, logits, labels, need_backprop):
+    g_loss, g_backprop = g
+    d = multiply(reshape(g_loss, tuple(g_loss.shape) + (1,)), out[1])
+    if g_backprop is not None:  # second order: backprop = softmax(logits) - one_hot(labels)
+        last = logits.ndim - 1
+        d = add(d, softmax_grad_p(softmax_p(logits, axis=last), g_backprop, axis=last))
+    return d, None
 
 
 def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None):
@@ -74,7 +82,7 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
     lb = t(labels)
     if type(lg) is Tensor and type(lb) is Tensor:
         _sparse_xent_rule(spec_of(lg), spec_of(lb))  # numpy would broadcast mismatched labels silently
-    return sparse_softmax_xent_p(lg, lb)
+    return sparse_softmax_xent_p(lg, lb, need_backprop=bool(_registry.STATE.tapes))[0]
 
 
 def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):

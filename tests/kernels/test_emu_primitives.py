@@ -225,7 +225,11 @@ def test_logsumexp(emulated_gpu, rng, shape, dtype):
 def test_sparse_softmax_cross_entropy(emulated_gpu, rng, shape, label_dtype):
     logits = randn(rng, shape) * 2
     labels = rng.integers(0, shape[-1], shape[:-1]).astype(label_dtype)
-    compare(emulated_gpu, "sparse_softmax_cross_entropy_with_logits", logits, labels)
+    _, backprop = compare(emulated_gpu, "sparse_softmax_cross_entropy_with_logits", logits, labels,
+                          need_backprop=True)
+    assert np.asarray(backprop).strides != (0,) * backprop.ndim
+    loss, _ = compare(emulated_gpu, "sparse_softmax_cross_entropy_with_logits", logits, labels,
+                      need_backprop=False)
 
 
 @pytest.mark.parametrize("shape", [(7,), (3, 33), (2, 5, 4, 9)])

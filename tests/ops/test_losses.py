@@ -154,3 +154,26 @@ def test_error_softmax_xent_shape_mismatch():
 def test_error_sigmoid_xent_shape_mismatch():
     with pytest.raises(tl.errors.InvalidArgumentError, match=r"sigmoid_cross_entropy_with_logits.*\[3\].*\[2\]"):
         tl.nn.sigmoid_cross_entropy_with_logits(labels=tl.ones([2]), logits=tl.ones([3]))
+
+
+def test_sparse_xent_computes_its_backprop_in_the_forward_pass_only_under_a_tape(monkeypatch, rng):
+    from tensorlab.core.registry import REGISTRY
+
+    impls = REGISTRY["sparse_softmax_cross_entropy_with_logits"].impls
+    orig, asked = impls["cpu"], []
+    monkeypatch.setitem(impls, "cpu", lambda lg, lb, need_backprop: asked.append(need_backprop) or
+                        orig(lg, lb, need_backprop))
+    logits = tl.constant(rng.normal(size=(4, 6)))
+    labels = tl.constant(rng.integers(0, 6, size=4))
+    plain = tl.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    with tl.GradientTape() as tape:
+        tape.watch(logits)
+        loss = tl.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    assert asked == [False, True]
+    np.testing.assert_array_equal(plain.numpy(), loss.numpy())
+    w = rng.uniform(0.5, 1.5, size=4)
+    grad = tape.gradient(loss, logits, output_gradients=tl.constant(w)).numpy()
+    x = logits.numpy()
+    probs = np.exp(x - x.max(-1, keepdims=True))
+    probs /= probs.sum(-1, keepdims=True)
+    np.testing.assert_allclose(grad, (probs - np.eye(6)[labels.numpy()]) * w[:, None], rtol=1e-12, atol=1e-14)
