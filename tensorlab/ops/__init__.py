@@ -12,7 +12,7 @@ import types
 
 FAMILIES = ["elementwise", "reduction", "linalg", "linalg_solvers", "shape", "sorting", "indexing", "creation",
             "random_ops", "nn", "conv", "pooling", "losses", "control_flow", "gradient_ops", "image", "training_ops",
-            "normalization", "segment"]
+            "normalization", "fused", "segment"]
 
 EXPORTS = {}
 for _fam in FAMILIES:

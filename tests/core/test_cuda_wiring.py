@@ -40,7 +40,7 @@ def test_hot_primitives_run_our_kernels():
            "max_pool2d_grad", "avg_pool2d", "avg_pool2d_grad", "reduce_sum", "reduce_max", "reduce_min",
            "argmax", "argmin", "softmax", "log_softmax", "softmax_grad", "log_softmax_grad", "relu",
            "bias_add", "sparse_softmax_cross_entropy_with_logits", "apply_sgd", "apply_adam", "layer_norm",
-           "layer_norm_grad", "batch_norm", "batch_norm_grad", "logsumexp"]
+           "layer_norm_grad", "batch_norm", "batch_norm_grad", "logsumexp", "bias_act", "bias_act_grad"]
     for name in hot:
         assert "cuda" not in REGISTRY[name].fallbacks, f"{name} is still a CuPy fallback"
 

@@ -265,6 +265,14 @@ def test_norms_of_non_contiguous_views(emulated_gpu, rng):
     compare(emulated_gpu, "batch_norm", x, gamma, beta, epsilon=1e-3)
 
 
+@pytest.mark.parametrize("act", ["relu", "gelu", "gelu_tanh", "silu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("shape,dtype", [((7, 33), np.float32), ((2, 3, 5), np.float64), ((9,), np.float32)])
+def test_bias_act_and_its_gradient(emulated_gpu, rng, act, shape, dtype):
+    x, b, dy = randn(rng, shape, dtype), randn(rng, shape[-1:], dtype), randn(rng, shape, dtype)
+    y = compare(emulated_gpu, "bias_act", x, b, activation=act)
+    compare(emulated_gpu, "bias_act_grad", dy, x, b, np.asarray(y), activation=act)
+
+
 def test_every_hot_primitive_is_covered():
     """The hot primitives' list (tests/core/test_cuda_wiring.py) and this file agree."""
     import inspect

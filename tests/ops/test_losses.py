@@ -157,8 +157,10 @@ def test_error_sigmoid_xent_shape_mismatch():
 
 
 def test_sparse_xent_computes_its_backprop_in_the_forward_pass_only_under_a_tape(monkeypatch, rng):
+    import tensorlab.backend.cpu as cpu_backend
     from tensorlab.core.registry import REGISTRY
 
+    cpu_backend.load()  # the CPU implementations register on first use
     impls = REGISTRY["sparse_softmax_cross_entropy_with_logits"].impls
     orig, asked = impls["cpu"], []
     monkeypatch.setitem(impls, "cpu", lambda lg, lb, need_backprop: asked.append(need_backprop) or

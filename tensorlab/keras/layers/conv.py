@@ -1,10 +1,10 @@
 """Convolution layers: Conv1D, Conv2D, Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D."""
 import tensorlab as tl
 from tensorlab.keras import activations, constraints, initializers, regularizers
-from tensorlab.keras.layers._common import (check_ndim, conv_output_length, deconv_output_length,
-                                            kernel_bias_config, normalize_data_format, normalize_padding,
-                                            normalize_tuple, set_kernel_bias_args, shape_str, to_channels_first,
-                                            to_channels_last)
+from tensorlab.keras.layers._common import (add_bias_and_activate, check_ndim, conv_output_length,
+                                            deconv_output_length, kernel_bias_config, normalize_data_format,
+                                            normalize_padding, normalize_tuple, set_kernel_bias_args, shape_str,
+                                            to_channels_first, to_channels_last)
 from tensorlab.keras.layers.base import Layer
 
 
@@ -91,11 +91,8 @@ class _Conv(Layer):
             x = tl.cast(x, self.kernel.dtype)
         if self.data_format == "channels_first":
             x = to_channels_last(x, self.rank)
-        y = self._convolve(x)
-        if self.bias is not None:
-            y = y + self.bias
-        if self.activation is not None:
-            y = self.activation(y)
+        y = add_bias_and_activate(self._convolve(x), None if self.bias is None else self.bias.value(),
+                                  self.activation)
         if self.data_format == "channels_first":
             y = to_channels_first(y, self.rank)
         return y

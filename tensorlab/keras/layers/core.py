@@ -3,8 +3,8 @@ import re
 
 import tensorlab as tl
 from tensorlab.keras import activations, constraints, initializers, regularizers
-from tensorlab.keras.layers._common import (check_last_dim, check_ndim, check_shape_ndim, kernel_bias_config,
-                                            set_kernel_bias_args, shape_str)
+from tensorlab.keras.layers._common import (add_bias_and_activate, check_last_dim, check_ndim, check_shape_ndim,
+                                            kernel_bias_config, set_kernel_bias_args, shape_str)
 from tensorlab.keras.layers.base import Layer
 
 
@@ -81,11 +81,7 @@ class Dense(Layer):
                 y = tl.matmul(inputs, kernel)
         else:
             y = matmul_last(self._checked(inputs), kernel)
-        if self.bias is not None:
-            y = y + self.bias.value()
-        if self.activation is not activations.linear:
-            y = self.activation(y)
-        return y
+        return add_bias_and_activate(y, None if self.bias is None else self.bias.value(), self.activation)
 
     def _checked(self, inputs):
         check_ndim(self, inputs, min_ndim=2)

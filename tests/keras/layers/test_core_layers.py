@@ -148,3 +148,36 @@ def test_lambda_registered_function_survives_json(rng):
     clone = keras.saving.deserialize_keras_object(blob)
     x = rand(rng, 2, 3, dtype="float32")
     np.testing.assert_allclose(clone(x).numpy(), x.numpy() * 3.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("act", ["relu", "gelu", "swish", "sigmoid", "tanh"])
+def test_dense_and_conv_fuse_bias_and_activation(act, rng, monkeypatch):
+    """With a bias and one of these activations, one bias_act op; same values and gradients."""
+    import tensorlab.backend.cpu as cpu_backend
+    from tensorlab.core.registry import REGISTRY
+
+    cpu_backend.load()  # the CPU implementations register on first use
+    impls = REGISTRY["bias_act"].impls
+    orig, calls = impls["cpu"], []
+    monkeypatch.setitem(impls, "cpu", lambda *a, **k: calls.append(k["activation"]) or orig(*a, **k))
+    for layer, x in ((layers.Dense(5, activation=act, bias_initializer="normal"), rand(rng, 3, 4, dtype="float32")),
+                     (layers.Conv2D(3, 2, activation=act, bias_initializer="normal"),
+                      rand(rng, 2, 5, 5, 2, dtype="float32"))):
+        with tl.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            y = layer(x)
+            fn = tl.keras.activations.get(act)
+            kernel, bias = layer.kernel, layer.bias
+            z = (tl.matmul(x, kernel) if isinstance(layer, layers.Dense) else
+                 tl.nn.conv2d(x, kernel, 1, "VALID")) + bias
+            ref = fn(z)
+            w = tl.constant(rng.normal(size=tuple(y.shape)).astype("float32"))
+            loss, ref_loss = tl.reduce_sum(y * w), tl.reduce_sum(ref * w)
+        assert calls and calls[-1] == ("silu" if act == "swish" else act)
+        np.testing.assert_allclose(y.numpy(), ref.numpy(), rtol=1e-5, atol=1e-6)
+        for a, b in zip(tape.gradient(loss, [x, kernel, bias]), tape.gradient(ref_loss, [x, kernel, bias])):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5)
+    calls.clear()
+    layers.Dense(5, activation="softmax")(rand(rng, 3, 4))
+    layers.Dense(5, activation=act, use_bias=False)(rand(rng, 3, 4))
+    assert not calls

@@ -117,8 +117,10 @@ def test_error_layernorm_shape(rng):
 @pytest.mark.parametrize("layer_cls,prim", [(layers.BatchNormalization, "batch_norm"),
                                             (layers.LayerNormalization, "layer_norm")])
 def test_features_on_the_last_axis_take_the_fused_op(rng, monkeypatch, layer_cls, prim):
+    import tensorlab.backend.cpu as cpu_backend
     from tensorlab.core.registry import REGISTRY
 
+    cpu_backend.load()  # the CPU implementations register on first use
     calls = []
     orig = REGISTRY[prim].impls["cpu"]
     monkeypatch.setitem(REGISTRY[prim].impls, "cpu", lambda *a, **k: calls.append(1) or orig(*a, **k))

@@ -103,8 +103,9 @@ def bias_act(x, bias=None, act="relu"):
     return y
 
 
-def bias_act_grad(dy, x, bias=None, act="relu"):
-    """Gradients of act(x + bias): returns (dx, dbias) (dbias None without a bias)."""
+def bias_act_grad(dy, x, bias=None, act="relu", reduce_bias=True):
+    """Gradients of act(x + bias): returns (dx, dbias) (dbias None without a bias, or with
+    `reduce_bias=False` for a caller that sums dx over the rows itself)."""
     import cupy
 
     from .reduce import reduce
@@ -116,7 +117,7 @@ def bias_act_grad(dy, x, bias=None, act="relu"):
     if x2.size:
         run_plan(plan_bias_act(x2.dtype, x2.size, C, act, True, b is not None, _sm()),
                  {"dy": cupy.ascontiguousarray(dy, dtype=x2.dtype), "x": x2, "bias": b, "out": dz})
-    if b is None:
+    if b is None or not reduce_bias:
         return dz, None
     db = reduce(dz.reshape(-1, C), "sum", axes=(0,)) if x2.ndim > 1 else dz.copy()
     return dz, db
