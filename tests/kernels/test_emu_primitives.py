@@ -266,7 +266,8 @@ def test_norms_of_non_contiguous_views(emulated_gpu, rng):
 
 
 @pytest.mark.parametrize("act", ["relu", "gelu", "gelu_tanh", "silu", "sigmoid", "tanh"])
-@pytest.mark.parametrize("shape,dtype", [((7, 33), np.float32), ((2, 3, 5), np.float64), ((9,), np.float32)])
+@pytest.mark.parametrize("shape,dtype", [((7, 33), np.float32), ((2, 3, 5), np.float64), ((9,), np.float32),
+                                         ((4, 16), np.float16)])
 def test_bias_act_and_its_gradient(emulated_gpu, rng, act, shape, dtype):
     x, b, dy = randn(rng, shape, dtype), randn(rng, shape[-1:], dtype), randn(rng, shape, dtype)
     y = compare(emulated_gpu, "bias_act", x, b, activation=act)
