@@ -11,7 +11,7 @@ wiring bugs (argument order, strides, shapes, dtype mapping) before a GPU sees t
 import numpy as np
 import pytest
 
-pytest.importorskip("tensorlab.backend.cuda", reason="the CUDA backend needs CuPy importable")
+pytest.importorskip("cupy", reason="the CUDA backend needs CuPy importable (a GPU is not needed)")
 
 import tensorlab as tl  # noqa: E402
 import tensorlab.backend.cpu as cpu_backend  # noqa: E402
