@@ -33,3 +33,12 @@ def emulated_gpu(monkeypatch):
         pytest.skip("the host emulator needs a C++20 compiler")
     pytest.importorskip("cupy", reason="the CUDA backend needs CuPy importable (a GPU is not needed)")
     return sys.modules["tl_emu_device"].EmulatedDevice().install(monkeypatch)
+
+
+@pytest.fixture
+def emulated_gpu_device(monkeypatch):
+    """All of tensorlab sees one GPU, GPU:0, which is the host emulator (emu/emulated_device.py)."""
+    if shutil.which(sys.modules["tl_emu"].CXX) is None:
+        pytest.skip("the host emulator needs a C++20 compiler")
+    pytest.importorskip("cupy", reason="the CUDA backend needs CuPy importable (a GPU is not needed)")
+    return sys.modules["tl_emu_device"].EmulatedDevice().install_device(monkeypatch)

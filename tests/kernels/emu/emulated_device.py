@@ -35,11 +35,97 @@ class _Pointer:
 
 
 class DeviceArray(np.ndarray):
-    """A numpy array that also answers CuPy's `a.data.ptr` (the address of its first element)."""
+    """A numpy array that also answers CuPy's `a.data.ptr` (the address of its first element)
+    and `set` / `get` (host copies)."""
 
     @property
     def data(self):
         return _Pointer(self.__array_interface__["data"][0])
+
+    def set(self, arr, stream=None):
+        self[...] = arr
+
+    def get(self, stream=None):
+        return np.array(self).view(np.ndarray)
+
+
+class _Stream:
+    ptr = 0
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def synchronize(self):
+        pass
+
+    def record(self, event=None):
+        return types.SimpleNamespace(synchronize=lambda: None)
+
+    def wait_event(self, event):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+class _Device:
+    """`cupy.cuda.Device(i)`: a context manager for the one emulated GPU."""
+    compute_capability = "90"
+
+    def __init__(self, index=0):
+        self.id = int(index)
+        self.attributes = {"MultiProcessorCount": EmulatedDevice.SM_COUNT}
+
+    def use(self):
+        pass
+
+    def synchronize(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+class _RandomState:
+    """`cupy.random.RandomState`'s calls (63-bit seeds, `dtype=` arguments) on numpy's generator."""
+
+    def __init__(self, seed=None):
+        self._rs = np.random.RandomState(None if seed is None else int(seed) % 2 ** 32)
+
+    def random_sample(self, size=None, dtype=float):
+        return self._rs.random_sample(size).astype(dtype)
+
+    def standard_normal(self, size=None, dtype=float):
+        return self._rs.standard_normal(size).astype(dtype)
+
+    def randint(self, low, high=None, size=None, dtype=int):
+        return self._rs.randint(low, high, size=size, dtype=dtype)
+
+    def permutation(self, n):
+        return self._rs.permutation(n)
+
+
+class _Pool:
+    def free_all_blocks(self):
+        pass
+
+    def used_bytes(self):
+        return 0
+
+    def total_bytes(self):
+        return 0
+
+    def set_limit(self, size=None, fraction=None):
+        pass
+
+    def get_limit(self):
+        return 0
 
 
 def _dev(a):
@@ -67,10 +153,22 @@ def fake_cupy() -> types.ModuleType:
         setattr(mod, name, lambda *a, _fn=fn, **k: _dev(_fn(*a, **k)))
     mod.empty = _poisoned
     mod.ndarray = np.ndarray
-    runtime = types.SimpleNamespace(getDevice=lambda: 0)
-    device = types.SimpleNamespace(compute_capability="90",
-                                   attributes={"MultiProcessorCount": EmulatedDevice.SM_COUNT})
-    mod.cuda = types.SimpleNamespace(runtime=runtime, Device=lambda *a: device)
+    mod.asnumpy = lambda a, stream=None, **k: np.array(a).view(np.ndarray)
+    mod.from_dlpack = lambda obj: _dev(np.from_dlpack(obj))
+    pool = _Pool()
+    mod.get_default_memory_pool = mod.get_default_pinned_memory_pool = lambda: pool
+    total = 80 * 2 ** 30
+    runtime = types.SimpleNamespace(
+        getDevice=lambda: 0, getDeviceCount=lambda: 1, memGetInfo=lambda: (total, total),
+        getDeviceProperties=lambda i: {"name": b"emulated GPU", "major": 9, "minor": 0, "totalGlobalMem": total,
+                                       "multiProcessorCount": EmulatedDevice.SM_COUNT})
+    rand = types.ModuleType("cupy.random")
+    rand.__dict__.update({k: v for k, v in vars(np.random).items() if not k.startswith("__")})
+    rand.RandomState = _RandomState
+    mod.random = rand
+    mod.cuda = types.SimpleNamespace(runtime=runtime, Device=_Device, Stream=_Stream,
+                                     get_current_stream=lambda: _Stream(),
+                                     alloc_pinned_memory=lambda n: bytearray(n))
     return mod
 
 
@@ -117,12 +215,90 @@ class EmulatedDevice:
         return [k for _, k in self.launched]
 
     def install(self, monkeypatch):
+        """The launchers run on the emulator: lazy `import cupy` gives `fake_cupy()`."""
         import sys
 
         from tensorlab.backend.cuda.kernels import _module
 
-        monkeypatch.setitem(sys.modules, "cupy", fake_cupy())
+        self.cupy = fake_cupy()
+        monkeypatch.setitem(sys.modules, "cupy", self.cupy)
         monkeypatch.setattr(_module, "get_kernel",
                             lambda stem, name, options=(): EmulatedKernel(self, stem, name))
         monkeypatch.setattr(_module, "sm_count", lambda: self.SM_COUNT)
         return self
+
+    def install_device(self, monkeypatch):
+        """All of tensorlab sees one GPU, `GPU:0`, whose arrays are `DeviceArray`s and whose
+        kernels run here: `install`, plus the CUDA backend's module-level CuPy names, the CuPy
+        ufuncs registered as implementations, the tensor wrapper and the device count. The
+        backend is loaded with the real CuPy first, so nothing outlives the test."""
+        import sys
+
+        import tensorlab.backend.cuda as cuda_backend
+        from tensorlab.core import device, registry, tensor
+
+        cuda_backend.load()
+        self.install(monkeypatch)
+        cupyx = fake_cupyx()
+        for name, fake in (("cupyx", cupyx), ("cupyx.scipy", cupyx.scipy), ("cupyx.scipy.special", cupyx.scipy.special)):
+            monkeypatch.setitem(sys.modules, name, fake)
+        fakes = {"cupy": self.cupy, "cupyx": cupyx}
+        for modname, mod in list(sys.modules.items()):
+            if modname.startswith("tensorlab.backend.cuda") and mod is not None:
+                for g, real in list(vars(mod).items()):   # `import cupy as cp` and the like
+                    if isinstance(real, types.ModuleType) and real.__name__ in fakes and real is not fakes[real.__name__]:
+                        monkeypatch.setattr(mod, g, fakes[real.__name__])
+        for prim in registry.REGISTRY.values():
+            impl = prim.impls.get("cuda")
+            if _is_cupy_ufunc(impl):
+                monkeypatch.setitem(prim.impls, "cuda", _numpy_twin(impl))
+            for cell in getattr(impl, "__closure__", None) or ():
+                try:
+                    value = cell.cell_contents
+                except ValueError:
+                    continue
+                if _is_cupy_ufunc(value):
+                    monkeypatch.setattr(cell, "cell_contents", _numpy_twin(value))
+
+        orig_wrap = tensor.wrap
+
+        def wrap(data, dev):
+            return orig_wrap(_dev(data) if dev.kind == "cuda" else data, dev)
+        monkeypatch.setattr(tensor, "wrap", wrap)
+        monkeypatch.setitem(registry._hooks, "wrap", wrap)
+        monkeypatch.setattr(device, "_gpu_count", 1)
+        return self
+
+
+def _is_cupy_ufunc(f):
+    return type(f).__name__ == "ufunc" and (type(f).__module__ or "").startswith("cupy")
+
+
+def _numpy_twin(f):
+    return getattr(np, f.__name__.removeprefix("cupy_"))
+
+
+def fake_cupyx() -> types.ModuleType:
+    """`cupyx` for the emulated device: `errstate` and `scipy.special.erf`."""
+    import contextlib
+    import math
+
+    mod = types.ModuleType("cupyx")
+    state = {"linalg": "ignore"}
+
+    @contextlib.contextmanager
+    def errstate(**kw):
+        old = dict(state)
+        state.update(kw)
+        try:
+            yield
+        finally:
+            state.clear()
+            state.update(old)
+    mod.errstate, mod.geterr = errstate, lambda: dict(state)
+    erf = np.vectorize(math.erf, otypes=[float])
+    special = types.ModuleType("cupyx.scipy.special")
+    special.erf = lambda x: _dev(erf(x).astype(np.asarray(x).dtype))
+    mod.scipy = types.ModuleType("cupyx.scipy")
+    mod.scipy.special = special
+    return mod

@@ -1,0 +1,75 @@
+"""Training on the emulated GPU: Keras models run end to end on `GPU:0`, which is the host
+emulator running our kernels (see emu/emulated_device.py), and match the CPU.
+
+This exercises everything between a Keras `fit` and the kernels, as a GPU run would: device
+placement, the registry's CUDA implementations and their CuPy fallbacks, the launchers, and
+the kernels themselves. Timing, concurrency between blocks and CuPy itself are not covered.
+"""
+import numpy as np
+import pytest
+
+import tensorlab as tl
+from tensorlab import keras
+from tensorlab.keras import layers
+
+
+def _model():
+    return keras.Sequential([
+        keras.Input((8, 8, 2)),
+        layers.Conv2D(8, 3, padding="same", activation="relu"),
+        layers.BatchNormalization(),
+        layers.MaxPooling2D(2),
+        layers.Conv2D(6, 3, activation="tanh"),
+        layers.Flatten(),
+        layers.Dense(16, activation="gelu"),
+        layers.LayerNormalization(),
+        layers.Dense(5),
+    ])
+
+
+def _train(device, weights, x, y):
+    with tl.device(device):
+        m = _model()
+        m.set_weights(weights)
+        m.compile(optimizer=keras.optimizers.Adam(5e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+        hist = m.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        evaluated = m.evaluate(x, y, batch_size=32, verbose=0)
+        predicted = m.predict(x[:7], verbose=0)
+        return m.get_weights(), hist.history["loss"], evaluated, predicted
+
+
+def test_fit_evaluate_predict_match_the_cpu(emulated_gpu_device):
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(64, 8, 8, 2)).astype(np.float32)
+    y = rng.integers(0, 5, size=64).astype(np.int32)
+    with tl.device("cpu"):
+        init = _model().get_weights()
+    emulated_gpu_device.launched.clear()
+    gpu = _train("gpu:0", init, x, y)
+    ran = set(emulated_gpu_device.kernels())
+    cpu = _train("cpu", init, x, y)
+    for part in ("tl_conv2d_fwd", "tl_conv2d_bwd_input", "tl_conv2d_bwd_filter", "tl_batch_norm_stats",
+                 "tl_batch_norm_bwd", "tl_layer_norm_fwd", "tl_layer_norm_bwd", "tl_bias_act_fwd",
+                 "tl_bias_act_bwd", "tl_max_pool2d_fwd", "tl_max_pool2d_bwd", "tl_matmul_f32",
+                 "tl_sparse_xent_fwd_bwd", "tl_adam_update_f32"):
+        assert any(k.startswith(part) for k in ran), f"no {part}* kernel ran; ran: {sorted(ran)}"
+    np.testing.assert_allclose(gpu[1], cpu[1], rtol=1e-4)          # per-epoch losses
+    np.testing.assert_allclose(gpu[2], cpu[2], rtol=1e-4)          # evaluate
+    np.testing.assert_allclose(gpu[3], cpu[3], rtol=1e-3, atol=1e-4)
+    for w_gpu, w_cpu in zip(gpu[0], cpu[0]):
+        np.testing.assert_allclose(w_gpu, w_cpu, rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_the_demo_reaches_its_target_on_the_emulated_gpu(emulated_gpu_device, capsys):
+    """`make demo` on a GPU: the digits CNN, 12 epochs, at least 97% test accuracy (about a
+    minute here: every kernel runs on the emulator)."""
+    from tensorlab.examples import digits
+
+    with tl.device("gpu:0"):
+        assert digits.main(["--verbose", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "running on GPU:0" in out and "test accuracy" in out
+    ran = set(emulated_gpu_device.kernels())
+    assert {"tl_adam_update_f32", "tl_bias_act_fwd_f32", "tl_softmax_rows_warp_f32"} <= ran
