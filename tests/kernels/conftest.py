@@ -26,19 +26,21 @@ _load("tl_emu", _HERE / "emu" / "build.py")
 _load("tl_emu_device", _HERE / "emu" / "emulated_device.py")
 
 
-@pytest.fixture
-def emulated_gpu(monkeypatch):
-    """The CUDA backend's implementations run on the host emulator (see emu/emulated_device.py)."""
+def _emulated_device():
+    """A new EmulatedDevice, or a skip where the emulator or CuPy (for the backend's imports) is missing."""
     if shutil.which(sys.modules["tl_emu"].CXX) is None:
         pytest.skip("the host emulator needs a C++20 compiler")
     pytest.importorskip("cupy", reason="the CUDA backend needs CuPy importable (a GPU is not needed)")
-    return sys.modules["tl_emu_device"].EmulatedDevice().install(monkeypatch)
+    return sys.modules["tl_emu_device"].EmulatedDevice()
+
+
+@pytest.fixture
+def emulated_gpu(monkeypatch):
+    """The CUDA backend's implementations run on the host emulator (see emu/emulated_device.py)."""
+    return _emulated_device().install(monkeypatch)
 
 
 @pytest.fixture
 def emulated_gpu_device(monkeypatch):
     """All of tensorlab sees one GPU, GPU:0, which is the host emulator (emu/emulated_device.py)."""
-    if shutil.which(sys.modules["tl_emu"].CXX) is None:
-        pytest.skip("the host emulator needs a C++20 compiler")
-    pytest.importorskip("cupy", reason="the CUDA backend needs CuPy importable (a GPU is not needed)")
-    return sys.modules["tl_emu_device"].EmulatedDevice().install_device(monkeypatch)
+    return _emulated_device().install_device(monkeypatch)
