@@ -44,3 +44,9 @@ def emulated_gpu(monkeypatch):
 def emulated_gpu_device(monkeypatch):
     """All of tensorlab sees one GPU, GPU:0, which is the host emulator (emu/emulated_device.py)."""
     return _emulated_device().install_device(monkeypatch)
+
+
+@pytest.fixture
+def emulated_gpus_with_nccl(monkeypatch):
+    """Two emulated GPUs and a checked stand-in for NCCL (emu/emulated_device.py: FakeNccl)."""
+    return _emulated_device().install_device(monkeypatch, gpus=2, nccl=True)

@@ -28,10 +28,15 @@ NAN_INT = -7
 
 
 class _Pointer:
+    """CuPy's MemoryPointer: the address, and device-to-device copies (peer copies)."""
     __slots__ = ("ptr",)
 
     def __init__(self, ptr):
         self.ptr = ptr
+
+    def copy_from_device(self, src, size):
+        import ctypes
+        ctypes.memmove(self.ptr, src.ptr, int(size))
 
 
 class DeviceArray(np.ndarray):
@@ -72,10 +77,13 @@ class _Stream:
 
 
 class _Device:
-    """`cupy.cuda.Device(i)`: a context manager for the one emulated GPU."""
+    """`cupy.cuda.Device(i)`: a context manager for an emulated GPU."""
     compute_capability = "90"
+    count = 1
 
     def __init__(self, index=0):
+        if not 0 <= int(index) < _Device.count:
+            raise RuntimeError(f"cudaErrorInvalidDevice: GPU {index} of {_Device.count}")
         self.id = int(index)
         self.attributes = {"MultiProcessorCount": EmulatedDevice.SM_COUNT}
 
@@ -159,7 +167,7 @@ def fake_cupy() -> types.ModuleType:
     mod.get_default_memory_pool = mod.get_default_pinned_memory_pool = lambda: pool
     total = 80 * 2 ** 30
     runtime = types.SimpleNamespace(
-        getDevice=lambda: 0, getDeviceCount=lambda: 1, memGetInfo=lambda: (total, total),
+        getDevice=lambda: 0, getDeviceCount=lambda: _Device.count, memGetInfo=lambda: (total, total),
         getDeviceProperties=lambda i: {"name": b"emulated GPU", "major": 9, "minor": 0, "totalGlobalMem": total,
                                        "multiProcessorCount": EmulatedDevice.SM_COUNT})
     rand = types.ModuleType("cupy.random")
@@ -227,11 +235,12 @@ class EmulatedDevice:
         monkeypatch.setattr(_module, "sm_count", lambda: self.SM_COUNT)
         return self
 
-    def install_device(self, monkeypatch):
-        """All of tensorlab sees one GPU, `GPU:0`, whose arrays are `DeviceArray`s and whose
-        kernels run here: `install`, plus the CUDA backend's module-level CuPy names, the CuPy
-        ufuncs registered as implementations, the tensor wrapper and the device count. The
-        backend is loaded with the real CuPy first, so nothing outlives the test."""
+    def install_device(self, monkeypatch, gpus=1, nccl=False):
+        """All of tensorlab sees `gpus` GPUs, `GPU:0`..., whose arrays are `DeviceArray`s and
+        whose kernels run here: `install`, plus the CUDA backend's module-level CuPy names, the
+        CuPy ufuncs registered as implementations, the tensor wrapper and the device count; with
+        `nccl`, `cupy.cuda.nccl` is `FakeNccl` (checked collectives on host memory). The backend
+        is loaded with the real CuPy first, so nothing outlives the test."""
         import sys
 
         import tensorlab.backend.cuda as cuda_backend
@@ -239,6 +248,17 @@ class EmulatedDevice:
 
         cuda_backend.load()
         self.install(monkeypatch)
+        monkeypatch.setattr(_Device, "count", int(gpus))
+        if nccl:
+            from tensorlab.distribute import nccl_loader
+
+            fake_nccl = FakeNccl()
+            self.cupy.cuda.nccl = fake_nccl
+            monkeypatch.setitem(sys.modules, "cupy.cuda", self.cupy.cuda)
+            monkeypatch.setitem(sys.modules, "cupy.cuda.nccl", fake_nccl)
+            status = nccl_loader.NcclStatus(True, module=fake_nccl, version=fake_nccl.get_version())
+            monkeypatch.setattr(nccl_loader, "_status", status)
+            self.nccl = fake_nccl
         cupyx = fake_cupyx()
         for name, fake in (("cupyx", cupyx), ("cupyx.scipy", cupyx.scipy), ("cupyx.scipy.special", cupyx.scipy.special)):
             monkeypatch.setitem(sys.modules, name, fake)
@@ -266,8 +286,100 @@ class EmulatedDevice:
             return orig_wrap(_dev(data) if dev.kind == "cuda" else data, dev)
         monkeypatch.setattr(tensor, "wrap", wrap)
         monkeypatch.setitem(registry._hooks, "wrap", wrap)
-        monkeypatch.setattr(device, "_gpu_count", 1)
+        monkeypatch.setattr(device, "_gpu_count", int(gpus))
+        # new tensors default to GPU:0, as on a GPU machine (the default is cached per thread)
+        monkeypatch.delenv("TENSORLAB_DEVICE", raising=False)
+        monkeypatch.setattr(device._scope, "default", None)
         return self
+
+
+class FakeNccl(types.ModuleType):
+    """`cupy.cuda.nccl` for emulated GPUs: all-reduce on host memory, with NCCL's rules checked.
+
+    Within `groupStart`/`groupEnd` the calls are collected and run at `groupEnd`, where every
+    rank of a communicator clique must have posted one call with the same count and dtype. A call
+    outside a group on a clique of several ranks raises: one thread issuing it for each rank in
+    turn would hang on GPUs. `calls` records (ranks, count, dtype) of each collective.
+    """
+    NCCL_INT8, NCCL_UINT8, NCCL_INT32, NCCL_INT64, NCCL_FLOAT16, NCCL_FLOAT32, NCCL_FLOAT64 = range(7)
+    NCCL_SUM = 0
+    _DTYPES = {0: np.int8, 1: np.uint8, 2: np.int32, 3: np.int64, 4: np.float16, 5: np.float32, 6: np.float64}
+
+    def __init__(self):
+        super().__init__("cupy.cuda.nccl")
+        self.depth = 0
+        self.pending = []
+        self.calls = []
+        fake = self
+
+        class NcclCommunicator:
+            def __init__(self, clique, rank):
+                self.clique, self.rank, self.alive = clique, rank, True
+
+            @staticmethod
+            def initAll(devices):
+                clique = object()
+                comms = [NcclCommunicator(clique, r) for r in range(len(devices))]
+                for c in comms:
+                    c.size = len(devices)
+                return comms
+
+            def allReduce(self, send, recv, count, dtype, op, stream):
+                if not self.alive:
+                    raise RuntimeError("NCCL: allReduce on a destroyed communicator")
+                if op != fake.NCCL_SUM:
+                    raise RuntimeError(f"NCCL fake: only SUM, got op {op}")
+                fake.pending.append((self, int(send), int(recv), int(count), int(dtype)))
+                if fake.depth == 0:
+                    if self.size > 1:
+                        raise RuntimeError(f"NCCL: allReduce of a {self.size}-rank communicator outside "
+                                           "groupStart/groupEnd, issued from one thread, would hang")
+                    fake._run()
+
+            def destroy(self):
+                self.alive = False
+
+        self.NcclCommunicator = NcclCommunicator
+
+    @staticmethod
+    def get_version():
+        return 22800
+
+    def groupStart(self):
+        self.depth += 1
+
+    def groupEnd(self):
+        if self.depth == 0:
+            raise RuntimeError("NCCL: groupEnd without groupStart")
+        self.depth -= 1
+        if self.depth == 0:
+            self._run()
+
+    def _view(self, ptr, count, dtype):
+        import ctypes
+        dt = np.dtype(self._DTYPES[dtype])
+        buf = (ctypes.c_char * (count * dt.itemsize)).from_address(ptr)
+        return np.frombuffer(buf, dt, count)
+
+    def _run(self):
+        pending, self.pending = self.pending, []
+        cliques = {}
+        for call in pending:
+            cliques.setdefault(id(call[0].clique), []).append(call)
+        for calls in cliques.values():
+            size = calls[0][0].size
+            ranks = sorted(c[0].rank for c in calls)
+            if ranks != list(range(size)):
+                raise RuntimeError(f"NCCL: a group holds ranks {ranks} of a {size}-rank communicator: it would hang")
+            if len({(c[3], c[4]) for c in calls}) != 1:
+                raise RuntimeError(f"NCCL: ranks disagree on count/dtype: {[(c[3], c[4]) for c in calls]}")
+            calls.sort(key=lambda c: c[0].rank)
+            count, dtype = calls[0][3], calls[0][4]
+            total = sum(self._view(c[1], count, dtype).astype(np.float64 if dtype >= 4 else np.int64)
+                        for c in calls)
+            for c in calls:
+                self._view(c[2], count, dtype)[...] = total
+            self.calls.append((size, count, self._DTYPES[dtype].__name__))
 
 
 def _is_cupy_ufunc(f):

@@ -1,0 +1,52 @@
+"""tl.distribute's GPU paths on two emulated GPUs with a checked stand-in for NCCL.
+
+The GPU tests of tests/distribute/test_gpu.py (NcclAllReduce, several strategies in a row,
+MirroredStrategy training against the CPU) run here as they would on a two-GPU machine: device
+placement, peer copies, NCCL communicators and grouped calls, buckets reduced during the
+backward pass, and the kernels, all on the host. `FakeNccl` fails on what would hang on GPUs
+(a multi-rank call outside a group, a group missing a rank, ranks that disagree on sizes).
+"""
+import numpy as np
+import pytest
+
+import tensorlab as tl
+from tests.distribute import test_gpu as on_gpu
+
+
+@pytest.mark.parametrize("sizes", [[1], [17, 1023], [3, 5, 7, 1 << 16]])
+def test_nccl_all_reduce_sums_every_replica(emulated_gpus_with_nccl, rng, sizes):
+    assert len(on_gpu._gpus()) == 2
+    on_gpu.test_nccl_all_reduce_sums_every_replica(rng, sizes)
+    calls = emulated_gpus_with_nccl.nccl.calls
+    assert calls and all(ranks == 2 for ranks, _, _ in calls)
+
+
+def test_several_nccl_strategies_one_after_another(emulated_gpus_with_nccl, rng):
+    on_gpu.test_several_nccl_strategies_one_after_another(rng)
+
+
+@pytest.mark.parametrize("kind", ["mlp", "cnn_sync_bn"])
+def test_fit_on_two_gpus_matches_the_cpu(emulated_gpus_with_nccl, rng, kind):
+    on_gpu.test_fit_on_gpus_matches_the_cpu(rng, kind)
+    calls = emulated_gpus_with_nccl.nccl.calls
+    assert len(calls) > 1, "the gradients were not reduced by NCCL in buckets"
+
+
+def test_the_fake_fails_where_nccl_would_hang(emulated_gpus_with_nccl):
+    nccl = emulated_gpus_with_nccl.nccl
+    a, b = np.ones(4, np.float32), np.ones(4, np.float32)
+    comms = nccl.NcclCommunicator.initAll([0, 1])
+    with pytest.raises(RuntimeError, match="outside groupStart/groupEnd"):
+        comms[0].allReduce(a.ctypes.data, b.ctypes.data, 4, nccl.NCCL_FLOAT32, nccl.NCCL_SUM, 0)
+    nccl.pending.clear()
+    nccl.groupStart()
+    comms[0].allReduce(a.ctypes.data, b.ctypes.data, 4, nccl.NCCL_FLOAT32, nccl.NCCL_SUM, 0)
+    with pytest.raises(RuntimeError, match=r"ranks \[0\] of a 2-rank communicator"):
+        nccl.groupEnd()
+    nccl.groupStart()
+    comms[0].allReduce(a.ctypes.data, b.ctypes.data, 4, nccl.NCCL_FLOAT32, nccl.NCCL_SUM, 0)
+    comms[1].allReduce(a.ctypes.data, b.ctypes.data, 3, nccl.NCCL_FLOAT32, nccl.NCCL_SUM, 0)
+    with pytest.raises(RuntimeError, match="disagree on count"):
+        nccl.groupEnd()
+    with tl.device("gpu:1"):
+        assert tl.ones([2]).device.endswith("GPU:1")
