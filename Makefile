@@ -26,6 +26,8 @@ venv: $(STAMP)
 ## CPU-only test selection (what CI runs).
 test: $(STAMP)
 	$(PY) -m pytest -m "not gpu" -q -p no:randomly
+	# the gpu tests once more, on an emulated GPU (our kernels on the host emulator; real runs: gpu-check)
+	$(PY) -m pytest -m gpu --emulated-gpu -q -p no:randomly
 
 ## Train on the bundled digits data (GPU if there is one, else CPU).
 demo: $(RUN_STAMP)

@@ -16,19 +16,62 @@ def _gpu_usable():
 GPU = _gpu_usable()
 
 
+def pytest_addoption(parser):
+    parser.addoption("--emulated-gpu", action="store_true",
+                     help="run gpu-marked tests on an emulated GPU:0 (our kernels on the host emulator, numpy "
+                          "standing in for CuPy; tests/kernels/emu/emulated_device.py) instead of skipping them")
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "gpu: needs a usable CUDA GPU with CuPy (skipped otherwise)")
     config.addinivalue_line("markers", "slow: slow test")
     config.addinivalue_line("markers", "mpi: needs mpiexec and mpi4py")
+    config.addinivalue_line("markers", "real_gpu: a gpu test the emulated GPU cannot stand in for (CuPy's memory "
+                                       "pool, DLPack, other processes); skipped with --emulated-gpu")
 
 
 def pytest_collection_modifyitems(config, items):
     if GPU:
         return
+    if config.getoption("--emulated-gpu"):
+        skip = pytest.mark.skip(reason="needs a real GPU: the emulated one has no CuPy memory pool, DLPack "
+                                       "or GPU for other processes")
+        for item in items:
+            if "real_gpu" in item.keywords:
+                item.add_marker(skip)
+        return
     skip = pytest.mark.skip(reason="no usable CUDA GPU (CuPy, driver and a GPU are needed)")
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _emulated_gpu_for_gpu_tests(request):
+    """With --emulated-gpu, each gpu-marked test runs with an emulated GPU:0."""
+    if GPU or "gpu" not in request.keywords or not request.config.getoption("--emulated-gpu"):
+        yield
+        return
+    import importlib.util
+    import shutil
+    import sys
+    from pathlib import Path
+
+    emu = Path(__file__).resolve().parent / "kernels" / "emu"
+    for name, path in (("tl_emu", emu / "build.py"), ("tl_emu_device", emu / "emulated_device.py")):
+        if name not in sys.modules:
+            spec = importlib.util.spec_from_file_location(name, path)
+            sys.modules[name] = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(sys.modules[name])
+    if shutil.which(sys.modules["tl_emu"].CXX) is None:
+        pytest.skip("--emulated-gpu needs a C++20 compiler for the host emulator")
+    pytest.importorskip("cupy", reason="--emulated-gpu needs CuPy importable (a GPU is not needed)")
+    mp = pytest.MonkeyPatch()
+    sys.modules["tl_emu_device"].EmulatedDevice().install_device(mp)
+    try:
+        yield
+    finally:
+        mp.undo()
 
 
 @pytest.fixture

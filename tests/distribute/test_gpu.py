@@ -91,6 +91,7 @@ def test_fit_on_gpus_matches_the_cpu(rng, kind):
     assert n_buckets > 1 and early >= 1
 
 
+@pytest.mark.real_gpu
 def test_two_ranks_on_one_gpu_are_refused(tmp_path):
     if len(_gpus()) != 1:
         pytest.skip("needs exactly one GPU")

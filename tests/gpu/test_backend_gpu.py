@@ -15,6 +15,7 @@ def test_every_primitive_has_a_cuda_implementation():
     assert not missing
 
 
+@pytest.mark.real_gpu
 def test_memory_info_tracks_allocations(rng):
     tl.config.experimental.reset_memory_stats("GPU:0")
     before = tl.config.experimental.get_memory_info("GPU:0")
@@ -27,6 +28,7 @@ def test_memory_info_tracks_allocations(rng):
     del x, y
 
 
+@pytest.mark.real_gpu
 def test_out_of_memory_is_resource_exhausted_and_recoverable():
     import cupy as cp
     free, total = cp.cuda.runtime.memGetInfo()
@@ -39,6 +41,7 @@ def test_out_of_memory_is_resource_exhausted_and_recoverable():
     np.testing.assert_array_equal(y.numpy(), [2, 2, 2, 2])
 
 
+@pytest.mark.real_gpu
 def test_memory_limit_caps_the_pool():
     import cupy as cp
     pool = cp.get_default_memory_pool()
@@ -57,6 +60,7 @@ def test_device_details():
     assert d["compute_capability"][0] >= 7 and d["device_name"]
 
 
+@pytest.mark.real_gpu
 def test_dlpack_zero_copy_with_cupy_and_torch(rng):
     import cupy as cp
     v = cp.asarray(rng.standard_normal(8).astype(np.float32))

@@ -1,12 +1,12 @@
 """Training on the emulated GPU: Keras models run end to end on `GPU:0`, which is the host
-emulator running our kernels (see emu/emulated_device.py), and match the CPU.
+emulator running our kernels (see emu/emulated_device.py), and match the CPU. (The digits demo
+on a GPU, tests/keras/test_gpu.py, runs on it with `pytest -m gpu --emulated-gpu`.)
 
 This exercises everything between a Keras `fit` and the kernels, as a GPU run would: device
 placement, the registry's CUDA implementations and their CuPy fallbacks, the launchers, and
 the kernels themselves. Timing, concurrency between blocks and CuPy itself are not covered.
 """
 import numpy as np
-import pytest
 
 import tensorlab as tl
 from tensorlab import keras
@@ -59,17 +59,3 @@ def test_fit_evaluate_predict_match_the_cpu(emulated_gpu_device):
     np.testing.assert_allclose(gpu[3], cpu[3], rtol=1e-3, atol=1e-4)
     for w_gpu, w_cpu in zip(gpu[0], cpu[0]):
         np.testing.assert_allclose(w_gpu, w_cpu, rtol=1e-3, atol=1e-4)
-
-
-@pytest.mark.slow
-def test_the_demo_reaches_its_target_on_the_emulated_gpu(emulated_gpu_device, capsys):
-    """`make demo` on a GPU: the digits CNN, 12 epochs, at least 97% test accuracy (about a
-    minute here: every kernel runs on the emulator)."""
-    from tensorlab.examples import digits
-
-    with tl.device("gpu:0"):
-        assert digits.main(["--verbose", "0"]) == 0
-    out = capsys.readouterr().out
-    assert "running on GPU:0" in out and "test accuracy" in out
-    ran = set(emulated_gpu_device.kernels())
-    assert {"tl_adam_update_f32", "tl_bias_act_fwd_f32", "tl_softmax_rows_warp_f32"} <= ran
