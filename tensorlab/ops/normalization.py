@@ -134,7 +134,12 @@ _define_rules(batch_norm_p, batch_norm_grad_p, _bn_axes)
 def _params(prim, x, gamma, beta, epsilon):
     """gamma and beta as tensors (ones / zeros for None); eager calls do not run shape rules, so
     a mismatch is checked here and reported by the rule (numpy would broadcast it silently)."""
-    c = x.shape[-1] if len(x.shape) else None
+    if len(x.shape) == 0 or not x.dtype.is_floating:
+        _check(prim.name, spec_of(x))  # raises: the features need an axis and a float dtype
+    c = x.shape[-1]
+    if c is None and (gamma is None or beta is None):
+        raise InvalidArgumentError(f"{prim.name}: x's last axis (the features) has no known size "
+                                   f"(shape {fmt(x.shape)}); give gamma and beta")
     gamma = ones((c,), dtype=x.dtype) if gamma is None else t(gamma)
     beta = zeros((c,), dtype=x.dtype) if beta is None else t(beta)
     if type(x) is Tensor and (not x.dtype.is_floating or any(

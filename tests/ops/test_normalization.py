@@ -98,3 +98,5 @@ def test_errors_name_the_op_and_shapes():
         N.batch_norm(x, None, tl.zeros((3,), dtype="float64"))
     with pytest.raises(TypeError, match="layer_norm: expected a floating-point tensor"):
         N.layer_norm(tl.ones((2, 3), dtype="int32"))
+    with pytest.raises(tl.errors.InvalidArgumentError, match="batch_norm: x must have at least one axis"):
+        N.batch_norm(tl.constant(1.0))
