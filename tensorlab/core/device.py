@@ -127,11 +127,33 @@ def parse(spec):
     return get(kind, index)
 
 
-def default_device():
-    """The first GPU when CuPy and a GPU are usable, else the CPU.
+_process_default = None   # set_process_default's device
+_default_generation = 0   # bumped by set_process_default: threads recompute their cached default
 
-    ``TENSORLAB_DEVICE`` (e.g. ``cpu`` or ``gpu:0``) overrides the choice.
+
+def set_process_default(dev):
+    """Makes ``dev`` the device new tensors go to in every thread of this process, or restores
+    the usual choice with None. A ``MultiWorkerMirroredStrategy`` worker sets its GPU (its local
+    rank's, not always GPU:0), as if only that GPU were visible.
+
+    Returns:
+      The previous setting (a Device or None).
     """
+    global _process_default, _default_generation
+    previous = _process_default
+    _process_default = None if dev is None else parse(dev)
+    _default_generation += 1
+    return previous
+
+
+def default_device():
+    """The device new tensors go to outside ``tl.device`` scopes: the one ``set_process_default``
+    set, else the first GPU when CuPy and a GPU are usable, else the CPU.
+
+    ``TENSORLAB_DEVICE`` (e.g. ``cpu`` or ``gpu:0``) overrides the GPU-or-CPU choice.
+    """
+    if _process_default is not None:
+        return _process_default
     env = os.environ.get("TENSORLAB_DEVICE")
     if env:
         return parse(env)
@@ -142,6 +164,7 @@ class _Scope(threading.local):
     def __init__(self):
         self.stack = []
         self.default = None
+        self.generation = -1   # the _default_generation `default` was computed for
 
 
 _scope = _Scope()
@@ -153,8 +176,9 @@ def current():
     if s:
         return s[-1]
     d = _scope.default
-    if d is None:
+    if d is None or _scope.generation != _default_generation:
         d = _scope.default = default_device()
+        _scope.generation = _default_generation
     return d
 
 

@@ -246,6 +246,10 @@ class MultiWorkerExtended(_mirrored.MirroredExtended):
             "gpu:0" if _device_mod.gpu_count() else "cpu")
         super().__init__(strategy, [dev.name if dev.kind == "cpu" else f"/GPU:{dev.index}"],
                          _cdo.ReductionToOneDevice())
+        # The worker's GPU is where its new tensors go (its input batches, metrics' arguments),
+        # as if it were the only GPU visible: rank 1 of a machine computes on GPU:1, not GPU:0.
+        self._previous_default = _device_mod.set_process_default(dev) if dev.kind == "cuda" else None
+        self._sets_default = dev.kind == "cuda"
         self._worker_index = self._mpi.rank if self._mpi is not None else 0
         self._num_workers = size
         self._collective_timeout = timeout
@@ -335,6 +339,9 @@ class MultiWorkerExtended(_mirrored.MirroredExtended):
 
     def _close(self):
         super()._close()
+        if self._sets_default:
+            _device_mod.set_process_default(self._previous_default)
+            self._sets_default = False
         if self._nccl is not None:
             self._nccl.close()
             self._nccl = None

@@ -97,3 +97,35 @@ def test_gpu_copies_and_default_device(rng):
     assert h.device.endswith("CPU:0")
     with pytest.raises(tl.errors.InvalidArgumentError, match="different devices"):
         c + x
+
+
+def test_a_process_default_device_reaches_every_thread():
+    """set_process_default (a multi-worker strategy's GPU) moves new tensors in all threads,
+    including threads that had already placed tensors, until it is restored."""
+    import threading
+
+    old_cpus = D.logical_cpu_count()
+    D.set_logical_cpu_count(2)
+    seen = []
+
+    def make():
+        seen.append(tl.ones([1]).device)
+
+    try:
+        make()
+        previous = D.set_process_default("/CPU:1")
+        assert previous is None
+        try:
+            make()
+            t = threading.Thread(target=make)
+            t.start()
+            t.join()
+            with tl.device("/CPU:0"):
+                make()   # an explicit scope still wins
+        finally:
+            assert D.set_process_default(previous).name.endswith("CPU:1")
+        make()
+        usual, cpu0, cpu1 = D.default_device().name, D.parse("/CPU:0").name, D.parse("/CPU:1").name
+    finally:
+        D.set_logical_cpu_count(old_cpus)
+    assert seen == [usual, cpu1, cpu1, cpu0, usual]

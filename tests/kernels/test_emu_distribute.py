@@ -6,6 +6,8 @@ placement, peer copies, NCCL communicators and grouped calls, buckets reduced du
 backward pass, and the kernels, all on the host. `FakeNccl` fails on what would hang on GPUs
 (a multi-rank call outside a group, a group missing a rank, ranks that disagree on sizes).
 """
+import re
+
 import numpy as np
 import pytest
 
@@ -50,3 +52,31 @@ def test_the_fake_fails_where_nccl_would_hang(emulated_gpus_with_nccl):
         nccl.groupEnd()
     with tl.device("gpu:1"):
         assert tl.ones([2]).device.endswith("GPU:1")
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("model,loop", [("cnn", "fit"), ("mlp", "custom")])
+def test_two_workers_on_two_emulated_gpus_match_one_process(tmp_path, model, loop):
+    """MultiWorkerMirroredStrategy's NCCL path across `mpiexec -n 2` processes, each on its own
+    emulated GPU (rank 1 on GPU:1), trains to the weights of one process on the CPU."""
+    import os
+    import sys
+
+    from tests.distribute import test_mpi
+
+    mpiexec = test_mpi._mpiexec()
+    wrapper = os.path.join(test_mpi.ROOT, "tests", "kernels", "emu", "run_on_emulated_gpus.py")
+    args = ["--out", str(tmp_path), "--model", model, "--loop", loop]
+    r = test_mpi._run([mpiexec, "-n", "2", sys.executable, wrapper, "--gpus", "2", test_mpi.SCRIPT] + args, 300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    # (the ranks' lines may interleave)
+    collectives = [int(n) for n in re.findall(r"emulated GPUs: (\d+) NCCL collectives", r.stdout)]
+    assert len(collectives) == 2 and min(collectives) > 0, r.stdout
+    w0, w1 = np.load(tmp_path / "weights_0.npz"), np.load(tmp_path / "weights_1.npz")
+    os.rename(tmp_path / "weights_0.npz", tmp_path / "workers_0.npz")
+    r = test_mpi._run([sys.executable, test_mpi.SCRIPT] + args + ["--no-strategy"], 120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    ref = np.load(tmp_path / "weights_0.npz")
+    for k in ref.files:
+        assert np.array_equal(w0[k], w1[k]), f"{k} differs between the workers"
+        np.testing.assert_allclose(w0[k], ref[k], rtol=1e-5, atol=1e-6, err_msg=k)

@@ -169,7 +169,7 @@ def fake_cupy() -> types.ModuleType:
     runtime = types.SimpleNamespace(
         getDevice=lambda: 0, getDeviceCount=lambda: _Device.count, memGetInfo=lambda: (total, total),
         getDeviceProperties=lambda i: {"name": b"emulated GPU", "major": 9, "minor": 0, "totalGlobalMem": total,
-                                       "multiProcessorCount": EmulatedDevice.SM_COUNT})
+                                       "multiProcessorCount": EmulatedDevice.SM_COUNT, "pciBusID": int(i)})
     rand = types.ModuleType("cupy.random")
     rand.__dict__.update({k: v for k, v in vars(np.random).items() if not k.startswith("__")})
     rand.RandomState = _RandomState
@@ -300,6 +300,10 @@ class FakeNccl(types.ModuleType):
     rank of a communicator clique must have posted one call with the same count and dtype. A call
     outside a group on a clique of several ranks raises: one thread issuing it for each rank in
     turn would hang on GPUs. `calls` records (ranks, count, dtype) of each collective.
+
+    A communicator made with `NcclCommunicator(nranks, unique_id, rank)` spans processes (one
+    rank each, as under MPI): its all-reduce is an MPI `Allreduce` of the host buffers, in rank
+    order like NCCL's, so multi-worker code runs its NCCL path across `mpiexec` processes.
     """
     NCCL_INT8, NCCL_UINT8, NCCL_INT32, NCCL_INT64, NCCL_FLOAT16, NCCL_FLOAT32, NCCL_FLOAT64 = range(7)
     NCCL_SUM = 0
@@ -313,15 +317,26 @@ class FakeNccl(types.ModuleType):
         fake = self
 
         class NcclCommunicator:
-            def __init__(self, clique, rank):
-                self.clique, self.rank, self.alive = clique, rank, True
+            def __init__(self, nranks, unique_id, rank):
+                """One rank of a communicator across processes (collective over MPI's world)."""
+                from mpi4py import MPI
+
+                if not isinstance(unique_id, tuple) or unique_id[0] != "fake-nccl-id":
+                    raise RuntimeError(f"NCCL: unique_id {unique_id!r} did not come from get_unique_id()")
+                self.mpi = MPI.COMM_WORLD.Dup()
+                if self.mpi.Get_size() != nranks or self.mpi.Get_rank() != rank:
+                    raise RuntimeError(f"NCCL fake: rank {rank} of {nranks} does not match MPI's "
+                                       f"{self.mpi.Get_rank()} of {self.mpi.Get_size()}")
+                self.clique, self.rank, self.size, self.alive = object(), rank, nranks, True
 
             @staticmethod
             def initAll(devices):
+                comms = []
                 clique = object()
-                comms = [NcclCommunicator(clique, r) for r in range(len(devices))]
-                for c in comms:
-                    c.size = len(devices)
+                for r in range(len(devices)):
+                    c = NcclCommunicator.__new__(NcclCommunicator)
+                    c.mpi, c.clique, c.rank, c.size, c.alive = None, clique, r, len(devices), True
+                    comms.append(c)
                 return comms
 
             def allReduce(self, send, recv, count, dtype, op, stream):
@@ -329,6 +344,13 @@ class FakeNccl(types.ModuleType):
                     raise RuntimeError("NCCL: allReduce on a destroyed communicator")
                 if op != fake.NCCL_SUM:
                     raise RuntimeError(f"NCCL fake: only SUM, got op {op}")
+                if self.mpi is not None:  # one rank per process: the others post theirs themselves
+                    from mpi4py import MPI
+
+                    src, dst = fake._view(int(send), int(count), int(dtype)), fake._view(int(recv), int(count), int(dtype))
+                    self.mpi.Allreduce(src.copy(), dst, op=MPI.SUM)
+                    fake.calls.append((self.size, int(count), fake._DTYPES[int(dtype)].__name__))
+                    return
                 fake.pending.append((self, int(send), int(recv), int(count), int(dtype)))
                 if fake.depth == 0:
                     if self.size > 1:
@@ -338,12 +360,20 @@ class FakeNccl(types.ModuleType):
 
             def destroy(self):
                 self.alive = False
+                if self.mpi is not None:
+                    self.mpi.Free()
+                    self.mpi = None
 
         self.NcclCommunicator = NcclCommunicator
 
     @staticmethod
     def get_version():
         return 22800
+
+    @staticmethod
+    def get_unique_id():
+        import os
+        return ("fake-nccl-id", os.getpid())
 
     def groupStart(self):
         self.depth += 1
