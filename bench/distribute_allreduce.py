@@ -24,6 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import tensorlab as tl  # noqa: E402
 
 MB = 1 << 20
+IMAGE_SHAPE = (32, 32, 3)   # the ResNet-style CNN's inputs
 
 
 def _sync(devs):
@@ -68,7 +69,7 @@ def allreduce_bandwidth(sizes_mb=(1, 2, 4, 8, 16, 32, 64, 128, 256), iters=20):
 
 def resnet_cnn():
     L = tl.keras.layers
-    inp = tl.keras.Input((32, 32, 3))
+    inp = tl.keras.Input(IMAGE_SHAPE)
     x = L.Conv2D(64, 3, padding="same", use_bias=False)(inp)
     x = L.BatchNormalization()(x)
     x = L.Activation("relu")(x)
@@ -94,7 +95,7 @@ def _train_time(strategy, per_replica_batch, steps=10, reducer=None):
         strategy.extended._cross_device_ops = reducer
     gb = per_replica_batch * strategy.num_replicas_in_sync
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(gb, 32, 32, 3)).astype(np.float32)
+    x = rng.normal(size=(gb,) + IMAGE_SHAPE).astype(np.float32)
     y = rng.integers(0, 10, size=(gb,)).astype(np.int32)
     devs = [d.index for d in strategy.extended._devices]
     for _ in range(3):

@@ -80,3 +80,37 @@ def test_two_workers_on_two_emulated_gpus_match_one_process(tmp_path, model, loo
     for k in ref.files:
         assert np.array_equal(w0[k], w1[k]), f"{k} differs between the workers"
         np.testing.assert_allclose(w0[k], ref[k], rtol=1e-5, atol=1e-6, err_msg=k)
+
+
+def test_the_gpu_check_distribute_benchmark_runs(emulated_gpus_with_nccl, monkeypatch, tmp_path):
+    """bench/distribute_allreduce.py (gpu-check's distribute stage) end to end on two emulated
+    GPUs, with a small model in place of its ResNet: the JSON has every figure, busbw follows
+    nccl-tests' definition. (The timings mean nothing here.)"""
+    import json
+
+    from bench import distribute_allreduce as bench
+
+    def small_cnn():
+        L = tl.keras.layers
+        inp = tl.keras.Input(bench.IMAGE_SHAPE)
+        x = L.BatchNormalization()(L.Conv2D(4, 3, padding="same", use_bias=False)(inp))
+        x = L.GlobalAveragePooling2D()(L.Activation("relu")(x))
+        return tl.keras.Model(inp, L.Dense(10)(x))
+
+    monkeypatch.setattr(bench, "resnet_cnn", small_cnn)
+    monkeypatch.setattr(bench, "MB", 1 << 12)           # "1 MB" buffers of 4 KiB
+    monkeypatch.setenv("OUT", str(tmp_path))
+    real_train_time = bench._train_time
+    monkeypatch.setattr(bench, "_train_time", lambda s, b, steps=2, reducer=None: real_train_time(
+        s, 2, steps, reducer))
+    monkeypatch.setattr(bench, "IMAGE_SHAPE", (6, 6, 3))
+    bench.main()
+    res = json.load(open(tmp_path / "distribute_allreduce.json"))
+    rows = res["allreduce"]["rows"]
+    assert res["allreduce"]["gpus"] == 2 and [r["size_mb"] for r in rows] == [1, 2, 4, 8, 16, 32, 64, 128, 256]
+    for r in rows:
+        assert r["busbw_GBps"] == pytest.approx(r["algbw_GBps"] * 2 * (2 - 1) / 2)
+    o = res["overlap"]
+    assert o["buckets"] >= 1 and 0.0 <= o["hidden_share"] <= 1.0 and o["gradient_MB"] > 0
+    assert res["scaling"]["gpus"] == 2 and res["scaling"]["efficiency"] > 0
+
