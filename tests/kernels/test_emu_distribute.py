@@ -55,7 +55,8 @@ def test_the_fake_fails_where_nccl_would_hang(emulated_gpus_with_nccl):
 
 
 @pytest.mark.mpi
-@pytest.mark.parametrize("model,loop", [("cnn", "fit"), ("mlp", "custom")])
+@pytest.mark.parametrize("model,loop", [("cnn", "fit"), ("mlp", "custom"), ("mlp", "fit-dataset"),
+                                        ("cnn", "train-step")])
 def test_two_workers_on_two_emulated_gpus_match_one_process(tmp_path, model, loop):
     """MultiWorkerMirroredStrategy's NCCL path across `mpiexec -n 2` processes, each on its own
     emulated GPU (rank 1 on GPU:1), trains to the weights of one process on the CPU."""
