@@ -433,11 +433,11 @@ class EinsumDense(Layer):
         check_ndim(self, inputs, ndim=self._input_ndim)
         x = inputs if inputs.dtype == self.kernel.dtype else tl.cast(inputs, self.kernel.dtype)
         y = tl.einsum(self.equation, x, self.kernel)
-        if self.bias is not None:
-            y = y + self.bias
-        if self.activation is not activations.linear:
-            y = self.activation(y)
-        return y
+        bias = None if self.bias is None else self.bias.value()
+        if bias is not None and len(bias.shape) != 1:
+            # a bias over several output axes broadcasts as it is; only a last-axis vector fuses
+            y, bias = y + bias, None
+        return add_bias_and_activate(y, bias, self.activation)
 
     def compute_output_shape(self, input_shape):
         return tuple(self.full_output_shape) if self.built else _einsum_shapes(self, input_shape)[2]

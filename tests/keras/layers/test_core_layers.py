@@ -181,3 +181,26 @@ def test_dense_and_conv_fuse_bias_and_activation(act, rng, monkeypatch):
     layers.Dense(5, activation="softmax")(rand(rng, 3, 4))
     layers.Dense(5, activation=act, use_bias=False)(rand(rng, 3, 4))
     assert not calls
+
+
+def test_einsum_dense_fuses_a_last_axis_bias_with_its_activation(rng, monkeypatch):
+    import tensorlab.backend.cpu as cpu_backend
+    from tensorlab.core.registry import REGISTRY
+
+    cpu_backend.load()
+    impls = REGISTRY["bias_act"].impls
+    orig, calls = impls["cpu"], []
+    monkeypatch.setitem(impls, "cpu", lambda *a, **k: calls.append(k["activation"]) or orig(*a, **k))
+    x = rand(rng, 2, 3, 4, dtype="float32")
+    last = layers.EinsumDense("abc,cd->abd", output_shape=(3, 5), bias_axes="d", activation="tanh",
+                              bias_initializer="normal")
+    y = last(x)
+    assert calls == ["tanh"]
+    ref = np.tanh(np.einsum("abc,cd->abd", x.numpy(), last.kernel.numpy()) + last.bias.numpy())
+    np.testing.assert_allclose(y.numpy(), ref, rtol=1e-5, atol=1e-6)
+    middle = layers.EinsumDense("abc,cd->abd", output_shape=(3, 5), bias_axes="b", activation="tanh",
+                                bias_initializer="normal")
+    y = middle(x)
+    assert calls == ["tanh"]   # a bias over axis b broadcasts unfused
+    ref = np.tanh(np.einsum("abc,cd->abd", x.numpy(), middle.kernel.numpy()) + middle.bias.numpy())
+    np.testing.assert_allclose(y.numpy(), ref, rtol=1e-5, atol=1e-6)
