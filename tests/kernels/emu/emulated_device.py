@@ -1,7 +1,7 @@
-"""An emulated GPU for the CUDA backend: its primitive implementations run end to end on the CPU.
+"""An emulated GPU: tensorlab's CUDA code runs unchanged on the CPU, its kernels on the host emulator.
 
-`EmulatedDevice.install(monkeypatch)` makes the code in `tensorlab/backend/cuda/` believe it is on a
-GPU, without changing a line of it:
+`EmulatedDevice.install(monkeypatch)` lets the CUDA backend's implementations run when called
+directly (tests/kernels/test_emu_primitives.py):
 
 * `import cupy` (done lazily inside every launcher) yields `fake_cupy()`: numpy, except that
   the arrays it makes are `DeviceArray`s, numpy arrays that carry CuPy's `.data.ptr`, and
@@ -13,10 +13,16 @@ GPU, without changing a line of it:
 * `kernels._module.sm_count()` reports a small GPU (4 SMs), so that small inputs already take the
   multi-block and split paths.
 
+`EmulatedDevice.install_device(monkeypatch, gpus=1, nccl=False)` goes further: all of tensorlab
+sees `gpus` GPUs (the CUDA backend's module-level CuPy names, the CuPy ufuncs registered as
+implementations, `cupyx`, the tensor wrapper, the device count and the default device are
+swapped, and restored by the monkeypatch), and with `nccl` a `FakeNccl` stands behind
+`cupy.cuda.nccl`.
+
 Every launch is recorded in `EmulatedDevice.launched` as `(stem, kernel)`, so a test can assert
 that a primitive ran our kernel rather than a CuPy fallback. What this does not check: timing,
-races between blocks that run concurrently on a GPU, and CuPy itself (the fallbacks were bound to
-the real CuPy at import and are not reachable from here).
+races between blocks that run concurrently on a GPU, and CuPy's own behaviour (numpy stands in
+for it; tests/core/test_cuda_mirrors.py checks that the mirrored code only uses names CuPy has).
 """
 from __future__ import annotations
 
