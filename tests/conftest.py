@@ -52,22 +52,11 @@ def _emulated_gpu_for_gpu_tests(request):
     if GPU or "gpu" not in request.keywords or not request.config.getoption("--emulated-gpu"):
         yield
         return
-    import importlib.util
-    import shutil
-    import sys
-    from pathlib import Path
+    from tests.kernels.emu.loader import emulated_device_or_skip
 
-    emu = Path(__file__).resolve().parent / "kernels" / "emu"
-    for name, path in (("tl_emu", emu / "build.py"), ("tl_emu_device", emu / "emulated_device.py")):
-        if name not in sys.modules:
-            spec = importlib.util.spec_from_file_location(name, path)
-            sys.modules[name] = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(sys.modules[name])
-    if shutil.which(sys.modules["tl_emu"].CXX) is None:
-        pytest.skip("--emulated-gpu needs a C++20 compiler for the host emulator")
-    pytest.importorskip("cupy", reason="--emulated-gpu needs CuPy importable (a GPU is not needed)")
+    device = emulated_device_or_skip()
     mp = pytest.MonkeyPatch()
-    sys.modules["tl_emu_device"].EmulatedDevice().install_device(mp)
+    device.install_device(mp)
     try:
         yield
     finally:

@@ -1,31 +1,28 @@
 """Argument normalization and checks shared by the concrete layers."""
 import tensorlab as tl
-from tensorlab.keras import constraints, initializers, regularizers
+from tensorlab.keras import activations, constraints, initializers, regularizers
+from tensorlab.ops import fused as _fused
 
 
 def is_symbolic(x):
     return isinstance(x, tl.SymbolicTensor)
 
 
-_FUSED_ACTIVATIONS = {}  # activation function -> name in ops.fused.ACTIVATIONS
+# activation function -> its name in ops.fused.ACTIVATIONS
+_FUSED_ACTIVATIONS = {activations.relu: "relu", activations.gelu: "gelu", activations.silu: "silu",
+                      activations.sigmoid: "sigmoid", activations.tanh: "tanh"}
 
 
 def add_bias_and_activate(y, bias, activation):
-    """``activation(y + bias)`` for Dense and the convolutions (bias over the last axis).
+    """``activation(y + bias)`` for Dense, EinsumDense and the convolutions (bias over the last axis).
 
     With a bias and an activation the fused kernels implement (relu, gelu, silu/swish,
     sigmoid, tanh), one fused op; otherwise the add and the activation on their own.
     """
-    from tensorlab.keras import activations
-    from tensorlab.ops import fused
-
-    if not _FUSED_ACTIVATIONS:
-        _FUSED_ACTIVATIONS.update({activations.relu: "relu", activations.gelu: "gelu", activations.silu: "silu",
-                                   activations.sigmoid: "sigmoid", activations.tanh: "tanh"})
     name = _FUSED_ACTIVATIONS.get(activation)
     if bias is not None and name is not None and not is_symbolic(y) and bias.dtype == y.dtype \
             and y.dtype.is_floating and len(y.shape) >= 1:
-        return fused.bias_act(y, bias, name)
+        return _fused.bias_act(y, bias, name)
     if bias is not None:
         y = y + bias
     if activation is not None and activation is not activations.linear:

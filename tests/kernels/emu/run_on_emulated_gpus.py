@@ -8,7 +8,6 @@ machine with that many GPUs; the NCCL stand-in reduces across processes over MPI
 script ends, the process prints how many collectives went through the stand-in.
 """
 import argparse
-import importlib.util
 import runpy
 import sys
 from pathlib import Path
@@ -17,21 +16,15 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[2]))
 
 
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    sys.modules[name] = module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--gpus", type=int, default=1)
     p.add_argument("script")
     p.add_argument("args", nargs=argparse.REMAINDER)
     a = p.parse_args()
-    _load("tl_emu", HERE / "build.py")
-    device = _load("tl_emu_device", HERE / "emulated_device.py")
+    from tests.kernels.emu.loader import load
+
+    _, device = load()
     import pytest
 
     mp = pytest.MonkeyPatch()
