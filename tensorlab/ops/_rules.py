@@ -79,6 +79,15 @@ def require_float(name, spec):
                         f"got dtype {spec.dtype.name}; use tl.cast(x, tl.float32) first")
 
 
+def require_like(name, what, spec, like, like_what):
+    """Raises InvalidArgumentError unless ``spec`` has ``like``'s shape and dtype (for an op's
+    inputs that must mirror another one: a gradient, an optimizer slot, ``dy``)."""
+    if tuple(spec.shape) != tuple(like.shape) or spec.dtype != like.dtype:
+        raise InvalidArgumentError(
+            f"{name}: {what} must match {like_what} (shape {fmt(like.shape)}, dtype {like.dtype.name}); "
+            f"got shape {fmt(spec.shape)}, dtype {spec.dtype.name}")
+
+
 def require_dtypes(name, spec, allowed):
     if spec.dtype not in allowed:
         raise TypeError(f"{name}: dtype {spec.dtype.name} is not supported; valid dtypes: "

@@ -11,7 +11,7 @@ from tensorlab.core.registry import defgrad, primitive
 from tensorlab.core.spec import TensorSpec
 from tensorlab.core.tensor import Tensor, spec_of
 from tensorlab.errors import InvalidArgumentError
-from tensorlab.ops._rules import fmt, require_float, t
+from tensorlab.ops._rules import fmt, require_float, require_like, t
 
 __all__ = []  # internal: reached through tl.keras' layers (and ops.fused)
 
@@ -30,9 +30,7 @@ def _check(name, x, b, activation, *others):
             f"{name}: the bias must be a vector of the last axis of x (x: shape {fmt(x.shape)}, dtype "
             f"{x.dtype.name}); got shape {fmt(b.shape)}, dtype {b.dtype.name}")
     for what, o in others:
-        if o.dtype != x.dtype or tuple(o.shape) != tuple(x.shape):
-            raise InvalidArgumentError(f"{name}: {what} must match x (shape {fmt(x.shape)}, dtype {x.dtype.name}); "
-                                       f"got shape {fmt(o.shape)}, dtype {o.dtype.name}")
+        require_like(name, what, o, x, "x")
     return TensorSpec(tuple(x.shape), x.dtype)
 
 

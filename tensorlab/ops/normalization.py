@@ -16,7 +16,7 @@ from tensorlab.core.registry import defgrad, primitive
 from tensorlab.core.spec import TensorSpec
 from tensorlab.core.tensor import Tensor, spec_of
 from tensorlab.errors import InvalidArgumentError
-from tensorlab.ops._rules import fmt, require_float, t
+from tensorlab.ops._rules import fmt, require_float, require_like, t
 from tensorlab.ops.creation import ones, zeros
 from tensorlab.ops.elementwise import add, multiply, rsqrt, subtract
 from tensorlab.ops.gradient_ops import stop_gradient
@@ -47,7 +47,7 @@ def _ln_rule(x, gamma, beta, epsilon):
 
 def _ln_grad_rule(dy, x, gamma, mean, rstd, epsilon):
     c = _check("layer_norm_grad", x, ("gamma", gamma))
-    _same_shape("layer_norm_grad", "dy", dy, x)
+    require_like("layer_norm_grad", "dy", dy, x, "x")
     return TensorSpec(tuple(x.shape), x.dtype), TensorSpec((c,), x.dtype), TensorSpec((c,), x.dtype)
 
 
@@ -58,14 +58,8 @@ def _bn_rule(x, gamma, beta, epsilon):
 
 def _bn_grad_rule(dy, x, gamma, mean, var, epsilon):
     c = _check("batch_norm_grad", x, ("gamma", gamma), ("mean", mean), ("var", var))
-    _same_shape("batch_norm_grad", "dy", dy, x)
+    require_like("batch_norm_grad", "dy", dy, x, "x")
     return TensorSpec(tuple(x.shape), x.dtype), TensorSpec((c,), x.dtype), TensorSpec((c,), x.dtype)
-
-
-def _same_shape(name, what, a, x):
-    if a.dtype != x.dtype or tuple(a.shape) != tuple(x.shape):
-        raise InvalidArgumentError(f"{name}: {what} must match x (shape {fmt(x.shape)}, dtype {x.dtype.name}); "
-                                   f"got shape {fmt(a.shape)}, dtype {a.dtype.name}")
 
 
 layer_norm_p = primitive("layer_norm", _ln_rule, multiple_results=True, saved_outputs=(1, 2),

@@ -14,7 +14,7 @@ from tensorlab.core.registry import not_differentiable, primitive
 from tensorlab.core.spec import TensorSpec
 from tensorlab.core.tensor import Tensor, spec_of
 from tensorlab.errors import InvalidArgumentError
-from tensorlab.ops._rules import fmt, require_float, t
+from tensorlab.ops._rules import require_float, require_like, t
 
 __all__ = []  # internal: reached through the Keras optimizers (and ops.training_ops)
 
@@ -26,10 +26,7 @@ def _update_rule(name, n_slots):
             raise InvalidArgumentError(f"{name}: expected {' or '.join(map(str, n_slots))} slot tensor(s) after "
                                        f"the parameter and the gradient, got {len(slots)}")
         for what, s in (("gradient", grad),) + tuple((f"slot {i}", x) for i, x in enumerate(slots)):
-            if tuple(s.shape) != tuple(param.shape) or s.dtype != param.dtype:
-                raise InvalidArgumentError(
-                    f"{name}: the {what} must match the parameter (shape {fmt(param.shape)}, dtype "
-                    f"{param.dtype.name}); got shape {fmt(s.shape)}, dtype {s.dtype.name}")
+            require_like(name, f"the {what}", s, param, "the parameter")
         return tuple(TensorSpec(param.shape, param.dtype) for _ in range(1 + len(slots)))
     return rule
 
