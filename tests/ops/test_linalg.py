@@ -300,3 +300,20 @@ def test_half_precision_keeps_dtype(dtype, rng):
               tl.tensordot(tl.constant(a, dtype=dtype), tl.constant(b, dtype=dtype), 1)):
         assert y.dtype == dtype
         np.testing.assert_allclose(y.numpy().astype(np.float64), a @ b, atol=5e-2)
+
+
+def test_float16_products_are_rounded_once_from_exact_sums(rng):
+    """float16 matmul, einsum and conv: the float64 result of the float16 inputs, rounded
+    to float16 once (float32 accumulation, as tensor cores do), on a long K."""
+    a = rng.standard_normal((5, 3000)).astype(np.float16)
+    b = rng.standard_normal((3000, 4)).astype(np.float16)
+    exact = a.astype(np.float64) @ b.astype(np.float64)
+    for y in (tl.matmul(a, b), tl.einsum("ij,jk->ik", a, b)):
+        # within float32 accumulation error of the exact sum, then one float16 rounding
+        np.testing.assert_allclose(y.numpy().astype(np.float64), exact, rtol=2 ** -10, atol=1e-3)
+    x = rng.standard_normal((2, 9, 9, 40)).astype(np.float16)
+    w = rng.standard_normal((3, 3, 40, 5)).astype(np.float16)
+    y = tl.nn.conv2d(x, w, 1, "VALID")
+    ref = tl.nn.conv2d(x.astype(np.float64), w.astype(np.float64), 1, "VALID").numpy()
+    assert y.dtype == tl.float16
+    np.testing.assert_allclose(y.numpy().astype(np.float64), ref, rtol=2 ** -10, atol=1e-3)

@@ -107,12 +107,24 @@ def _group_rows(y, groups):
     return y.reshape(-1, groups, oc // groups).transpose(1, 0, 2)
 
 
+_HOST_ARRAY = np.ndarray  # bound at import: stays numpy's in the CuPy mirror
+_F16 = np.dtype(np.float16)
+
+
+def _matmul(a, b, dtype):
+    """``np.matmul(a, b)`` as ``dtype``. numpy has no BLAS for float16 (about 100x slower
+    than float32), so host float16 operands are multiplied in float32 and the result
+    rounded once, as tensor cores do; bfloat16 products come back as float32."""
+    if a.dtype == _F16 and isinstance(a, _HOST_ARRAY):
+        a, b = a.astype(np.float32), b.astype(np.float32)
+    return np.matmul(a, b).astype(dtype, copy=False)
+
+
 @impl(C.conv2d_p, "cpu")
 def conv2d(x, w, strides, pads, dilations, groups):
     kh, kw, _, oc = w.shape
     cols, (oh, ow) = _cached_im2col(x, kh, kw, strides, pads, dilations, groups)
-    # astype: numpy's matmul of bfloat16 arrays returns float32.
-    y = np.matmul(cols, _filter_matrix(w, groups)).astype(x.dtype, copy=False)   # [G, M, OCg]
+    y = _matmul(cols, _filter_matrix(w, groups), x.dtype)   # [G, M, OCg]
     return np.ascontiguousarray(y.transpose(1, 0, 2)).reshape(x.shape[0], oh, ow, oc)
 
 
@@ -124,7 +136,7 @@ def conv2d_backprop_input(dy, w, input_shape, strides, pads, dilations, groups):
     _, oh, ow, _ = dy.shape
     _check_dy(dy, input_shape, kh, kw, strides, pads, dilations)
     wt = _filter_matrix(w, groups).transpose(0, 2, 1)
-    dcols = np.matmul(_group_rows(dy, groups), wt).astype(dy.dtype, copy=False)
+    dcols = _matmul(_group_rows(dy, groups), wt, dy.dtype)
     # [G, M, KH*KW*ICg] -> [N, OH, OW, KH, KW, G*ICg]
     dcols = dcols.reshape(groups, n, oh, ow, kh, kw, icg).transpose(1, 2, 3, 4, 5, 0, 6)
     dcols = dcols.reshape(n, oh, ow, kh, kw, groups * icg)
@@ -137,5 +149,5 @@ def conv2d_backprop_filter(x, dy, filter_shape, strides, pads, dilations, groups
     kh, kw, icg, oc = filter_shape
     _check_dy(dy, x.shape, kh, kw, strides, pads, dilations)
     cols, _ = _cached_im2col(x, kh, kw, strides, pads, dilations, groups)
-    dw = np.matmul(cols.transpose(0, 2, 1), _group_rows(dy, groups)).astype(x.dtype, copy=False)  # [G, K, OCg]
+    dw = _matmul(cols.transpose(0, 2, 1), _group_rows(dy, groups), x.dtype)  # [G, K, OCg]
     return np.ascontiguousarray(dw.transpose(1, 0, 2)).reshape(kh, kw, icg, oc)
