@@ -5,6 +5,7 @@ here; op implementations live in the sibling modules, named like the op
 modules in ``tensorlab/ops/``.
 """
 import contextlib
+import warnings
 
 import numpy as np
 
@@ -12,6 +13,12 @@ from tensorlab.backend import import_all
 
 xp = np
 KIND = "cpu"
+
+# TF semantics: a floating-point overflow or invalid operation gives inf or NaN, a value
+# like any other (float16 gradients overflow routinely under loss scaling), not a warning.
+# numpy reports them as RuntimeWarnings attributed to the calling module: silence those of
+# this backend's modules only (one filter, instead of an errstate around every op).
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"tensorlab\.backend\.cpu(\.|$)")
 
 
 def asarray(value, np_dtype=None):
