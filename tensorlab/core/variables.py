@@ -22,6 +22,30 @@ class _Creators(threading.local):
 _creators = _Creators()
 
 
+class _Autocast(threading.local):
+    """The dtype that autocasting variables are read as in this thread (None: their own).
+
+    Keras layers with a mixed dtype policy (float32 weights, float16 or bfloat16
+    computation) set it while their ``call`` runs (``keras.layers.Layer.__call__``).
+    """
+    dtype = None
+
+
+autocast_state = _Autocast()
+
+
+def _autocast(var, s):
+    """``s`` (a read of ``var``) cast to the autocast dtype, when one is set and differs.
+
+    The cast is an op like any other: a tape records it, so the gradient reaches the
+    variable in the variable's own dtype.
+    """
+    dt = autocast_state.dtype
+    if dt is None or s.dtype is dt:
+        return s
+    return _tensor._ops.cast(s, dt)
+
+
 @contextlib.contextmanager
 def variable_creator_scope(creator):
     """Routes ``tl.Variable(...)`` calls in this thread through ``creator``.
@@ -65,7 +89,7 @@ class Variable(_Operators):
     """
 
     __slots__ = ("_data", "_device", "_snap", "trainable", "_name", "_uid", "__weakref__",
-                 "_keras_attrs", "constraint", "aggregation", "synchronization")
+                 "_keras_attrs", "constraint", "aggregation", "synchronization", "_autocast")
 
     def __new__(cls, *args, **kwargs):
         # Only plain tl.Variable(...) calls are routed: subclasses and the creators'
@@ -106,6 +130,9 @@ class Variable(_Operators):
         self.constraint = constraint
         self.aggregation = aggregation
         self.synchronization = synchronization
+        # Read as the autocast dtype inside a mixed-precision layer's call (Keras layers'
+        # floating weights set this; see ``_autocast``).
+        self._autocast = False
 
     # -- reading
     def _read(self):
@@ -116,7 +143,7 @@ class Variable(_Operators):
         if _reg.STATE.tapes:
             for tape in _reg.STATE.tapes:
                 tape._variable_read(self, s)
-        return s
+        return _autocast(self, s) if self._autocast else s
 
     def read_value(self):
         return self._read()
@@ -208,6 +235,8 @@ class Variable(_Operators):
         return (Variable, (self.numpy(), self.trainable, self._name))
 
     def __deepcopy__(self, memo):
-        return Variable(self._read_untracked(), trainable=self.trainable, name=self._name)
+        v = Variable(self._read_untracked(), trainable=self.trainable, name=self._name)
+        v._autocast = self._autocast
+        return v
 
 

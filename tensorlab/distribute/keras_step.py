@@ -199,7 +199,8 @@ def train_step(model, data):
         with tl.GradientTape() as tape:
             pred = model(xr, training=True)
             loss = _replica_loss(model, yr, pred, swr, rows, global_rows, n)
-        grads = tape.gradient(loss, tv)
+            scaled = model.optimizer.scale_loss(loss)
+        grads = tape.gradient(scaled, tv)
         ctx._grad_hook.finish(grads)
         return loss, pred
 
@@ -218,7 +219,8 @@ def _single_replica_train_step(model, strategy, part, tv, x, y, sw, global_rows)
         with tl.GradientTape() as tape:
             pred = model(xr, training=True)
             loss = _replica_loss(model, yr, pred, swr, global_rows, global_rows, 1)
-        return loss, pred, tape.gradient(loss, tv)
+            scaled = model.optimizer.scale_loss(loss)
+        return loss, pred, tape.gradient(scaled, tv)
 
     loss, pred, grads = strategy._run_replicas(replica, [part])[0]
     strategy._in_cross_replica(lambda: model.optimizer.apply_gradients(zip(grads, tv)))

@@ -14,6 +14,7 @@ from tensorlab.core import device as _device_mod
 from tensorlab.core import registry as _reg
 from tensorlab.core import tensor as _tensor
 from tensorlab.core.tensor import Variable
+from tensorlab.core.variables import _autocast
 
 
 class _Thread(threading.local):
@@ -171,8 +172,8 @@ class MirroredVariable(Variable):
                 tape._variable_read(self, s)
             hook = ctx._grad_hook if ctx is not None else None
             if hook is not None and self.trainable:
-                return hook.read(self, s)
-        return s
+                s = hook.read(self, s)
+        return _autocast(self, s) if self._autocast else s
 
     def _read_untracked(self):
         i, _ = self._local_index()

@@ -53,6 +53,14 @@ def read_state(backup_dir):
         return json.load(f)
 
 
+def _loss_scale_state(opt):
+    """A LossScaleOptimizer's dynamic scale and step counter, by key (else nothing)."""
+    from tensorlab.keras.optimizers import LossScaleOptimizer
+    if not isinstance(opt, LossScaleOptimizer):
+        return {}
+    return {"opt_loss_scale": opt.dynamic_scale, "opt_loss_scale_steps": opt.step_counter}
+
+
 class _NpzStore:
     """Model weights and optimizer state in one ``.npz`` per save (no dependency but numpy)."""
 
@@ -74,6 +82,8 @@ class _NpzStore:
             for i, v in enumerate(model.trainable_variables):
                 for j, s in enumerate(slots.get(v._uid, ())):
                     arrays[f"slot_{i}_{j}"] = s.numpy()
+            for key, v in _loss_scale_state(opt).items():
+                arrays[key] = v.numpy()
         buf = io.BytesIO()
         np.savez(buf, **arrays)
         name = f"ckpt-{number}.npz"
@@ -106,6 +116,9 @@ class _NpzStore:
                     if key in z.files:
                         s.assign(z[key].astype(s.dtype.as_numpy_dtype, copy=False))
             opt.iterations = int(z["opt_iterations"])
+            for key, v in _loss_scale_state(opt).items():
+                if key in z.files:
+                    v.assign(z[key].astype(v.dtype.as_numpy_dtype, copy=False))
             if getattr(opt, "_schedule", None) is None:
                 opt.learning_rate = float(z["opt_learning_rate"])
 

@@ -261,6 +261,19 @@ def _is_01(y):
 
 # ---------------------------------------------------------------------------- classes
 
+def at_least_float32(x, dtype=None):
+    """``x`` cast to ``dtype`` when given, else a float16/bfloat16 tensor cast to float32.
+
+    Losses and metrics of mixed-precision models compute in float32 (as in Keras), so a
+    float16 model output neither overflows nor loses the loss's small differences.
+    """
+    if not isinstance(x, tl.Tensor) or not x.dtype.is_floating:
+        return x
+    if dtype is not None:
+        return x if x.dtype.name == dtype else tl.cast(x, dtype)
+    return tl.cast(x, tl.float32) if x.dtype.size < 4 else x
+
+
 class Loss:
     """Base class of losses: ``loss(y_true, y_pred, sample_weight=None) -> scalar``.
 
@@ -268,6 +281,8 @@ class Loss:
       reduction: ``"sum_over_batch_size"`` (mean over all elements, the default),
         ``"sum"``, ``"mean"`` (weighted mean) or ``"none"`` (per-sample values).
       name: the loss's name.
+      dtype: the dtype the loss computes in; default: the prediction's, float32 for a
+        float16/bfloat16 prediction.
     """
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
@@ -276,13 +291,13 @@ class Loss:
                              "'sum_over_batch_size', 'sum', 'mean', 'none'")
         self.name = name or _backend.to_snake_case(type(self).__name__)
         self.reduction = "sum_over_batch_size" if reduction in ("auto", None) else reduction
-        self.dtype = dtype
+        self.dtype = None if dtype is None else getattr(dtype, "name", dtype)
 
     def call(self, y_true, y_pred):
         raise NotImplementedError
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        losses = self.call(y_true, y_pred)
+        losses = self.call(y_true, at_least_float32(y_pred, self.dtype))
         return reduce_weighted_values(losses, sample_weight, self.reduction)
 
     def get_config(self):

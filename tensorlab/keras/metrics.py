@@ -158,7 +158,7 @@ class MeanMetricWrapper(Mean):
         self._fn_kwargs = kwargs
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        values = self._fn(y_true, _losses.at_least_float32(y_pred), **self._fn_kwargs)
         super().update_state(values, sample_weight)
 
     def get_config(self):

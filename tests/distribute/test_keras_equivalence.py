@@ -406,3 +406,36 @@ def test_distributed_dataset_needs_a_model_compiled_in_its_strategy(cpus, rng):
     dist = s.experimental_distribute_dataset(tl.data.Dataset.from_tensor_slices((x, y)).batch(4))
     with pytest.raises(ValueError, match=r"fit: x is a distributed dataset of MirroredStrategy.*strategy.scope"):
         model.fit(dist, verbose=0)
+
+
+@pytest.mark.parametrize("kind", ["mlp", "cnn_sync_bn"])
+@pytest.mark.parametrize("initial_scale", [2.0 ** 15, 2.0 ** 40])
+def test_mixed_float16_fit_matches_one_device(cpus, rng, kind, initial_scale):
+    """Loss scaling decides once, on the all-reduced gradients: the replicas skip or apply
+    the same steps as one device (2**40 overflows float16 gradients: every step is skipped)."""
+    tl.keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        s = tl.distribute.MirroredStrategy(cpus(2))
+
+        def build():
+            m = make(kind)
+            m.compile(optimizer=tl.keras.mixed_precision.LossScaleOptimizer(
+                tl.keras.optimizers.SGD(0.2, momentum=0.9), initial_scale=initial_scale),
+                loss=tl.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+            return m
+        ref, m = twin(s, build)
+    finally:
+        tl.keras.mixed_precision.set_global_policy(None)
+    assert m.layers[0].compute_dtype == "float16" and m.layers[0].kernel.dtype == tl.float32
+    x, y = data(kind, rng, 3 * GLOBAL_BATCH)
+    check = ReplicasIdentical(s)
+    m.fit(x, y, batch_size=GLOBAL_BATCH, epochs=1, shuffle=False, verbose=0, callbacks=[check])
+    ref.fit(x, y, batch_size=GLOBAL_BATCH, epochs=1, shuffle=False, verbose=0)
+    assert check.steps == 3
+    applied = 3 if initial_scale < 2.0 ** 20 else 0
+    for opt in (m.optimizer, ref.optimizer):
+        assert int(opt.iterations.numpy()) == applied
+        assert float(opt.dynamic_scale.numpy()) == (initial_scale if applied else initial_scale / 8)
+    # float16 partial sums per replica round differently from one device's: float16 tolerance
+    for r, w in zip(ref.weights, m.weights):
+        np.testing.assert_allclose(w.numpy(), r.numpy(), rtol=1e-2, atol=2e-3, err_msg=w.name)

@@ -223,5 +223,5 @@ def test_dtype_policy_and_autocast(rng):
     layer = Linear(2, dtype="float64")
     y = layer(rng.standard_normal((3, 2)).astype("float32"))
     assert y.dtype == tl.float64 and layer.dtype == "float64"
-    with pytest.raises(ValueError, match="unknown dtype"):
+    with pytest.raises(ValueError, match="'floaty' to a dtype policy; valid: .*mixed_float16"):
         Linear(dtype="floaty")

@@ -13,16 +13,20 @@ import threading
 
 from tensorlab.core import dtypes as _dt
 from tensorlab.core.tensor import SymbolicTensor, Tensor, Variable, convert_to_tensor
+from tensorlab.core.variables import autocast_state as _autocast_state
 from tensorlab.keras import _tree
 from tensorlab.keras import backend as _backend
+from tensorlab.keras import dtype_policies as _policies
 from tensorlab.keras._layer_utils import (_accepts, _collect_mask, _jsonable, _set_mask, _shape_of,
                                           _specs_to_symbolic)
 from tensorlab.keras._node import Node, keras_tensor_from
 from tensorlab.keras.layers._graph_info import GraphInfo
-from tensorlab.keras.layers.input_spec import InputSpec, _Policy, assert_input_compatibility  # noqa: F401
+from tensorlab.keras.layers.input_spec import InputSpec, assert_input_compatibility  # noqa: F401
 
 _BASE_KWARGS = frozenset({"input_shape", "input_dim", "batch_input_shape", "batch_size", "autocast",
                           "weights", "dynamic", "dtype_policy", "input_dtype"})
+# Call arguments that are never converted to tensors (flags, sizes, names).
+_PLAIN_VALUES = frozenset({bool, int, float, str, type(None)})
 # Bookkeeping attributes the weight/sub-layer tracker must not walk into.
 _UNTRACKED = frozenset({"_k_cache", "_inbound_nodes", "_outbound_nodes", "_call_losses", "_own_weights",
                         "_regularized", "_init_args", "_build_shapes", "input_spec", "_input_layers_cache",
@@ -101,8 +105,8 @@ class Layer(GraphInfo):
                             f"activity_regularizer, {', '.join(sorted(_BASE_KWARGS))}")
         self._trainable = bool(trainable)
         self.name = name or _backend.unique_name(_backend.to_snake_case(type(self).__name__))
-        self._dtype_policy = _Policy(dtype if dtype is not None else kwargs.get("dtype_policy")
-                                     or _backend.floatx())
+        # None: the global policy (keras.mixed_precision.set_global_policy), else floatx.
+        self._dtype_policy = _policies.get(dtype if dtype is not None else kwargs.get("dtype_policy"))
         self.autocast = kwargs.get("autocast", True)
         from tensorlab.keras import regularizers
         self.activity_regularizer = regularizers.get(activity_regularizer)
@@ -152,7 +156,31 @@ class Layer(GraphInfo):
 
     @property
     def dtype_policy(self):
+        """The layer's ``DTypePolicy`` (``keras.mixed_precision``)."""
         return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        self._dtype_policy = _policies.get(value)
+
+    # Whether __call__ casts floating inputs to the compute dtype. Functional and
+    # Sequential models take them in their variable dtype (their Input layers' float32
+    # under a mixed policy) and leave the casting to each layer, as Keras does.
+    _convert_input_args = True
+
+    def _inputs_dtype(self):
+        pol = self._dtype_policy
+        return pol.compute if self._convert_input_args else pol.variable
+
+    def _autocast_dtype(self, current):
+        """The dtype autocasting weights are read as while this layer's ``call`` runs,
+        given the one set by the enclosing layers (``current``): a mixed policy starts
+        autocasting to its compute dtype; inside an autocasting layer, each layer
+        autocasts to its own compute dtype, or not at all with ``autocast=False``."""
+        pol = self._dtype_policy
+        if current is None and not pol.is_mixed:
+            return None
+        return pol.compute if self.autocast and pol.compute_is_float else None
 
     # ------------------------------------------------------------------ weights
     def add_weight(self, name=None, shape=None, dtype=None, initializer=None, regularizer=None,
@@ -175,7 +203,9 @@ class Layer(GraphInfo):
         from tensorlab.keras import constraints, initializers, regularizers
         if name is not None and not isinstance(name, str) and shape is None:
             name, shape = None, name  # Keras 3 order: add_weight(shape, ...)
-        for k in ("aggregation", "synchronization", "autocast", "use_resource", "experimental_autocast"):
+        autocast = kwargs.pop("autocast", True)
+        autocast = kwargs.pop("experimental_autocast", True) and autocast
+        for k in ("aggregation", "synchronization", "use_resource"):
             kwargs.pop(k, None)
         if kwargs:
             raise TypeError(f"{self.name}.add_weight: unrecognized keyword argument(s) {sorted(kwargs)}")
@@ -192,6 +222,7 @@ class Layer(GraphInfo):
             value = tl.cast(value, dtype)
         v = Variable(value, trainable=trainable, name=f"{self.name}/{name or 'variable'}")
         v.constraint = constraints.get(constraint)
+        v._autocast = bool(autocast) and dtype.is_floating  # read as the compute dtype under a mixed policy
         v._keras_attrs = {"name": name or "variable", "layer": self.name}
         self._own_weights.append(v)
         _tracking_version[0] += 1
@@ -421,8 +452,10 @@ class Layer(GraphInfo):
         if type(first) is not Tensor:
             args = (self._convert_inputs(first),) + args[1:]
         elif self.autocast and first._data.dtype.kind == "f" and \
-                _dt.NP_TO_DTYPE.get(first._data.dtype) is not self._dtype_policy.compute:
+                _dt.NP_TO_DTYPE.get(first._data.dtype) is not self._inputs_dtype():
             args = (self._convert_inputs(first),) + args[1:]
+        if self.autocast and (len(args) > 1 or kwargs):
+            args, kwargs = self._cast_other_args(args, kwargs)
         ctx = _ctx
         if ctx.depth == 0 and _losses_dirty[0]:
             self._clear_losses()
@@ -449,9 +482,14 @@ class Layer(GraphInfo):
                 kwargs.pop("mask", None)
         ctx.training = training
         ctx.depth += 1
+        ac = _autocast_state
+        prev_ac = ac.dtype
         try:
+            if prev_ac is not None or self._dtype_policy.is_mixed:
+                ac.dtype = self._autocast_dtype(prev_ac)
             outputs = self.call(*args, **kwargs)
         finally:
+            ac.dtype = prev_ac
             ctx.depth -= 1
             ctx.training = prev
         if self.activity_regularizer is not None:
@@ -462,23 +500,50 @@ class Layer(GraphInfo):
         return outputs
 
     def _convert_inputs(self, x):
+        target = self._inputs_dtype()
+
         def conv(v):
             if isinstance(v, Variable):
                 v = v.read_value()
             if isinstance(v, (Tensor, SymbolicTensor)):
-                if self.autocast and v.dtype.is_floating and v.dtype.name != self.compute_dtype:
+                if self.autocast and v.dtype.is_floating and v.dtype is not target:
                     import tensorlab as tl
-                    return tl.cast(v, self.compute_dtype)
+                    return tl.cast(v, target)
                 return v
             if v is None or isinstance(v, (str, bool)):
                 return v
             kind = getattr(getattr(v, "dtype", None), "kind", None)
             if kind == "f" or (kind is None and isinstance(v, float)):
-                return convert_to_tensor(v, dtype=self.compute_dtype)
+                return convert_to_tensor(v, dtype=target if self.autocast else None)
             if kind is None and isinstance(v, (list, tuple)):
                 return v
             return convert_to_tensor(v)
         return _tree.map_structure(conv, x)
+
+    def _cast_other_args(self, args, kwargs):
+        """Floating tensors among the arguments after the first (an attention layer's
+        ``value``, an RNN's ``initial_state``) in the dtype the layer computes in, as Keras
+        converts every argument; other values (masks, flags, numbers) are left alone.
+        ``kwargs`` is the caller's own dict and is updated in place."""
+        target = self._inputs_dtype()
+
+        def cast(v):
+            if isinstance(v, (Tensor, SymbolicTensor, Variable)):
+                if v.dtype.is_floating and v.dtype is not target:
+                    import tensorlab as tl
+                    return tl.cast(v, target)
+                return v
+            if getattr(getattr(v, "dtype", None), "kind", None) == "f":  # a host array
+                return convert_to_tensor(v, dtype=target)
+            if isinstance(v, (list, tuple)) and any(hasattr(e, "dtype") for e in v):
+                return type(v)(cast(e) for e in v)
+            return v
+        if len(args) > 1:
+            args = (args[0],) + tuple(cast(a) for a in args[1:])
+        for k, v in kwargs.items():
+            if type(v) not in _PLAIN_VALUES:
+                kwargs[k] = cast(v)
+        return args, kwargs
 
     # ------------------------------------------------------------------ symbolic
     def _symbolic_call(self, args, kwargs):
@@ -523,7 +588,14 @@ class Layer(GraphInfo):
     def _run_symbolic(self, args, kwargs):
         ctx = _ctx
         ctx.symbolic_depth += 1
+        ac = _autocast_state
+        prev_ac = ac.dtype
         try:
+            ac.dtype = self._autocast_dtype(prev_ac)
+            if self.autocast:  # as in __call__: floating inputs in the dtype the layer computes in
+                args = (self._convert_inputs(args[0]),) + tuple(args[1:])
+                if len(args) > 1 or kwargs:
+                    args, kwargs = self._cast_other_args(args, kwargs)
             return self.call(*args, **kwargs)
         except Exception:
             if type(self).compute_output_shape is Layer.compute_output_shape:
@@ -531,6 +603,7 @@ class Layer(GraphInfo):
             shapes = self.compute_output_shape(_shape_of(args[0]))
             return _specs_to_symbolic(shapes, self.compute_dtype)
         finally:
+            ac.dtype = prev_ac
             ctx.symbolic_depth -= 1
 
     def compute_output_shape(self, input_shape):
@@ -544,10 +617,13 @@ class Layer(GraphInfo):
         if not self.built:
             self._maybe_build((x,), {})
         _ctx.symbolic_depth += 1
+        prev_ac = _autocast_state.dtype
         try:
+            _autocast_state.dtype = self._autocast_dtype(prev_ac)
             kwargs = self._symbolic_kwargs((x,), {})
             out = self.call(x, **kwargs)
         finally:
+            _autocast_state.dtype = prev_ac
             _ctx.symbolic_depth -= 1
         return _tree.map_structure(lambda o: tuple(o.shape), out)
 

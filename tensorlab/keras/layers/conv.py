@@ -87,8 +87,8 @@ class _Conv(Layer):
     def call(self, inputs):
         self._check_input(inputs)
         x = inputs
-        if x.dtype != self.kernel.dtype:
-            x = tl.cast(x, self.kernel.dtype)
+        if x.dtype.name != self.compute_dtype:
+            x = tl.cast(x, self.compute_dtype)
         if self.data_format == "channels_first":
             x = to_channels_last(x, self.rank)
         y = add_bias_and_activate(self._convolve(x), None if self.bias is None else self.bias.value(),

@@ -86,8 +86,8 @@ class Dense(Layer):
     def _checked(self, inputs):
         check_ndim(self, inputs, min_ndim=2)
         check_last_dim(self, inputs, self.kernel.shape[0], "axis -1 of input shape")
-        if inputs.dtype != self.kernel.dtype:
-            inputs = tl.cast(inputs, self.kernel.dtype)
+        if inputs.dtype.name != self.compute_dtype:
+            inputs = tl.cast(inputs, self.compute_dtype)
         return inputs
 
     def compute_output_shape(self, input_shape):
@@ -226,6 +226,9 @@ class Embedding(Layer):
                  embeddings_constraint=None, mask_zero=False, input_length=None, **kwargs):
         if input_length is not None and "input_shape" not in kwargs:
             kwargs["input_shape"] = (input_length,)
+        # Token ids given as floats must not pass through float16 (it rounds ids above
+        # 2048); the table is gathered in its own dtype and the rows cast (see call).
+        kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         self.input_dim = int(input_dim)
         self.output_dim = int(output_dim)
@@ -248,7 +251,9 @@ class Embedding(Layer):
     def call(self, inputs):
         if not inputs.dtype.is_integer:
             inputs = tl.cast(inputs, tl.int32)
-        return tl.gather(self.embeddings, inputs)
+        out = tl.gather(self.embeddings, inputs)
+        # Under a mixed policy: only the gathered rows are cast, not the whole table.
+        return out if out.dtype.name == self.compute_dtype else tl.cast(out, self.compute_dtype)
 
     def compute_mask(self, inputs, mask=None):
         if not self.mask_zero:
@@ -431,7 +436,7 @@ class EinsumDense(Layer):
 
     def call(self, inputs):
         check_ndim(self, inputs, ndim=self._input_ndim)
-        x = inputs if inputs.dtype == self.kernel.dtype else tl.cast(inputs, self.kernel.dtype)
+        x = inputs if inputs.dtype.name == self.compute_dtype else tl.cast(inputs, self.compute_dtype)
         y = tl.einsum(self.equation, x, self.kernel)
         bias = None if self.bias is None else self.bias.value()
         if bias is not None and len(bias.shape) != 1:

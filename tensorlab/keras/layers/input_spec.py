@@ -1,29 +1,6 @@
 """``InputSpec``: what a layer accepts (rank, dtype, sizes), and the check that
-raises an error naming the layer, the expectation and the received shape.
-Also the dtype policy of layers."""
-from tensorlab.core import dtypes as _dt
+raises an error naming the layer, the expectation and the received shape."""
 from tensorlab.keras import _tree
-
-
-class _Policy:
-    """A dtype policy: the dtype of weights and of computations."""
-
-    __slots__ = ("name", "variable_dtype", "compute_dtype", "compute")
-
-    def __init__(self, name):
-        name = getattr(name, "name", name)
-        if name in ("mixed_float16", "mixed_bfloat16"):
-            raise NotImplementedError(
-                f"dtype policy {name!r}: mixed precision (float32 weights, {name[6:]} computation) is not "
-                f"supported yet; use dtype='{name[6:]}' or 'float32'")
-        try:
-            _dt.as_dtype(name)
-        except TypeError:
-            raise ValueError(f"unknown dtype or dtype policy {name!r}; valid: a dtype name such as "
-                             "'float32', 'float64', 'float16', 'bfloat16'") from None
-        self.compute = _dt.as_dtype(name)  # the compute dtype as a DType (cheap to compare)
-        self.variable_dtype = self.compute_dtype = self.compute.name
-        self.name = name
 
 
 class InputSpec:

@@ -9,6 +9,9 @@ from tensorlab.ops import normalization as _fused
 
 
 class _NormBase(Layer):
+    """Shared by the normalization layers: weights, axes, and float32 statistics for
+    float16/bfloat16 inputs (``call``, which runs the subclass's ``_call_float``)."""
+
     def _common_init(self, center, scale, beta_initializer, gamma_initializer, beta_regularizer,
                      gamma_regularizer, beta_constraint, gamma_constraint):
         self.center = bool(center)
@@ -25,11 +28,11 @@ class _NormBase(Layer):
         if self.scale:
             self.gamma = self.add_weight(name="gamma", shape=param_shape, initializer=self.gamma_initializer,
                                          regularizer=self.gamma_regularizer, constraint=self.gamma_constraint,
-                                         trainable=True)
+                                         trainable=True, autocast=False)
         if self.center:
             self.beta = self.add_weight(name="beta", shape=param_shape, initializer=self.beta_initializer,
                                         regularizer=self.beta_regularizer, constraint=self.beta_constraint,
-                                        trainable=True)
+                                        trainable=True, autocast=False)
 
     def _check_built_shape(self, x):
         nd = len(x.shape)
@@ -42,6 +45,16 @@ class _NormBase(Layer):
                 raise ValueError(f'Input 0 of layer "{self.name}" ({type(self).__name__}) is incompatible '
                                  f"with the layer: expected axis {a} of input shape to have value "
                                  f"{self._sizes[a]}, but received input with shape {shape_str(tuple(x.shape))}")
+
+    def call(self, inputs, **kwargs):
+        # float16/bfloat16 inputs (mixed precision) are normalized in float32, with the
+        # float32 weights (not autocast), and the result cast back, as Keras does.
+        x = inputs
+        in_dtype = x.dtype
+        if in_dtype.is_floating and in_dtype.size < 4:
+            x = tl.cast(x, tl.float32)
+        y = self._call_float(x, **kwargs)
+        return tl.cast(y, in_dtype) if y.dtype != in_dtype else y
 
     def _bcast(self, v, dtype):
         """A per-feature parameter shaped to broadcast against the input."""
@@ -143,13 +156,17 @@ class BatchNormalization(_NormBase):
         param_shape = self._setup_axes(input_shape)
         self._make_params(param_shape)
         self.moving_mean = self.add_weight(name="moving_mean", shape=param_shape,
-                                           initializer=self.moving_mean_initializer, trainable=False)
+                                           initializer=self.moving_mean_initializer, trainable=False,
+                                           autocast=False)
         self.moving_variance = self.add_weight(name="moving_variance", shape=param_shape,
-                                               initializer=self.moving_variance_initializer, trainable=False)
+                                               initializer=self.moving_variance_initializer, trainable=False,
+                                               autocast=False)
         self.built = True
 
     def call(self, inputs, training=None):
-        x = inputs
+        return _NormBase.call(self, inputs, training=training)
+
+    def _call_float(self, x, training=None):
         self._check_built_shape(x)
         if training and self.trainable and not is_symbolic(x):
             ctx = self._sync_context() if self.synchronized else None
@@ -246,7 +263,9 @@ class LayerNormalization(_NormBase):
         self.built = True
 
     def call(self, inputs):
-        x = inputs
+        return _NormBase.call(self, inputs)
+
+    def _call_float(self, x):
         self._check_built_shape(x)
         if self.rms_scaling:
             ms = tl.reduce_mean(tl.square(x), axis=self._axes, keepdims=True)
@@ -274,7 +293,6 @@ class GroupNormalization(_NormBase):
     all other non-batch axes. ``groups=1`` is close to LayerNormalization over
     all non-batch axes; ``groups=-1`` (one group per channel) is instance
     normalization. The statistics are the same in training and inference.
-    float16/bfloat16 inputs are normalized in float32 and cast back.
 
     Args:
       groups: number of groups (default 32), or -1 for one group per channel;
@@ -327,7 +345,9 @@ class GroupNormalization(_NormBase):
         self.built = True
 
     def call(self, inputs):
-        x = inputs
+        return _NormBase.call(self, inputs)
+
+    def _call_float(self, x):
         self._check_built_shape(x)
         a, g = self._axes[0], self.groups
         shape = tuple(x.shape)
@@ -335,15 +355,11 @@ class GroupNormalization(_NormBase):
         grouped[a:a + 1] = [g, shape[a] // g]
         if grouped.count(-1) > 1:  # only a symbolic input has several unknown sizes
             return symbolic_like(shape, x.dtype)
-        in_dtype = x.dtype
-        if in_dtype in (tl.float16, tl.bfloat16):
-            x = tl.cast(x, tl.float32)
         y = tl.reshape(x, grouped)
         axes = [i for i in range(1, len(grouped)) if i != a]
         mean = tl.reduce_mean(y, axis=axes, keepdims=True)
         var = tl.reduce_mean(tl.square(y - mean), axis=axes, keepdims=True)
-        y = tl.reshape(self._normalize(y, mean, var), [-1 if d is None else d for d in shape])
-        return tl.cast(y, in_dtype) if y.dtype != in_dtype else y
+        return tl.reshape(self._normalize(y, mean, var), [-1 if d is None else d for d in shape])
 
     def get_config(self):
         config = super().get_config()

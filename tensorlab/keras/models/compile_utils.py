@@ -13,11 +13,12 @@ def combine_losses(data_loss, regularization_losses, shares=None):
     step (``backend.replica_shares``): each part is scaled to the replica's share of the
     global loss, so the replicas' gradients add up to the global batch's.
     """
-    total = data_loss
+    total = _losses.at_least_float32(data_loss)
     if shares is not None and total is not None:
         total = total * shares[0]
     if regularization_losses:
-        regs = list(regularization_losses)
+        # float32 at least: a mixed-precision layer's activity regularizer gives float16 values.
+        regs = [_losses.at_least_float32(r) for r in regularization_losses]
         reg = tl.add_n(regs) if len(regs) > 1 else regs[0]
         if shares is not None:
             reg = reg * shares[1]

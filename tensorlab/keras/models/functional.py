@@ -67,6 +67,8 @@ class Functional(Model):
       name: the model's name.
     """
 
+    _convert_input_args = False  # each layer casts its own inputs (mixed precision)
+
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         Model.__init__(self, name=name, trainable=trainable, **kwargs)
         self._init_graph(inputs, outputs)

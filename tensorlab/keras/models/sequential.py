@@ -24,6 +24,8 @@ class Sequential(Model):
       >>> model.pop()
     """
 
+    _convert_input_args = False  # each layer casts its own inputs (mixed precision)
+
     def __init__(self, layers=None, name=None, trainable=True, **kwargs):
         super().__init__(name=name, trainable=trainable, **kwargs)
         self._layers = []

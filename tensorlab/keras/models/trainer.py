@@ -86,6 +86,10 @@ class Trainer:
         if kwargs:
             raise TypeError(f"compile: unexpected keyword argument(s) {sorted(kwargs)}")
         self.optimizer = _optimizers.get(optimizer)
+        if self.dtype_policy.name == "mixed_float16" and self.optimizer is not None and \
+                not isinstance(self.optimizer, _optimizers.LossScaleOptimizer):
+            # float16 gradients underflow without loss scaling (Keras wraps the same way).
+            self.optimizer = _optimizers.LossScaleOptimizer(self.optimizer)
         self._loss_tracker = _metrics.Mean(name="loss")
         self.compiled_loss = CompileLoss(loss, loss_weights, tracker=self._loss_tracker)
         self.compiled_metrics = CompileMetrics(metrics, weighted_metrics, loss=self.compiled_loss)
@@ -186,8 +190,9 @@ class Trainer:
         with tl.GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+            scaled = self.optimizer.scale_loss(loss)  # the loss scale (mixed_float16), else loss itself
         tv = self._trainable_vars()
-        grads = tape.gradient(loss, tv)
+        grads = tape.gradient(scaled, tv)
         self.optimizer.apply_gradients(zip(grads, tv))
         self._loss_tracker.update_state(_backend.unscaled_loss(loss), sample_weight=_batch_size_of(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)

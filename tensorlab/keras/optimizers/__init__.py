@@ -9,8 +9,10 @@ from tensorlab.keras.optimizers import schedules
 from tensorlab.keras.optimizers.algorithms import (SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Nadam,
                                                    RMSprop)
 from tensorlab.keras.optimizers.base import Optimizer
+from tensorlab.keras.optimizers.loss_scale import LossScaleOptimizer
 
-_TABLE = {c.__name__: c for c in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam)}
+_TABLE = {c.__name__: c for c in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam,
+                                  LossScaleOptimizer)}
 _TABLE.update({k.lower(): v for k, v in list(_TABLE.items())})
 
 
@@ -36,5 +38,5 @@ def deserialize(config, custom_objects=None):
     return _ids.from_dict("optimizer", config, dict(_TABLE, **(custom_objects or {})))
 
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam",
+__all__ = ["Optimizer", "LossScaleOptimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam",
            "schedules", "get", "serialize", "deserialize"]

@@ -5,8 +5,10 @@ first sight) and ``update(var, grad, slots, lr, step)`` with tensorlab ops.
 SGD, Adam and AdamW also define ``_fused_update``: one fused op per variable
 (``ops/training_ops.py``; on a GPU one kernel pass), used in place of ``update``.
 """
+import contextlib
 import math
-import struct
+
+import numpy as np
 
 import tensorlab as tl
 from tensorlab.keras import backend as _backend
@@ -20,6 +22,37 @@ class _VariableList(list):
         return self
 
 
+class _HostMirror:
+    """A scalar variable and its value on the host, so that reading it costs no device sync.
+
+    The device is read again only when the variable's data changed behind the mirror's
+    back (an ``assign`` from elsewhere, a checkpoint restore). The cache is keyed on the
+    variable's primary data, so replicas of a ``tl.distribute`` strategy share it.
+    """
+
+    __slots__ = ("variable", "_cast", "_cache")
+
+    def __init__(self, variable, cast=float):
+        self.variable = variable
+        self._cast = cast
+        self._cache = (None, None)
+
+    def get(self):
+        v = self.variable
+        c = self._cache
+        if c[0] is not v._data:
+            data = v._data
+            c = self._cache = (data, self._cast(v._device.backend.to_numpy(data)))
+        return c[1]
+
+    def set(self, value):
+        """Assigns ``value`` (rounded to the variable's dtype, as the variable holds it)."""
+        v = self.variable
+        value = self._cast(np.asarray(value, dtype=v.dtype.as_numpy_dtype))
+        v.assign(tl.constant(value, dtype=v.dtype))
+        self._cache = (v._data, value)
+
+
 class Optimizer:
     """Base class of optimizers.
 
@@ -29,6 +62,9 @@ class Optimizer:
       clipnorm: clip each gradient to this L2 norm.
       clipvalue: clip each gradient elementwise to ``[-clipvalue, clipvalue]``.
       global_clipnorm: clip all gradients together to this global L2 norm.
+      loss_scale_factor: a fixed loss scale: ``scale_loss`` multiplies the loss by it and
+        ``apply_gradients`` divides the gradients by it (for a dynamic scale, wrap the
+        optimizer in ``keras.mixed_precision.LossScaleOptimizer``).
       name: the optimizer's name.
     """
 
@@ -42,6 +78,9 @@ class Optimizer:
             learning_rate = kwargs.pop("lr")
         if kwargs:
             raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) {sorted(kwargs)}")
+        if loss_scale_factor is not None and not float(loss_scale_factor) > 0:
+            raise ValueError(f"{type(self).__name__}: loss_scale_factor must be a positive number, got "
+                             f"{loss_scale_factor!r}")
         if sum(x is not None for x in (clipnorm, global_clipnorm)) > 1:
             raise ValueError(f"{type(self).__name__}: give at most one of clipnorm and global_clipnorm")
         self.name = name or self._default_name
@@ -50,6 +89,7 @@ class Optimizer:
         self.clipvalue = clipvalue
         self.global_clipnorm = global_clipnorm
         self.use_ema = use_ema
+        self.loss_scale_factor = None if loss_scale_factor is None else float(loss_scale_factor)
         self._iterations = tl.Variable(tl.constant(0, dtype="int64"), trainable=False, name="iteration")
         self._step = 0
         self._slots = {}
@@ -72,24 +112,14 @@ class Optimizer:
         if getattr(self, "_lr", None) is None:
             self._lr = tl.Variable(tl.constant(float(value), dtype="float32"), trainable=False,
                                    name="learning_rate")
-        else:
-            self._lr.assign(tl.constant(float(value), dtype="float32"))
-        self._remember_lr(value)
-
-    def _remember_lr(self, value):
-        # The fused updates take the rate as a host number: remember the value just
-        # assigned, so that reading it back costs no device sync.
-        # (rounded to float32 on the host, as the variable holds it)
-        self._lr_host = (self._lr._read_untracked(), struct.unpack("f", struct.pack("f", float(value)))[0])
+            # The fused updates take the rate as a host number: mirror it on the host.
+            self._lr_host = _HostMirror(self._lr)
+        self._lr_host.set(float(value))
 
     def _lr_float(self):
         """The learning rate as a Python float; reads the device only after the variable
         was assigned directly (``optimizer.learning_rate.assign(...)``)."""
-        snap = self._lr._read_untracked()
-        cached = self._lr_host
-        if cached[0] is not snap:
-            cached = self._lr_host = (snap, float(snap.numpy()))
-        return cached[1]
+        return self._lr_host.get()
 
     @property
     def learning_rate(self):
@@ -210,14 +240,15 @@ class Optimizer:
         if not pairs:
             return self._iterations
         grads = [g for g, _ in pairs]
+        if self.loss_scale_factor is not None:
+            inv = 1.0 / self.loss_scale_factor
+            grads = [g * inv for g in grads]
         if self.clipvalue is not None or self.clipnorm is not None or self.global_clipnorm is not None:
             grads = self._clip(grads)
         self._step += 1
         step = self._step
         if self._schedule is not None:
-            rate = float(self._schedule(step - 1))
-            self._lr.assign(tl.constant(rate, dtype="float32"))
-            self._remember_lr(rate)
+            self._lr_host.set(float(self._schedule(step - 1)))
         slots = self._slots
         fused = self._fused_update
         variable_cls = tl.Variable
@@ -252,6 +283,15 @@ class Optimizer:
     def update(self, var, grad, slots, lr, step):
         raise NotImplementedError
 
+    def scale_loss(self, loss):
+        """The loss to differentiate: ``loss`` times ``loss_scale_factor`` when one is set
+        (``apply_gradients`` divides the gradients by it again). Call it inside the tape;
+        a ``LossScaleOptimizer`` scales by its dynamic scale."""
+        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
+
+    def _scales_loss(self):
+        return self.loss_scale_factor is not None
+
     def minimize(self, loss, var_list, tape=None):
         """Computes gradients of ``loss`` (a tensor with ``tape``, or a zero-argument
         callable) with respect to ``var_list`` and applies them."""
@@ -262,7 +302,11 @@ class Optimizer:
                 raise ValueError(f"{type(self).__name__}.minimize: give `tape` when `loss` is a tensor, or "
                                  "pass `loss` as a zero-argument callable")
             with tl.GradientTape() as tape:
-                value = loss()
+                value = self.scale_loss(loss())
+        elif self._scales_loss():
+            # Record the scaling on the caller's tape (re-entered if it was closed).
+            with contextlib.nullcontext() if tape._active else tape:
+                value = self.scale_loss(loss)
         else:
             value = loss
         grads = tape.gradient(value, list(var_list))
@@ -278,7 +322,8 @@ class Optimizer:
         if isinstance(lr, _schedules.LearningRateSchedule):
             lr = _schedules.serialize(lr)
         cfg = {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
-               "clipnorm": self.clipnorm, "clipvalue": self.clipvalue, "global_clipnorm": self.global_clipnorm}
+               "clipnorm": self.clipnorm, "clipvalue": self.clipvalue, "global_clipnorm": self.global_clipnorm,
+               "loss_scale_factor": self.loss_scale_factor}
         cfg.update(self._hparams())
         return cfg
 
