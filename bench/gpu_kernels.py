@@ -62,7 +62,7 @@ def main():
     args = ap.parse_args()
     results = []
     import importlib
-    for name in ("bench.gpu.matmul_conv", "bench.gpu.rowwise"):
+    for name in ("bench.gpu.matmul_conv", "bench.gpu.rowwise", "bench.gpu.keras_training"):
         t0 = time.time()
         try:
             importlib.import_module(name).run(results, quick=args.quick)

@@ -59,3 +59,60 @@ def test_fit_evaluate_predict_match_the_cpu(emulated_gpu_device):
     np.testing.assert_allclose(gpu[3], cpu[3], rtol=1e-3, atol=1e-4)
     for w_gpu, w_cpu in zip(gpu[0], cpu[0]):
         np.testing.assert_allclose(w_gpu, w_cpu, rtol=1e-3, atol=1e-4)
+
+
+def _mixed_mlp():
+    return keras.Sequential([
+        keras.Input((24,)),
+        layers.Dense(64, activation="relu"),
+        layers.BatchNormalization(),
+        layers.Dense(32, activation="gelu"),
+        layers.LayerNormalization(),
+        layers.Dense(5),
+        layers.Activation("linear", dtype="float32"),
+    ])
+
+
+def test_mixed_float16_fit_runs_the_half_kernels_and_matches_the_cpu(emulated_gpu_device):
+    """mixed_float16 on GPU:0: float16 matmuls on the tensor-core kernel, float32 norms and
+    updates, loss scaling; the weights follow the CPU's mixed training closely."""
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(64, 24)).astype(np.float32)
+    y = rng.integers(0, 5, size=64).astype(np.int32)
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        with tl.device("cpu"):
+            init = _mixed_mlp().get_weights()
+        results = {}
+        for device in ("gpu:0", "cpu"):
+            emulated_gpu_device.launched.clear()
+            with tl.device(device):
+                m = _mixed_mlp()
+                m.set_weights(init)
+                m.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9),
+                          loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+                hist = m.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+            assert isinstance(m.optimizer, keras.optimizers.LossScaleOptimizer)
+            assert int(m.optimizer.iterations.numpy()) == 8
+            results[device] = (m.get_weights(), hist.history["loss"], set(emulated_gpu_device.kernels()))
+    finally:
+        keras.mixed_precision.set_global_policy(None)
+    ran = results["gpu:0"][2]
+    for part in ("tl_matmul_f16_tc", "tl_batch_norm_stats", "tl_layer_norm_fwd", "tl_sgd_momentum_update_f32"):
+        assert any(k.startswith(part) for k in ran), f"no {part}* kernel ran; ran: {sorted(ran)}"
+    np.testing.assert_allclose(results["gpu:0"][1], results["cpu"][1], rtol=1e-2)
+    for w_gpu, w_cpu in zip(results["gpu:0"][0], results["cpu"][0]):
+        np.testing.assert_allclose(w_gpu, w_cpu, rtol=2e-2, atol=2e-3)
+
+
+def test_the_gpu_check_training_benchmark_runs(emulated_gpu_device, monkeypatch):
+    """bench/gpu/keras_training.py (gpu-check's float32 vs mixed_float16 training rows) end to
+    end on the emulated GPU, with a tiny network. (The timings mean nothing here.)"""
+    from bench.gpu import keras_training as bench
+    monkeypatch.setattr(bench, "WIDTHS", (4, 8))
+    monkeypatch.setattr(bench, "IMAGE_SIZE", 6)
+    rows = bench.run([], batch=4, steps=1, warmup=1)
+    assert [r["bench"] for r in rows] == ["keras_cnn_step", "keras_cnn_step[mixed_float16]"]
+    assert all(r["ours_ms"] > 0 and r["shape"] == "4x6x6x3 cnn4-8" for r in rows)
+    assert "tl_matmul_f16_tc" in " ".join(emulated_gpu_device.kernels())
+    assert keras.mixed_precision.global_policy().name == "float32"  # the benchmark restored it
