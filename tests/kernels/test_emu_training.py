@@ -64,6 +64,9 @@ def test_fit_evaluate_predict_match_the_cpu(emulated_gpu_device):
 def _mixed_mlp():
     return keras.Sequential([
         keras.Input((24,)),
+        layers.Reshape((4, 6, 1)),
+        layers.Conv2D(4, 3, padding="same", activation="relu"),  # float16: the CuPy path
+        layers.Flatten(),
         layers.Dense(64, activation="relu"),
         layers.BatchNormalization(),
         layers.Dense(32, activation="gelu"),
@@ -75,10 +78,11 @@ def _mixed_mlp():
 
 def test_mixed_float16_fit_runs_the_half_kernels_and_matches_the_cpu(emulated_gpu_device):
     """mixed_float16 on GPU:0: float16 matmuls on the tensor-core kernel, float32 norms and
-    updates, loss scaling; the weights follow the CPU's mixed training closely."""
+    updates, loss scaling; a training step gives the CPU's weights. (Only the first steps are
+    compared tightly: float16 roundings flip on tiny differences, so longer runs drift apart.)"""
     rng = np.random.default_rng(11)
-    x = rng.normal(size=(64, 24)).astype(np.float32)
-    y = rng.integers(0, 5, size=64).astype(np.int32)
+    x = rng.normal(size=(32, 24)).astype(np.float32)
+    y = rng.integers(0, 5, size=32).astype(np.int32)
     keras.mixed_precision.set_global_policy("mixed_float16")
     try:
         with tl.device("cpu"):
@@ -91,18 +95,18 @@ def test_mixed_float16_fit_runs_the_half_kernels_and_matches_the_cpu(emulated_gp
                 m.set_weights(init)
                 m.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9),
                           loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-                hist = m.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+                hist = m.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
             assert isinstance(m.optimizer, keras.optimizers.LossScaleOptimizer)
-            assert int(m.optimizer.iterations.numpy()) == 8
+            assert int(m.optimizer.iterations.numpy()) == 2
             results[device] = (m.get_weights(), hist.history["loss"], set(emulated_gpu_device.kernels()))
     finally:
         keras.mixed_precision.set_global_policy(None)
     ran = results["gpu:0"][2]
     for part in ("tl_matmul_f16_tc", "tl_batch_norm_stats", "tl_layer_norm_fwd", "tl_sgd_momentum_update_f32"):
         assert any(k.startswith(part) for k in ran), f"no {part}* kernel ran; ran: {sorted(ran)}"
-    np.testing.assert_allclose(results["gpu:0"][1], results["cpu"][1], rtol=1e-2)
+    np.testing.assert_allclose(results["gpu:0"][1], results["cpu"][1], rtol=1e-3)
     for w_gpu, w_cpu in zip(results["gpu:0"][0], results["cpu"][0]):
-        np.testing.assert_allclose(w_gpu, w_cpu, rtol=2e-2, atol=2e-3)
+        np.testing.assert_allclose(w_gpu, w_cpu, rtol=1e-3, atol=1e-4)
 
 
 def test_the_gpu_check_training_benchmark_runs(emulated_gpu_device, monkeypatch):
