@@ -355,3 +355,127 @@ extern "C" __global__ void __launch_bounds__(256)
     partial[((long long)split * KH * KW + tap) * OC + oc] = t;
   }
 }
+
+// ---- float16 / bfloat16 forward on tensor cores (candidate) ---------------
+// The implicit GEMM of the forward pass on tc16.cuh's mma.sync main loop (128x128 block,
+// 8 warps, 3-stage cp.async ring, fp32 accumulation, one rounding at the end).  A tile:
+// BM output pixels x BK taps; a 16-byte chunk is 8 consecutive input channels of one tap
+// (kh, kw), so it is one cp.async from NHWC x, or a zero fill where the tap falls in the
+// padding.  B tile: the HWIO filter is row-major [K = KH*KW*ICg, OC], read through the
+// shared n-major tile loader at column offset group * OCg.  vec (ICg % 8 == 0, OCg % 8 == 0,
+// 16-byte aligned x / w / y) enables the async 16-byte copies and paired stores; without it
+// every element is gathered on its own.  Groups walk gridDim.z.  Chosen only by an explicit
+// variant ("tc") until a GPU run shows it faster than the CuPy path (im2col + cuBLAS).
+#include "tc16.cuh"
+
+namespace tl_conv_tc {
+
+using Cfg = tl_tc::Tc16Default;
+
+template <bool BF16>
+__device__ __forceinline__ void conv_fwd_tc16(const unsigned short* __restrict__ x,
+                                              const unsigned short* __restrict__ w,
+                                              unsigned short* __restrict__ y, ConvGeom g, int vec) {
+  constexpr int BM = Cfg::BM, BN = Cfg::BN, BK = Cfg::BK, KP = Cfg::KP, NT = Cfg::NT;
+  constexpr int MI = Cfg::MI, NI = 2 * Cfg::NJ;
+  constexpr int CH = 8, CPR = BK / CH, NCH = BM * BK / CH / NT;  // chunks per row, per thread
+  static_assert(NCH * CH * NT == BM * BK, "A tile chunks per thread");
+  TL_DYNAMIC_SMEM(unsigned short, sm);
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  constexpr int WARPS_M = BM / Cfg::WTM;
+  const int wm = (warp % WARPS_M) * Cfg::WTM, wn = (warp / WARPS_M) * Cfg::WTN;
+  const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN, grp = blockIdx.z;
+  const int icg = g.C / g.groups, ocg = g.OC / g.groups;
+  const int M = g.N * g.OH * g.OW, K = g.KH * g.KW * icg;
+  const int c0 = grp * icg, o0 = grp * ocg;
+
+  // The output pixels of this thread's A chunks do not change along K: decode them once.
+  long long xrow[NCH];
+  int ih0[NCH], iw0[NCH];
+  bool rok[NCH];
+#pragma unroll
+  for (int j = 0; j < NCH; ++j) {
+    const int m = m0 + (tid + j * NT) / CPR;
+    rok[j] = m < M;
+    const int mm = rok[j] ? m : 0;
+    const int ow = mm % g.OW, t = mm / g.OW, oh = t % g.OH, n = t / g.OH;
+    xrow[j] = (long long)n * g.H * g.W * g.C + c0;
+    ih0[j] = oh * g.sh - g.pt;
+    iw0[j] = ow * g.sw - g.pl;
+  }
+
+  auto load_tiles = [&](unsigned short* S, int k0) {
+#pragma unroll
+    for (int j = 0; j < NCH; ++j) {
+      const int c = tid + j * NT, r = c / CPR, kq = (c % CPR) * CH;
+      unsigned short* dst = S + r * KP + kq;
+      if (vec) {
+        const unsigned short* src = x;
+        int bytes = 0;
+        const int k = k0 + kq;
+        if (rok[j] && k < K) {
+          const int ic = k % icg, kk = k / icg, kw = kk % g.KW, kh = kk / g.KW;
+          const int ih = ih0[j] + kh * g.dh, iw = iw0[j] + kw * g.dw;
+          if (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W) {
+            src = x + xrow[j] + ((long long)ih * g.W + iw) * g.C + ic;
+            bytes = 16;
+          }
+        }
+        tl_cp_async16(tl_smem_addr(dst), src, bytes);
+      } else {
+#pragma unroll
+        for (int i = 0; i < CH; ++i) {
+          const int k = k0 + kq + i;
+          unsigned short v = 0;
+          if (rok[j] && k < K) {
+            const int ic = k % icg, kk = k / icg, kw = kk % g.KW, kh = kk / g.KW;
+            const int ih = ih0[j] + kh * g.dh, iw = iw0[j] + kw * g.dw;
+            if (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W)
+              v = x[xrow[j] + ((long long)ih * g.W + iw) * g.C + ic];
+          }
+          dst[i] = v;
+        }
+      }
+    }
+    tl_tc::load_tile<unsigned short, BK, KP, Cfg::RPB, BN, NT>(S + Cfg::TILE_A, w + o0, n0, k0, ocg, K,
+                                                               g.OC, false, vec != 0, tid);
+  };
+
+  float acc[MI][NI][4];
+  tl_tc::tc16_mainloop<Cfg, BF16, true, false>(acc, sm, (K + BK - 1) / BK, wm, wn, lane, load_tiles);
+
+  const int gq = lane / 4, t4 = lane % 4;
+#pragma unroll
+  for (int mi = 0; mi < MI; ++mi)
+#pragma unroll
+    for (int ni = 0; ni < NI; ++ni)
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int row = m0 + wm + mi * 16 + gq + h * 8;
+        const int col = n0 + wn + ni * 8 + t4 * 2;
+        if (row >= M) continue;
+        const unsigned short lo = tl_f2bits<BF16>(acc[mi][ni][2 * h]);
+        const unsigned short hi = tl_f2bits<BF16>(acc[mi][ni][2 * h + 1]);
+        unsigned short* q = y + (long long)row * g.OC + o0 + col;
+        if (vec && col + 1 < ocg) {
+          *reinterpret_cast<unsigned*>(q) = (unsigned)lo | ((unsigned)hi << 16);
+        } else {
+          if (col < ocg) q[0] = lo;
+          if (col + 1 < ocg) q[1] = hi;
+        }
+      }
+}
+
+}  // namespace tl_conv_tc
+
+// y (f16 / bf16) = conv2d(x, w), fp32 accumulation.  Dynamic smem: 61440 bytes.
+extern "C" __global__ void __launch_bounds__(256) tl_conv2d_fwd_nhwc_f16_tc(
+    const unsigned short* __restrict__ x, const unsigned short* __restrict__ w,
+    unsigned short* __restrict__ y, TL_CONV_PARAMS, int vec) {
+  tl_conv_tc::conv_fwd_tc16<false>(x, w, y, TL_CONV_GEOM, vec);
+}
+extern "C" __global__ void __launch_bounds__(256) tl_conv2d_fwd_nhwc_bf16_tc(
+    const unsigned short* __restrict__ x, const unsigned short* __restrict__ w,
+    unsigned short* __restrict__ y, TL_CONV_PARAMS, int vec) {
+  tl_conv_tc::conv_fwd_tc16<true>(x, w, y, TL_CONV_GEOM, vec);
+}

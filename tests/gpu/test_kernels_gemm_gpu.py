@@ -341,6 +341,32 @@ def test_conv2d_forward_split_k_candidate(rng, case):
     assert rel_err(y.get(), y_r) < 1e-5
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("case", [
+    ((4, 28, 28, 64), (3, 3, 64), (1, 1), "SAME", (1, 1), 1),     # ResNet-style, vector path
+    ((2, 15, 13, 16), (3, 2, 136), (2, 1), "VALID", (2, 1), 1),   # partial N tile, dilation
+    ((2, 9, 9, 48), (3, 3, 24), (1, 1), "SAME", (1, 1), 3),       # groups of 16 / 8 channels
+    ((2, 7, 7, 3), (3, 3, 5), (1, 1), "SAME", (1, 1), 1),         # element-wise gathers
+], ids=["resnet", "partial", "groups", "scalar"])
+def test_conv2d_forward_tensor_core_candidate(rng, case, dtype):
+    """The float16 / bfloat16 tensor-core forward candidate, forced by `variant="tc"`."""
+    xs, (KH, KW, OC), strides, padding, dil, groups = case
+    x = rng.standard_normal(xs).astype(np.float32)
+    w = rng.standard_normal((KH, KW, xs[3] // groups, OC)).astype(np.float32)
+    if dtype == "float16":
+        x, w = x.astype(np.float16), w.astype(np.float16)
+        xv, wv = x.astype(np.float64), w.astype(np.float64)
+    else:
+        x, w = f32_to_bf16_bits(x), f32_to_bf16_bits(w)
+        xv, wv = bf16_bits_to_f64(x), bf16_bits_to_f64(w)
+    (oh, ow), pads = cv.same_valid_pads(xs[1:3], (KH, KW), strides, dil, padding)
+    y_r, _, _ = ref_conv(xv, wv, strides, pads, dil, groups, np.zeros((xs[0], oh, ow, OC)))
+    y = cv.conv2d_forward(cupy.asarray(x), cupy.asarray(w), strides, pads, dil, groups, variant="tc",
+                          dtype_name=dtype).get()
+    got = y.astype(np.float64) if dtype == "float16" else bf16_bits_to_f64(y)
+    assert rel_err(got, y_r) < 1e-2
+
+
 # ------------------------------------------------------------------ pool
 
 

@@ -191,3 +191,52 @@ def test_forward_split_k_candidate_falls_back_where_it_does_not_apply():
     assert p["kernel"].startswith("tl_conv2d_fwd_nhwc_f32") and "partial_shape" not in p
     with pytest.raises(ValueError, match="no variant 'wide'"):
         cv.plan_conv2d_forward((1, 5, 5, 64), (3, 3, 64, 64), 1, (1, 1, 1, 1), 1, 1, variant="wide")
+
+
+# ---------------------------------------------------------------- float16 / bfloat16 tensor cores
+
+TC_CASES = [
+    # N, H, W, C, OC, KH, KW, strides, pads, dil, groups
+    (2, 9, 9, 16, 24, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 1),     # 162 rows: two M tiles, K = 144 wraps the ring
+    (1, 12, 12, 8, 136, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 1),   # partial second N tile
+    (2, 9, 8, 16, 16, 3, 2, (2, 1), (2, 0, 1, 1), (1, 2), 2),     # stride, uneven pads, dilation, groups
+    (1, 7, 6, 3, 5, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 1),       # 3 channels: element-wise gathers
+    (1, 5, 5, 12, 6, 1, 1, (1, 1), (0, 0, 0, 0), (1, 1), 3),      # 1x1, 4 channels per group
+]
+
+
+def _bits(x, dtype_name):
+    from tests.kernels.test_emu_matmul import from_bits, to_bf16_bits
+    bits = x.astype(np.float16).view(np.uint16) if dtype_name == "float16" else to_bf16_bits(x)
+    return bits, from_bits(bits, dtype_name)
+
+
+@pytest.mark.parametrize("dtype_name", ["float16", "bfloat16"])
+@pytest.mark.parametrize("vec", [True, False])
+@pytest.mark.parametrize("case", TC_CASES, ids=[str(i) for i in range(len(TC_CASES))])
+def test_forward_tensor_core_candidate(lib, case, vec, dtype_name):
+    """The f16/bf16 mma.sync forward (variant "tc"): padding taps zero-filled by cp.async,
+    partial tiles, groups, and the element-wise path; rounded once from fp32 sums."""
+    from tests.kernels.test_emu_matmul import from_bits
+    N, H, W, C, OC, KH, KW, strides, pads, dil, groups = case
+    rng = np.random.default_rng(hash(case) % 2**32 + vec)
+    x, xv = _bits(rng.standard_normal((N, H, W, C)), dtype_name)
+    w, wv = _bits(rng.standard_normal((KH, KW, C // groups, OC)), dtype_name)
+    plan = cv.plan_conv2d_forward(x.shape, w.shape, strides, pads, dil, groups, vec, variant="tc",
+                                  dtype=dtype_name)
+    assert plan["kernel"] == ("tl_conv2d_fwd_nhwc_f16_tc" if dtype_name == "float16" else
+                              "tl_conv2d_fwd_nhwc_bf16_tc")
+    assert plan["smem"] == cv.TC_SMEM_BYTES and plan["block"] == (256, 1, 1)
+    assert plan["args"][-1][1] == int(vec and (C // groups) % 8 == 0 and (OC // groups) % 8 == 0)
+    y = np.full(plan["out_shape"], 0xFFFF, np.uint16)  # all ones: NaN in both formats
+    launch(lib, plan["kernel"], plan["grid"], plan["block"], plan["smem"],
+           *cv.bind_args(plan, {"X": x, "W": w, "Y": y}, np.int32, np.int64))
+    y_r, _, _ = ref_conv(xv, wv, strides, pads, dil, groups)
+    assert rel_err(from_bits(y, dtype_name), y_r) < (2e-3 if dtype_name == "float16" else 1e-2)
+
+
+def test_tensor_core_candidate_is_for_16_bit_types_only():
+    with pytest.raises(ValueError, match="variant 'tc' does not apply to float32"):
+        cv.plan_conv2d_forward((1, 4, 4, 8), (3, 3, 8, 8), 1, (1, 1, 1, 1), 1, 1, variant="tc")
+    with pytest.raises(ValueError, match="variant None does not apply to float16"):
+        cv.plan_conv2d_forward((1, 4, 4, 8), (3, 3, 8, 8), 1, (1, 1, 1, 1), 1, 1, dtype="float16")

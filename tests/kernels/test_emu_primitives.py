@@ -148,6 +148,38 @@ def test_conv2d_non_contiguous_input(emulated_gpu, rng):
     compare(emulated_gpu, "conv2d", x, w, strides=(1, 1), pads=pads, dilations=(1, 1), groups=1)
 
 
+def test_conv2d_float16_tensor_core_candidate(emulated_gpu, rng):
+    """The launcher of the float16 tensor-core forward (`variant="tc"`, not yet a primitive's
+    default): contiguity, alignment, kernel and shared memory, against the CPU primitive."""
+    from tensorlab.backend.cuda.kernels import conv as kconv
+    x = randn(rng, (2, 9, 11, 16)).astype(np.float16)[:, :, 1:]   # an offset view: copied first
+    w = randn(rng, (3, 3, 16, 24)).astype(np.float16)
+    pads, _ = conv_params(x.shape, w.shape, (1, 1), (1, 1), "SAME")
+    expected = REGISTRY["conv2d"].impls["cpu"](x, w, strides=(1, 1), pads=pads, dilations=(1, 1), groups=1)
+    emulated_gpu.launched.clear()
+    got = np.asarray(kconv.conv2d_forward(on_device(x), on_device(w), (1, 1), pads, (1, 1), 1, variant="tc"))
+    assert emulated_gpu.kernels() == ["tl_conv2d_fwd_nhwc_f16_tc"]
+    assert got.dtype == np.float16 and got.shape == expected.shape
+    e64 = expected.astype(np.float64)
+    assert np.linalg.norm(got.astype(np.float64) - e64) / np.linalg.norm(e64) < 2e-3
+    with pytest.raises(TypeError, match="variant 'tc': float16 or bfloat16"):
+        kconv.conv2d_forward(on_device(x.astype(np.float32)), on_device(w.astype(np.float32)), (1, 1), pads,
+                             (1, 1), 1, variant="tc")
+
+
+def test_gpu_check_float16_conv_rows_run(emulated_gpu_device, rng):
+    """gpu-check's float16 conv rows (bench/gpu/matmul_conv.py) on the emulated GPU, without
+    PyTorch: both rows are timed, so their speed-up prints. (The timings mean nothing here.)"""
+    from bench.gpu import matmul_conv
+    from tensorlab.backend.cuda.kernels import conv as kconv
+    x, w = on_device(randn(rng, (1, 6, 6, 8))), on_device(randn(rng, (3, 3, 8, 8)))
+    rows = []
+    matmul_conv._bench_conv_f16(rows, lambda fn: (fn(0), 1.0)[1], kconv, None, x, w, (1, 1, 1, 1),
+                                "1x6x6x8 3x3->8", 1.0)
+    assert [r["bench"] for r in rows] == ["conv2d_fwd_f16", "conv2d_fwd_f16[tc]"]
+    assert "tl_conv2d_fwd_nhwc_f16_tc" in emulated_gpu_device.kernels()
+
+
 # ---------------------------------------------------------------------------------------- pooling
 POOL_CASES = [((2, 7, 9, 5), (2, 2), (2, 2), "VALID"), ((2, 7, 9, 5), (3, 3), (2, 2), "SAME"),
               ((1, 6, 6, 3), (3, 3), (1, 1), "SAME"), ((3, 5, 8, 2), (2, 3), (1, 2), "VALID")]

@@ -148,7 +148,9 @@ def _dev(a):
 
 def _poisoned(shape, dtype=float, order="C"):
     dtype = np.dtype(dtype)
-    fill = np.nan if dtype.kind in "fc" else (True if dtype.kind == "b" else NAN_INT)
+    # unsigned: all ones (also the NaN bits of float16 / bfloat16 held as uint16)
+    fill = np.nan if dtype.kind in "fc" else (True if dtype.kind == "b" else
+                                              np.iinfo(dtype).max if dtype.kind == "u" else NAN_INT)
     return np.full(shape, fill, dtype, order=order).view(DeviceArray)
 
 

@@ -1,4 +1,5 @@
-"""Launchers for `cuda_kernels/conv.cu`: conv2d forward / input grad / filter grad, float32 NHWC.
+"""Launchers for `cuda_kernels/conv.cu`: conv2d forward / input grad / filter grad, float32 NHWC,
+and a float16 / bfloat16 tensor-core forward candidate (`variant="tc"`).
 
 Layouts follow TensorFlow: activations NHWC, filters HWIO `[KH, KW, C // groups, OC]`.
 Padding is explicit `(pad_top, pad_bottom, pad_left, pad_right)`; `same_valid_pads` turns
@@ -13,7 +14,11 @@ STEM = "conv"
 TILES = {"": (128, 128, 256), "_128x64": (128, 64, 128), "_64x64": (64, 64, 128)}
 
 HOT_KERNELS = [f"tl_conv2d_{k}_nhwc_f32{t}" for k in ("fwd", "bwd_input", "bwd_filter")
-               for t in TILES] + ["tl_conv2d_fwd_splitk_nhwc_f32"]
+               for t in TILES] + ["tl_conv2d_fwd_splitk_nhwc_f32", "tl_conv2d_fwd_nhwc_f16_tc",
+                                  "tl_conv2d_fwd_nhwc_bf16_tc"]
+#: dynamic shared memory of the tensor-core candidate (tc16.cuh's 128x128, 3-stage tiles)
+TC_SMEM_BYTES = 61440
+_TC_KERNELS = {"float16": "tl_conv2d_fwd_nhwc_f16_tc", "bfloat16": "tl_conv2d_fwd_nhwc_bf16_tc"}
 EMU_EXEMPT: dict = {}
 
 MAX_GRID = 65535
@@ -145,25 +150,35 @@ def forward_splits(m, ncols, k, groups, num_sms=132, blocks_per_sm=2, max_splits
 
 
 def plan_conv2d_forward(x_shape, w_shape, strides, pads, dilations, groups, vec=True,
-                        num_sms=132, variant=None):
+                        num_sms=132, variant=None, dtype="float32"):
     """Kernel, grid, block, args (pointers "X", "W", "Y") and output shape of a forward conv.
 
     `variant="splitk"` plans the split-K candidate where it applies (more than 64 output
     channels per group, and a split helps): then the pointer "P" is a partial buffer of
     `partial_shape` (splits, N*OH*OW, OC) that the caller sums over axis 0 into Y.
+    `variant="tc"` (dtype "float16" or "bfloat16") plans the tensor-core candidate, with
+    `smem` bytes of dynamic shared memory; `vec` also needs 8 channels per group in and out.
     """
-    if variant not in (None, "splitk"):
-        raise ValueError(f"conv2d: no variant {variant!r}; valid: None, 'splitk'")
+    if variant not in (None, "splitk", "tc"):
+        raise ValueError(f"conv2d: no variant {variant!r}; valid: None, 'splitk', 'tc'")
+    if (variant == "tc") != (dtype in _TC_KERNELS):
+        raise ValueError(f"conv2d: variant {variant!r} does not apply to {dtype}; float16 and bfloat16 "
+                         "take variant='tc', float32 None or 'splitk'")
     N, H, W, C = x_shape
     KH, KW, ICg, OC = w_shape
     _check_groups(C, ICg, OC, groups)
     OH, OW = out_hw(H, W, KH, KW, strides, pads, dilations)
     geom = _geom_args(N, H, W, C, OH, OW, OC, KH, KW, strides, pads, dilations, groups)
+    M, ocg, K = N * OH * OW, OC // groups, KH * KW * ICg
+    if variant == "tc":
+        vec = bool(vec) and ICg % 8 == 0 and ocg % 8 == 0
+        return dict(kernel=_TC_KERNELS[dtype], grid=(_cdiv(ocg, 128), _cdiv(M, 128), groups),
+                    block=(256, 1, 1), smem=TC_SMEM_BYTES, args=["X", "W", "Y", *geom, ("i32", int(vec))],
+                    out_shape=(N, OH, OW, OC))
     if is_depthwise(C, groups, OC):
         grid, block = _elementwise_grid(N * OH * OW * OC)
         return dict(kernel="tl_depthwise_conv2d_fwd_nhwc_f32", grid=grid, block=block,
                     args=["X", "W", "Y", *geom], out_shape=(N, OH, OW, OC))
-    M, ocg, K = N * OH * OW, OC // groups, KH * KW * ICg
     if variant == "splitk" and ocg > 64:
         splits, k_chunk = forward_splits(M, ocg, K, groups, num_sms)
         if splits > 1:
@@ -257,7 +272,10 @@ def _launch(plan, arrays):
     from ._module import get_kernel
 
     k = get_kernel(STEM, plan["kernel"])
-    k(plan["grid"], plan["block"], bind_args(plan, arrays, numpy.int32, numpy.int64))
+    smem = plan.get("smem", 0)
+    if smem > 48 * 1024:
+        k.max_dynamic_shared_size_bytes = smem
+    k(plan["grid"], plan["block"], bind_args(plan, arrays, numpy.int32, numpy.int64), shared_mem=smem)
 
 
 def _aligned(*arrays):
@@ -272,18 +290,20 @@ def _f32(x, what):
     return cupy.ascontiguousarray(x)
 
 
-def conv2d_forward(x, w, strides, pads, dilations, groups=1, variant=None):
+def conv2d_forward(x, w, strides, pads, dilations, groups=1, variant=None, dtype_name=None):
     """NHWC conv2d on the GPU.
 
     Args:
-        x: cupy float32 (N, H, W, C).
-        w: cupy float32 (KH, KW, C // groups, OC).
+        x: cupy float32 (N, H, W, C); float16 (or uint16 bfloat16 bits) with variant "tc".
+        w: cupy (KH, KW, C // groups, OC) of x's dtype.
         strides, dilations: int or (h, w).
         pads: (pad_top, pad_bottom, pad_left, pad_right), see `same_valid_pads`.
         groups: channel groups (C for depthwise).
-        variant: "splitk" forces the split-K candidate where it applies (benchmarks, tests).
+        variant: "splitk" forces the float32 split-K candidate where it applies, "tc" the
+            float16/bfloat16 tensor-core candidate (benchmarks, tests).
+        dtype_name: "bfloat16" when x and w hold bfloat16 bits as uint16.
     Returns:
-        cupy float32 (N, OH, OW, OC).
+        cupy (N, OH, OW, OC) of x's dtype.
 
     Example:
         >>> (oh, ow), pads = same_valid_pads((32, 32), (3, 3), 1, 1, "SAME")
@@ -293,6 +313,8 @@ def conv2d_forward(x, w, strides, pads, dilations, groups=1, variant=None):
 
     from ._module import sm_count
 
+    if variant == "tc":
+        return _conv2d_forward_tc(x, w, strides, pads, dilations, groups, dtype_name or x.dtype.name)
     x, w = _f32(x, "conv2d"), _f32(w, "conv2d")
     plan = plan_conv2d_forward(x.shape, w.shape, strides, pads, dilations, groups, True,
                                sm_count(), variant)
@@ -306,6 +328,30 @@ def conv2d_forward(x, w, strides, pads, dilations, groups=1, variant=None):
     if "partial_shape" in plan:
         _launch(plan, {"X": x, "W": w, "P": y})
         return y.sum(axis=0).reshape(plan["out_shape"])
+    _launch(plan, {"X": x, "W": w, "Y": y})
+    return y
+
+
+def _conv2d_forward_tc(x, w, strides, pads, dilations, groups, dtype):
+    import cupy
+
+    from ._module import sm_count
+
+    if dtype not in _TC_KERNELS or x.dtype != w.dtype or x.dtype.itemsize != 2:
+        raise TypeError(f"conv2d variant 'tc': float16 or bfloat16 (uint16 bits) inputs of one dtype, got "
+                        f"{x.dtype} and {w.dtype} ({dtype})")
+    x, w = cupy.ascontiguousarray(x), cupy.ascontiguousarray(w)
+    plan = plan_conv2d_forward(x.shape, w.shape, strides, pads, dilations, groups, True, sm_count(),
+                               "tc", dtype)
+    y = cupy.empty(plan["out_shape"], x.dtype)
+    if y.size == 0:
+        return y
+    if x.size == 0 or w.size == 0:
+        y.fill(0)
+        return y
+    if not _aligned(x, w, y):
+        plan = plan_conv2d_forward(x.shape, w.shape, strides, pads, dilations, groups, False,
+                                   sm_count(), "tc", dtype)
     _launch(plan, {"X": x, "W": w, "Y": y})
     return y
 
