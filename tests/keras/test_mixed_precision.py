@@ -56,6 +56,21 @@ def test_global_policy_follows_floatx_until_set():
     assert layers.Dense(2).compute_dtype == "float32"
 
 
+def test_keras3_config_functions():
+    assert keras.config.backend() == "tensorlab"
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    assert keras.config.dtype_policy() == keras.DTypePolicy("mixed_bfloat16")
+    assert layers.Dense(2).compute_dtype == "bfloat16"
+    keras.config.set_floatx("float64")
+    try:
+        assert keras.backend.floatx() == "float64" and keras.config.floatx() == "float64"
+        assert keras.config.dtype_policy().name == "mixed_bfloat16"  # a set policy wins over floatx
+    finally:
+        keras.config.set_floatx("float32")
+    with pytest.raises(ValueError, match="set_image_data_format"):
+        keras.config.set_image_data_format("nhwc")
+
+
 # ---------------------------------------------------------------------------- layers
 
 def test_mixed_dense_computes_in_float16_and_differentiates_into_float32_weights(rng):
