@@ -275,6 +275,21 @@ def test_loss_scale_optimizer_skips_non_finite_steps(rng, bad):
     assert float(opt.dynamic_scale.numpy()) == 1.0
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_loss_scale_optimizer_finds_every_kind_of_overflow(rng, dtype):
+    """inf in one gradient and -inf in another (their sum is NaN), large finite float16
+    gradients (finite, though their sum overflows float16), and float16 variables."""
+    a = tl.Variable(rng.standard_normal(3).astype(dtype))
+    b = tl.Variable(rng.standard_normal(2).astype(dtype))
+    opt = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(1e-6), initial_scale=8.0)
+    ga, gb = np.array([1.0, np.inf, 2.0], dtype), np.array([-np.inf, 1.0], dtype)
+    opt.apply_gradients([(tl.constant(ga), a), (tl.constant(gb), b)])
+    assert int(opt.iterations.numpy()) == 0 and float(opt.dynamic_scale.numpy()) == 4.0
+    big = np.full(3, 60000.0, dtype)  # sums to 180000: past float16's 65504, yet every value is finite
+    opt.apply_gradients([(tl.constant(big), a), (tl.constant(np.ones(2, dtype)), b)])
+    assert int(opt.iterations.numpy()) == 1 and float(opt.dynamic_scale.numpy()) == 4.0
+
+
 def test_loss_scale_optimizer_tf2_protocol(rng):
     v = _var(rng)
     ref = tl.Variable(v.numpy())
