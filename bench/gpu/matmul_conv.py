@@ -1,6 +1,7 @@
 """GEMM-family kernels vs vendor libraries on one GPU: matmul (cuBLAS via CuPy / PyTorch) and
 NHWC conv2d forward / input-grad / filter-grad (cuDNN via PyTorch, channels_last), plus the
-float16 forward (tensorlab's CuPy path and the tensor-core candidate vs cuDNN in float16).
+float16 forward and input gradient (tensorlab's CuPy path and the tensor-core candidates vs
+cuDNN in float16).
 
 TF32 is off everywhere (our float32 kernels are full fp32; cuBLAS / cuDNN are asked for fp32
 too). Times are CUDA-event medians after warm-up; inputs rotate through several buffers when one
@@ -183,33 +184,40 @@ def bench_conv(results, time_ms, quick):
             ref_kind = kind.split("[")[0]
             t_ref = time_ms(refs[ref_kind]) if ref_kind in refs else None
             _row(results, f"conv2d_{ref_kind}_f32" + kind[len(ref_kind):], shape, t_ours, t_ref, flop)
-        _bench_conv_f16(results, time_ms, cv, torch, x, w, pads, shape, flop)
+        _bench_conv_f16(results, time_ms, cv, torch, x, w, dy, pads, shape, flop)
         del x, w, dy
         cupy.get_default_memory_pool().free_all_blocks()
 
 
-def _bench_conv_f16(results, time_ms, cv, torch, x, w, pads, shape, flop):
-    """float16 forward (mixed precision's convolutions): tensorlab's CUDA implementation as it
-    stands (the CuPy path: im2col + cuBLAS) as `conv2d_fwd_f16`, and the tensor-core candidate
-    `conv2d_fwd_f16[tc]`, each against cuDNN in float16 (channels_last)."""
-    x16, w16 = x.astype("float16"), w.astype("float16")
-    ours = {"conv2d_fwd_f16[tc]": lambda i: cv.conv2d_forward(x16, w16, 1, pads, 1, 1, variant="tc")}
+def _bench_conv_f16(results, time_ms, cv, torch, x, w, dy, pads, shape, flop):
+    """float16 forward and input gradient (mixed precision's convolutions): tensorlab's CUDA
+    implementation as it stands (the CuPy path: im2col / col2im + cuBLAS) as
+    `conv2d_{fwd,bwd_input}_f16`, and the tensor-core candidates as `...[tc]`, each against
+    cuDNN in float16 (channels_last). All shapes here have stride 1."""
+    x16, w16, dy16 = x.astype("float16"), w.astype("float16"), dy.astype("float16")
+    geo = dict(strides=(1, 1), pads=pads, dilations=(1, 1), groups=1)
+    ours = {"fwd[tc]": lambda i: cv.conv2d_forward(x16, w16, 1, pads, 1, 1, variant="tc"),
+            "bwd_input[tc]": lambda i: cv.conv2d_backprop_input(dy16, w16, x16.shape, 1, pads, 1, 1,
+                                                               variant="tc")}
     try:
         from tensorlab.core.registry import REGISTRY
         import tensorlab.backend.cuda as cuda_backend
         cuda_backend.load()
-        impl = REGISTRY["conv2d"].impls["cuda"]
-        ours = {"conv2d_fwd_f16": lambda i: impl(x16, w16, strides=(1, 1), pads=pads, dilations=(1, 1),
-                                                 groups=1), **ours}
-    except Exception as e:  # the launcher alone still times the candidate
-        print(f"[conv2d_fwd_f16] tensorlab's CUDA implementation unavailable: {e!r}", flush=True)
-    t_ref = None
+        fwd, bwd = REGISTRY["conv2d"].impls["cuda"], REGISTRY["conv2d_backprop_input"].impls["cuda"]
+        ours = {"fwd": lambda i: fwd(x16, w16, **geo),
+                "bwd_input": lambda i: bwd(dy16, w16, input_shape=x16.shape, **geo), **ours}
+    except Exception as e:  # the launcher alone still times the candidates
+        print(f"[conv2d f16] tensorlab's CUDA implementation unavailable: {e!r}", flush=True)
+    refs = {}
     if torch is not None:
         tx = torch.from_dlpack(x16).permute(0, 3, 1, 2)
         tw = torch.from_dlpack(w16).permute(3, 2, 0, 1).contiguous(memory_format=torch.channels_last)
-        t_ref = time_ms(lambda i: torch.nn.functional.conv2d(tx, tw, None, 1, pads[0]))
-    for bench, fn in ours.items():
-        _row(results, bench, shape, time_ms(fn), t_ref, flop)
+        tdy = torch.from_dlpack(dy16).permute(0, 3, 1, 2)
+        refs["fwd"] = time_ms(lambda i: torch.nn.functional.conv2d(tx, tw, None, 1, pads[0]))
+        refs["bwd_input"] = time_ms(lambda i: torch.nn.grad.conv2d_input(tx.shape, tw, tdy, 1, pads[0]))
+    for kind, fn in ours.items():
+        base = kind.split("[")[0]
+        _row(results, f"conv2d_{base}_f16" + kind[len(base):], shape, time_ms(fn), refs.get(base), flop)
 
 
 def run(results: list, quick: bool = False):

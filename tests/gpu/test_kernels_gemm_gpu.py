@@ -367,6 +367,23 @@ def test_conv2d_forward_tensor_core_candidate(rng, case, dtype):
     assert rel_err(got, y_r) < 1e-2
 
 
+@pytest.mark.parametrize("case", [
+    ((4, 28, 28, 64), (3, 3, 64), "SAME", (1, 1), 1),
+    ((2, 15, 13, 16), (3, 2, 136), "VALID", (2, 1), 1),
+    ((2, 9, 9, 48), (3, 3, 24), "SAME", (1, 1), 3),
+    ((2, 7, 7, 3), (3, 3, 5), "SAME", (1, 1), 1),
+], ids=["resnet", "dilated", "groups", "scalar"])
+def test_conv2d_input_gradient_tensor_core_candidate(rng, case):
+    """A stride-1 float16 input gradient as a forward convolution on the tensor-core candidate."""
+    xs, (KH, KW, OC), padding, dil, groups = case
+    w = rng.standard_normal((KH, KW, xs[3] // groups, OC)).astype(np.float16)
+    (oh, ow), pads = cv.same_valid_pads(xs[1:3], (KH, KW), 1, dil, padding)
+    dy = rng.standard_normal((xs[0], oh, ow, OC)).astype(np.float16)
+    _, dx_r, _ = ref_conv(np.zeros(xs), w.astype(np.float64), (1, 1), pads, dil, groups, dy.astype(np.float64))
+    dx = cv.conv2d_backprop_input(cupy.asarray(dy), cupy.asarray(w), xs, 1, pads, dil, groups, variant="tc")
+    assert rel_err(dx.get().astype(np.float64), dx_r) < 1e-2
+
+
 # ------------------------------------------------------------------ pool
 
 

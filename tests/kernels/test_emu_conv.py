@@ -240,3 +240,34 @@ def test_tensor_core_candidate_is_for_16_bit_types_only():
         cv.plan_conv2d_forward((1, 4, 4, 8), (3, 3, 8, 8), 1, (1, 1, 1, 1), 1, 1, variant="tc")
     with pytest.raises(ValueError, match="variant None does not apply to float16"):
         cv.plan_conv2d_forward((1, 4, 4, 8), (3, 3, 8, 8), 1, (1, 1, 1, 1), 1, 1, dtype="float16")
+
+
+@pytest.mark.parametrize("case", [c for c in TC_CASES if c[7] == (1, 1)] + [
+    (1, 6, 7, 8, 16, 3, 3, (1, 1), (2, 1, 1, 2), (1, 1), 1),    # uneven pads
+    (1, 8, 8, 16, 8, 2, 3, (1, 1), (0, 1, 2, 0), (1, 1), 2),    # even filter, groups
+], ids=lambda c: "x".join(map(str, c[:5])))
+def test_input_gradient_as_forward_on_tensor_cores(lib, case):
+    """A stride-1 input gradient is the forward convolution of dy with the flipped, channel-
+    swapped filter (the tensor-core candidate's `conv2d_backprop_input(variant="tc")`)."""
+    from tests.kernels.test_emu_matmul import from_bits
+    N, H, W, C, OC, KH, KW, strides, pads, dil, groups = case
+    rng = np.random.default_rng(hash(case) % 2**32)
+    w, wv = _bits(rng.standard_normal((KH, KW, C // groups, OC)), "float16")
+    OH, OW = cv.out_hw(H, W, KH, KW, strides, pads, dil)
+    dy, dyv = _bits(rng.standard_normal((N, OH, OW, OC)), "float16")
+    fwd_pads = cv.backprop_input_as_forward(w.shape, strides, pads, dil)
+    wt = np.ascontiguousarray(cv._swap_filter(w, groups))
+    plan = cv.plan_conv2d_forward(dy.shape, wt.shape, 1, fwd_pads, dil, groups, True, variant="tc",
+                                  dtype="float16")
+    assert plan["out_shape"] == (N, H, W, C)
+    dx = np.full(plan["out_shape"], 0xFFFF, np.uint16)
+    launch(lib, plan["kernel"], plan["grid"], plan["block"], plan["smem"],
+           *cv.bind_args(plan, {"X": dy, "W": wt, "Y": dx}, np.int32, np.int64))
+    _, dx_r, _ = ref_conv(np.zeros((N, H, W, C)), wv, strides, pads, dil, groups, dyv)
+    assert rel_err(from_bits(dx, "float16"), dx_r) < 2e-3
+
+
+def test_input_gradient_as_forward_applies_to_stride_one_only():
+    assert cv.backprop_input_as_forward((3, 3, 4, 4), (2, 2), (1, 1, 1, 1), (1, 1)) is None
+    assert cv.backprop_input_as_forward((3, 3, 4, 4), (1, 1), (3, 0, 0, 0), (1, 1)) is None  # pad > 2
+    assert cv.backprop_input_as_forward((3, 3, 4, 4), (1, 1), (1, 1, 0, 2), (2, 1)) == (3, 3, 2, 0)

@@ -167,16 +167,38 @@ def test_conv2d_float16_tensor_core_candidate(emulated_gpu, rng):
                              (1, 1), 1, variant="tc")
 
 
+def test_conv2d_input_gradient_tensor_core_candidate(emulated_gpu, rng):
+    """`conv2d_backprop_input(variant="tc")`: a stride-1 input gradient as a forward convolution
+    on the tensor-core candidate, against the CPU primitive; other strides refuse the variant."""
+    from tensorlab.backend.cuda.kernels import conv as kconv
+    w = randn(rng, (3, 3, 8, 24)).astype(np.float16)
+    x_shape = (2, 9, 10, 16)
+    geo = dict(strides=(1, 1), dilations=(1, 1), groups=2)
+    pads, y_shape = conv_params(x_shape, w.shape, (1, 1), (1, 1), "SAME")
+    dy = randn(rng, y_shape).astype(np.float16)
+    expected = REGISTRY["conv2d_backprop_input"].impls["cpu"](dy, w, input_shape=x_shape, pads=pads, **geo)
+    emulated_gpu.launched.clear()
+    got = np.asarray(kconv.conv2d_backprop_input(on_device(dy), on_device(w), x_shape, (1, 1), pads, (1, 1), 2,
+                                                 variant="tc"))
+    assert emulated_gpu.kernels() == ["tl_conv2d_fwd_nhwc_f16_tc"]
+    e64 = expected.astype(np.float64)
+    assert got.shape == x_shape and np.linalg.norm(got.astype(np.float64) - e64) / np.linalg.norm(e64) < 2e-3
+    with pytest.raises(ValueError, match="variant 'tc': needs stride 1"):
+        kconv.conv2d_backprop_input(on_device(dy), on_device(w), x_shape, (2, 2), pads, (1, 1), 2, variant="tc")
+
+
 def test_gpu_check_float16_conv_rows_run(emulated_gpu_device, rng):
     """gpu-check's float16 conv rows (bench/gpu/matmul_conv.py) on the emulated GPU, without
     PyTorch: both rows are timed, so their speed-up prints. (The timings mean nothing here.)"""
     from bench.gpu import matmul_conv
     from tensorlab.backend.cuda.kernels import conv as kconv
     x, w = on_device(randn(rng, (1, 6, 6, 8))), on_device(randn(rng, (3, 3, 8, 8)))
+    dy = on_device(randn(rng, (1, 6, 6, 8)))
     rows = []
-    matmul_conv._bench_conv_f16(rows, lambda fn: (fn(0), 1.0)[1], kconv, None, x, w, (1, 1, 1, 1),
+    matmul_conv._bench_conv_f16(rows, lambda fn: (fn(0), 1.0)[1], kconv, None, x, w, dy, (1, 1, 1, 1),
                                 "1x6x6x8 3x3->8", 1.0)
-    assert [r["bench"] for r in rows] == ["conv2d_fwd_f16", "conv2d_fwd_f16[tc]"]
+    assert [r["bench"] for r in rows] == ["conv2d_fwd_f16", "conv2d_bwd_input_f16", "conv2d_fwd_f16[tc]",
+                                          "conv2d_bwd_input_f16[tc]"]
     assert "tl_conv2d_fwd_nhwc_f16_tc" in emulated_gpu_device.kernels()
 
 

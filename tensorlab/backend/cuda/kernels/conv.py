@@ -356,12 +356,56 @@ def _conv2d_forward_tc(x, w, strides, pads, dilations, groups, dtype):
     return y
 
 
-def conv2d_backprop_input(dy, w, input_shape, strides, pads, dilations, groups=1):
-    """Gradient of `conv2d_forward` with respect to x: cupy float32 of `input_shape`."""
+def backprop_input_as_forward(w_shape, strides, pads, dilations):
+    """(filter layout, pads) that turn a stride-1 input gradient into a forward convolution.
+
+    dx[n, ih, iw, ic] sums dy[n, ih + pt - kh*dh, iw + pl - kw*dw, oc] * w[kh, kw, ic, oc]: a
+    forward convolution of dy with the filter flipped in (kh, kw) and its in/out channels swapped
+    per group, padded by (KH-1)*dh - pt etc. Returns None where that does not apply (a stride
+    above 1, or pads wider than the dilated filter).
+    """
+    sh, sw = _pair(strides)
+    dh, dw = _pair(dilations)
+    KH, KW = w_shape[0], w_shape[1]
+    pt, pb, pl, pr = pads
+    fwd_pads = ((KH - 1) * dh - pt, (KH - 1) * dh - pb, (KW - 1) * dw - pl, (KW - 1) * dw - pr)
+    if (sh, sw) != (1, 1) or min(fwd_pads) < 0:
+        return None
+    return fwd_pads
+
+
+def _swap_filter(w, groups):
+    """HWIO [KH, KW, ICg, OC] -> flipped, per-group transposed [KH, KW, OCg, C] (see above)."""
+    KH, KW, icg, oc = w.shape
+    ocg = oc // groups
+    wf = w[::-1, ::-1].reshape(KH, KW, icg, groups, ocg).transpose(0, 1, 4, 3, 2)
+    return wf.reshape(KH, KW, ocg, groups * icg)
+
+
+def conv2d_backprop_input(dy, w, input_shape, strides, pads, dilations, groups=1, variant=None,
+                          dtype_name=None):
+    """Gradient of `conv2d_forward` with respect to x: cupy of `input_shape`, dy's dtype.
+
+    `variant="tc"` (float16, or bfloat16 bits as uint16 with `dtype_name`) runs a stride-1
+    input gradient as a forward convolution on the tensor-core candidate
+    (`backprop_input_as_forward`); other cases raise ValueError with that variant.
+    """
     import cupy
 
     from ._module import sm_count
 
+    if variant == "tc":
+        fwd_pads = backprop_input_as_forward(w.shape, strides, pads, dilations)
+        if fwd_pads is None:
+            raise ValueError(f"conv2d_backprop_input variant 'tc': needs stride 1 and pads no wider than "
+                             f"the dilated filter; got strides {strides}, pads {pads}, filter {w.shape}, "
+                             f"dilations {dilations}")
+        dx = _conv2d_forward_tc(dy, cupy.ascontiguousarray(_swap_filter(w, groups)), 1, fwd_pads, dilations,
+                                groups, dtype_name or dy.dtype.name)
+        if tuple(dx.shape) != tuple(input_shape):
+            raise ValueError(f"conv2d_backprop_input: dy of shape {dy.shape} does not come from an input "
+                             f"of shape {tuple(input_shape)} with this filter and pads")
+        return dx
     dy, w = _f32(dy, "conv2d_backprop_input"), _f32(w, "conv2d_backprop_input")
     dx = cupy.empty(tuple(input_shape), cupy.float32)
     if dx.size == 0:
