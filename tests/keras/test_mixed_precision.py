@@ -306,6 +306,14 @@ def test_loss_scale_optimizer_tf2_protocol(rng):
         loss = tl.reduce_sum(tl.square(ref - x))
     plain.apply_gradients(zip(tape.gradient(loss, [ref]), [ref]))
     np.testing.assert_allclose(v.numpy(), ref.numpy(), rtol=1e-6)
+    # the same optimizer used the Keras 3 way afterwards (fit does) unscales again
+    with tl.GradientTape() as tape:
+        scaled = opt.scale_loss(tl.reduce_sum(tl.square(v - x)))
+    opt.apply_gradients(zip(tape.gradient(scaled, [v]), [v]))
+    with tl.GradientTape() as tape:
+        loss = tl.reduce_sum(tl.square(ref - x))
+    plain.apply_gradients(zip(tape.gradient(loss, [ref]), [ref]))
+    np.testing.assert_allclose(v.numpy(), ref.numpy(), rtol=1e-6)
 
 
 def test_minimize_scales_on_the_callers_tape(rng):

@@ -9,14 +9,15 @@ inner optimizer's ``iterations`` does not advance) and halves the scale;
 ``dynamic_growth_steps`` finite steps in a row double it. The scale never
 drops below 1 (TF's rule; Keras 3 has no floor).
 
-Two ways to use it, one per optimizer:
+Two ways to use it:
 
 - Keras 3 (what ``fit`` does): ``scaled = opt.scale_loss(loss)`` inside the tape,
   then ``opt.apply_gradients`` with the gradients of ``scaled``: it unscales them.
 - TF 2: ``opt.get_scaled_loss(loss)`` inside the tape, ``opt.get_unscaled_gradients``
-  on the gradients, then ``opt.apply_gradients`` with those. Once
-  ``get_scaled_loss`` or ``get_unscaled_gradients`` has been called,
-  ``apply_gradients`` takes its gradients as already unscaled.
+  on the gradients, then ``opt.apply_gradients`` with those, as they are.
+
+The scaling call made last decides which one ``apply_gradients`` follows: after
+``scale_loss`` it unscales, after ``get_scaled_loss`` / ``get_unscaled_gradients`` not.
 
 ``compile`` wraps the optimizer in one when the model's policy is ``mixed_float16``.
 """
@@ -73,7 +74,7 @@ class LossScaleOptimizer(Optimizer):
         self.initial_scale = initial_scale
         self.dynamic_growth_steps = dynamic_growth_steps
         self.loss_scale_factor = None
-        self._caller_unscales = False  # set by the TF 2 methods (see the module docstring)
+        self._caller_unscales = False  # the TF 2 protocol is in use (see the module docstring)
         self._scale = _HostMirror(tl.Variable(tl.constant(initial_scale, dtype="float32"), trainable=False,
                                               name="dynamic_scale"), float)
         self._counter = _HostMirror(tl.Variable(tl.constant(0, dtype="int64"), trainable=False,
@@ -138,6 +139,7 @@ class LossScaleOptimizer(Optimizer):
     # ------------------------------------------------------------------ scaling
     def scale_loss(self, loss):
         """``loss`` times the current scale (Keras 3); call it inside the tape."""
+        self._caller_unscales = False
         return loss * self._scale.get()
 
     def get_scaled_loss(self, loss):
