@@ -178,3 +178,17 @@ def test_where_with_condition_only_returns_coordinates():
 
 def test_cast_truncates_toward_zero():
     np.testing.assert_array_equal(tl.cast(tl.constant([1.7, -1.7]), tl.int32).numpy(), [1, -1])
+
+
+def test_float32_erf_is_within_a_few_ulp_everywhere(rng):
+    """The CPU's float32 erf (a rational approximation) against math.erf: dense over [-6, 6],
+    tiny and huge magnitudes, signed zeros, infinities and NaN."""
+    x = np.concatenate([np.linspace(-6, 6, 20001), rng.standard_normal(1000) * 3,
+                        [1e-30, -1e-30, 1e-8, 3.9999, 4.0, 4.0001, 1e30, -1e30]]).astype(np.float32)
+    got = tl.math.erf(tl.constant(x)).numpy().astype(np.float64)
+    ref = np.array([math.erf(float(v)) for v in x])
+    np.testing.assert_allclose(got, ref, rtol=5e-7, atol=1e-37)
+    special = tl.math.erf(tl.constant(np.array([0.0, -0.0, np.inf, -np.inf, np.nan], np.float32))).numpy()
+    assert np.signbit(special[1]) and not np.signbit(special[0])
+    np.testing.assert_array_equal(special[:4], [0.0, -0.0, 1.0, -1.0])
+    assert np.isnan(special[4])

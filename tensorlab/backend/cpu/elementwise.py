@@ -100,15 +100,53 @@ def softplus(x):
     return (np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))).astype(x.dtype, copy=False)
 
 
-try:  # scipy's erf is fast and exact; fall back to math.erf elementwise
+try:  # float64: scipy's erf (exact); without scipy, math.erf element by element
     from scipy.special import erf as _erf
 except Exception:  # pragma: no cover - depends on the environment
     _erf = None
 _erf_py = np.frompyfunc(math.erf, 1, 1)
 
+# float32 erf as the rational function Eigen (and so TF) uses: odd numerator of degree 13
+# over an even denominator of degree 8 in x clamped to [-4, 4] (erf is +-1 in float32 past
+# that); within 4.2e-7 relative of the exact value. About 3x faster than scipy's float32
+# erf, which GELU feels.
+_ERF_P = tuple(np.float32(c) for c in (-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,
+                                       -5.69250639462346e-05, -7.34990630326855e-04, -2.95459980854025e-03,
+                                       -1.60960333262415e-02))
+_ERF_Q = tuple(np.float32(c) for c in (-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03,
+                                       -7.37332916720468e-03, -1.42647390514189e-02))
+_ERF_BLOCK = 1 << 15  # elements per pass: the temporaries stay in cache
+
+
+def _erf_f32(x):
+    flat = np.ascontiguousarray(x, np.float32).reshape(-1)
+    out = np.empty_like(flat)
+    b = max(1, min(_ERF_BLOCK, flat.size))
+    xs, x2, q = np.empty(b, np.float32), np.empty(b, np.float32), np.empty(b, np.float32)
+    for s in range(0, flat.size, b):
+        m = min(b, flat.size - s)
+        c, c2, cq, p = xs[:m], x2[:m], q[:m], out[s:s + m]
+        np.clip(flat[s:s + m], -4.0, 4.0, out=c)  # NaN stays NaN
+        np.multiply(c, c, out=c2)
+        np.multiply(c2, _ERF_P[0], out=p)
+        p += _ERF_P[1]
+        for k in _ERF_P[2:]:
+            p *= c2
+            p += k
+        p *= c
+        np.multiply(c2, _ERF_Q[0], out=cq)
+        cq += _ERF_Q[1]
+        for k in _ERF_Q[2:]:
+            cq *= c2
+            cq += k
+        np.divide(p, cq, out=p)
+    return out.reshape(np.shape(x))
+
 
 @impl(E.erf_p, "cpu")
 def erf(x):
+    if (x.dtype.kind == "f" and x.dtype.itemsize <= 4) or x.dtype.name == "bfloat16":
+        return _erf_f32(x).astype(x.dtype, copy=False)  # 16-bit floats computed in float32
     if _erf is not None:
         return _erf(x).astype(x.dtype, copy=False)
     return _erf_py(x.astype(np.float64)).astype(x.dtype)
