@@ -116,9 +116,12 @@ def main():
     with open(os.path.join(OUT, "bench.log"), "w") as f:
         f.write(out_b)
     try:
-        bench = json.load(open(bench_json))
+        bench = json.load(open(bench_json))  # written after every stage: partial if cut short
     except Exception:
         bench = [{"bench": "gpu_kernels", "error": out_b[-1500:] or "no output"}]
+    if rc_b == 124:
+        bench.append({"bench": "gpu_kernels", "error": "stopped at the time limit; the rows above are the "
+                      "stages that finished (bench.log has the rest)"})
     # All-reduce bus bandwidth (nccl-tests' busbw) for the distribute layer.
     rc_d, out_d, secs_d = sh([sys.executable, "bench/distribute_allreduce.py"],
                              stage_timeout(DIST_TIMEOUT))

@@ -8,6 +8,7 @@ Run on a GPU machine: ``PYTHONPATH=. python3 bench/gpu_kernels.py [--quick] [--j
 """
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -62,20 +63,24 @@ def main():
     args = ap.parse_args()
     results = []
     import importlib
-    for name in ("bench.gpu.matmul_conv", "bench.gpu.rowwise", "bench.gpu.keras_training"):
+
+    def save():  # after every stage: a run stopped by gpu-check's time limit keeps what it measured
+        if args.json:
+            with open(args.json + ".part", "w") as f:
+                json.dump(results, f, indent=1, default=str)
+            os.replace(args.json + ".part", args.json)
+
+    for name in ("bench.gpu.matmul_conv", "bench.gpu.rowwise", "launch_overhead", "bench.gpu.keras_training"):
         t0 = time.time()
         try:
-            importlib.import_module(name).run(results, quick=args.quick)
+            if name == "launch_overhead":
+                launch_overhead(results, quick=args.quick)
+            else:
+                importlib.import_module(name).run(results, quick=args.quick)
         except Exception:
             results.append({"bench": name, "error": traceback.format_exc(limit=4)})
         print(f"[{name}] {time.time() - t0:.1f}s", flush=True)
-    try:
-        launch_overhead(results, quick=args.quick)
-    except Exception:
-        results.append({"bench": "launch_overhead", "error": traceback.format_exc(limit=4)})
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1, default=str)
+        save()
     print_table(results)
 
 

@@ -47,3 +47,29 @@ def test_stage_timeouts_keep_the_run_inside_its_budget(tmp_path, monkeypatch):
     assert gc.stage_timeout(270, reserve=150) == 100      # 450 - 200 - 150
     now[0] += 230
     assert gc.stage_timeout(240, reserve=40) == 10        # nothing left: a short floor, not zero
+
+
+def test_kernel_benchmarks_save_after_every_stage(tmp_path, monkeypatch):
+    """A run cut short (gpu-check's time limit kills it) keeps the stages that finished."""
+    import json
+    import sys
+    import types
+
+    out = tmp_path / "bench.json"
+
+    def stage(rows):
+        return types.SimpleNamespace(run=lambda results, quick=False: results.extend(rows))
+
+    def killed(results, quick=False):
+        raise SystemExit("killed")  # not an Exception: nothing after this runs, as with a kill
+
+    fake = {"bench.gpu.matmul_conv": stage([{"bench": "matmul_float32", "ours_ms": 1.0}]),
+            "bench.gpu.rowwise": types.SimpleNamespace(run=killed)}
+    monkeypatch.setattr(importlib, "import_module", lambda name: fake[name])
+    monkeypatch.setattr(sys, "argv", ["gpu_kernels.py", "--quick", "--json", str(out)])
+    try:
+        gpu_kernels.main()
+    except SystemExit:
+        pass
+    assert json.loads(out.read_text()) == [{"bench": "matmul_float32", "ours_ms": 1.0}]
+    assert not (tmp_path / "bench.json.part").exists()
