@@ -1,6 +1,6 @@
 """Convolutions: conv2d (grouped, dilated, strided) and its two backprops,
-plus the TF functions built on them (conv1d, conv2d_transpose, depthwise and
-separable convolutions).
+plus the TF functions built on them (conv1d, conv3d, conv2d_transpose, depthwise
+and separable convolutions).
 
 Layouts follow TF: activations NHWC, filters HWIO ``[kh, kw, in_ch // groups,
 out_ch]``. The three primitives are each other's gradients, so any order of
@@ -321,6 +321,67 @@ def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, n
     return _squeeze_h(y)
 
 
+def _known(name, x, dims, what):
+    for i in dims:
+        if x.shape[i] is None:
+            raise InvalidArgumentError(f"{name}: the {what} of the input must be known, got shape {fmt(x.shape)}")
+
+
+def conv3d(input, filters, strides, padding, data_format="NDHWC", dilations=None, name=None):
+    """Computes a 3-D convolution of an NDHWC input with DHWIO filters (``tf.nn.conv3d``).
+
+    It runs as one 2-D convolution per filter depth tap: the input depth slices that tap
+    meets are folded into the batch, so the GPU runs the conv2d kernels, and the gradients
+    (of any order) are conv2d's.
+
+    Args:
+      input: float tensor ``[batch, depth, height, width, in_channels]``.
+      filters: ``[kd, kh, kw, in_channels // groups, out_channels]``, same dtype (grouped
+        when the input depth is a multiple of ``in_channels``, as in TF).
+      strides: an int or a list of 1, 3 or 5 ints (``[1, sd, sh, sw, 1]``).
+      padding: ``"SAME"``, ``"VALID"`` or explicit pads
+        ``[[0, 0], [front, back], [top, bottom], [left, right], [0, 0]]``.
+      data_format: only ``"NDHWC"`` is supported.
+      dilations: an int or a list of 1, 3 or 5 ints (default 1).
+
+    Returns:
+      ``[batch, out_depth, out_height, out_width, out_channels]``.
+
+    Example:
+      >>> x = tl.random.normal([2, 8, 16, 16, 3])
+      >>> tl.nn.conv3d(x, tl.random.normal([3, 3, 3, 3, 8]), 1, "SAME").shape
+      TensorShape([2, 8, 16, 16, 8])
+    """
+    name = "conv3d"
+    check_data_format(name, data_format, ("NDHWC",))
+    x, w = tf(input, name), t(filters)
+    if x.ndim != 5 or w.ndim != 5:
+        raise InvalidArgumentError(
+            f"{name}: expected a rank-5 NDHWC input and rank-5 filters [kd, kh, kw, in, out], got input "
+            f"shape {fmt(x.shape)} and filter shape {fmt(w.shape)}")
+    _known(name, x, (1, 2, 3), "depth, height and width")
+    strides = norm_window(name, "strides", strides, 3)
+    dilations = norm_window(name, "dilations", dilations, 3, default=1)
+    padding = norm_padding(name, padding, 3)
+    groups = _groups(name, x, w)
+    kd = w.shape[0]
+    od, front, back = compute_padding(name, x.shape[1], kd, strides[0], dilations[0],
+                                      padding if isinstance(padding, str) else padding[0])
+    pads_hw = _pads_2d(name, tuple(x.shape[2:4]), tuple(w.shape[1:3]), strides[1:], dilations[1:],
+                       padding if isinstance(padding, str) else padding[1:])
+    if front or back:
+        x = _shape.pad(x, [[0, 0], [front, back], [0, 0], [0, 0], [0, 0]])
+    _, _, h, wd, c = x.shape
+    y = None
+    for k in range(kd):  # the depth slices tap k meets, as one batch of 2-D images
+        start = k * dilations[0]
+        planes = x[:, start:start + (od - 1) * strides[0] + 1:strides[0]]
+        part = conv2d_p(_shape.reshape(planes, [-1, h, wd, c]), w[k], strides=strides[1:], pads=pads_hw,
+                        dilations=dilations[1:], groups=groups)
+        y = part if y is None else y + part
+    return _shape.reshape(y, [-1, od] + list(y.shape[1:]))
+
+
 def _output_shape(name, output_shape, x, w, rank):
     if hasattr(output_shape, "numpy"):
         output_shape = output_shape.numpy().tolist()
@@ -472,7 +533,7 @@ def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding
 
 def convolution(input, filters, strides=None, padding="VALID", data_format=None, dilations=None,
                 name=None):
-    """N-D convolution (``tf.nn.convolution``) for 1-D (rank-3) and 2-D (rank-4) inputs."""
+    """N-D convolution (``tf.nn.convolution``) for 1-D (rank-3), 2-D (rank-4) and 3-D (rank-5) inputs."""
     x = t(input)
     strides = 1 if strides is None else strides
     if x.ndim == 3:
@@ -481,10 +542,14 @@ def convolution(input, filters, strides=None, padding="VALID", data_format=None,
     if x.ndim == 4:
         check_data_format("convolution", data_format, ("NHWC",))
         return conv2d(x, filters, strides, padding, dilations=dilations)
+    if x.ndim == 5:
+        check_data_format("convolution", data_format, ("NDHWC",))
+        return conv3d(x, filters, strides, padding, dilations=dilations)
     raise InvalidArgumentError(
-        f"convolution: only 1-D (rank-3) and 2-D (rank-4) inputs are supported, got shape {fmt(x.shape)}")
+        f"convolution: only 1-D (rank-3), 2-D (rank-4) and 3-D (rank-5) inputs are supported, got shape "
+        f"{fmt(x.shape)}")
 
 
 __all__ = []
-NN = ["conv1d", "conv2d", "conv2d_transpose", "conv1d_transpose", "depthwise_conv2d",
+NN = ["conv1d", "conv2d", "conv3d", "conv2d_transpose", "conv1d_transpose", "depthwise_conv2d",
       "separable_conv2d", "convolution"]

@@ -1,4 +1,4 @@
-"""Pooling: max and average pooling over 1-D and 2-D windows (NWC / NHWC).
+"""Pooling: max and average pooling over 1-D, 2-D and 3-D windows (NWC / NHWC / NDHWC).
 
 TF semantics: padded cells never win a max and are not counted in an
 average (SAME-padded average pooling divides by the number of real cells in
@@ -10,7 +10,8 @@ from tensorlab.core.registry import defgrad, primitive
 from tensorlab.core.spec import TensorSpec
 from tensorlab.errors import InvalidArgumentError
 from tensorlab.ops._rules import FLOATS, check_same_dtype, fmt, require_dtypes, require_float, t, tf
-from tensorlab.ops.conv import (_expand_h, _squeeze_h, check_data_format, compute_padding, norm_padding,
+from tensorlab.ops import shape as _shape
+from tensorlab.ops.conv import (_expand_h, _known, _squeeze_h, check_data_format, compute_padding, norm_padding,
                                 norm_window, window_output_size)
 
 _MAX_DTYPES = FLOATS | frozenset({dt.int8, dt.int16, dt.int32, dt.int64, dt.uint8})
@@ -208,6 +209,83 @@ def avg_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):
     return _pool1d("avg_pool1d", avg_pool2d_p, tf(input, "avg_pool1d"), ksize, strides, padding)
 
 
+def _pool3d(name, prim, x, ksize, strides, padding):
+    """3-D pooling as 2-D pooling of every depth plane (depth folded into the batch), then a
+    max / mean over each depth window of the pooled planes. The first maximal cell in
+    (depth, height, width) order still takes the max-pool gradient: the 2-D pool picks the
+    first in its plane, and ``maximum`` gives ties to its first argument, the earlier plane."""
+    from tensorlab.ops import elementwise as _e
+    if x.ndim != 5:
+        raise InvalidArgumentError(f"{name}: input must have rank 5 (NDHWC), got shape {fmt(x.shape)}")
+    _known(name, x, (1, 2, 3), "depth, height and width")
+    ksize = norm_window(name, "ksize", ksize, 3)
+    strides = norm_window(name, "strides", strides, 3)
+    padding = norm_padding(name, padding, 3)
+    _, d, h, w, c = x.shape
+    od, front, back = compute_padding(name, d, ksize[0], strides[0], 1,
+                                      padding if isinstance(padding, str) else padding[0])
+    if max(front, back) >= ksize[0]:
+        raise InvalidArgumentError(f"{name}: depth pads ({front}, {back}) must be smaller than the window "
+                                   f"depth {ksize[0]} so that every window holds at least one input cell")
+    planes = _pool2d(name, prim, _shape.reshape(x, [-1, h, w, c]), ksize[1:], strides[1:],
+                     padding if isinstance(padding, str) else padding[1:])
+    y = _shape.reshape(planes, [-1, d] + list(planes.shape[1:]))
+    is_max = prim is max_pool2d_p
+    if front or back:  # padded planes never win a max and add nothing to a sum
+        low = 0 if not is_max else (float("-inf") if x.dtype.is_floating else int(x.dtype.min))
+        y = _shape.pad(y, [[0, 0], [front, back], [0, 0], [0, 0], [0, 0]], constant_values=low)
+    out = None
+    for k in range(ksize[0]):
+        part = y[:, k:k + (od - 1) * strides[0] + 1:strides[0]]
+        out = part if out is None else (_e.maximum(out, part) if is_max else out + part)
+    if is_max:
+        return out
+    # each output plane averages over the real planes of its window
+    counts = [sum(1 for k in range(ksize[0]) if 0 <= o * strides[0] - front + k < d) for o in range(od)]
+    from tensorlab.core.tensor import constant
+    inv = constant([[[[1.0 / n]]] for n in counts], dtype=out.dtype)  # [od, 1, 1, 1]
+    return out * inv
+
+
+def max_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):
+    """Max pooling over 3-D windows of an NDHWC input (``tf.nn.max_pool3d``).
+
+    Args:
+      input: ``[batch, depth, height, width, channels]`` (float or integer).
+      ksize, strides: an int or a list of 1, 3 or 5 ints.
+      padding: ``"SAME"``, ``"VALID"`` or explicit pads (one pair per spatial dim, or five
+        pairs); padded cells never win.
+      data_format: only ``"NDHWC"`` is supported.
+
+    Returns:
+      ``[batch, out_depth, out_height, out_width, channels]``. The gradient flows to the first
+      maximal cell of each window.
+
+    Example:
+      >>> tl.nn.max_pool3d(tl.ones([1, 4, 4, 4, 2]), 2, 2, "VALID").shape
+      TensorShape([1, 2, 2, 2, 2])
+    """
+    check_data_format("max_pool3d", data_format, ("NDHWC",))
+    return _pool3d("max_pool3d", max_pool2d_p, t(input), ksize, strides, padding)
+
+
+def avg_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):
+    """Average pooling over 3-D windows of an NDHWC input (``tf.nn.avg_pool3d``).
+
+    Args:
+      input: float ``[batch, depth, height, width, channels]``.
+      ksize, strides: an int or a list of 1, 3 or 5 ints.
+      padding: ``"SAME"`` or ``"VALID"``; with SAME each window is averaged over its real
+        (non-padding) cells only, as in TF.
+      data_format: only ``"NDHWC"`` is supported.
+
+    Returns:
+      ``[batch, out_depth, out_height, out_width, channels]``.
+    """
+    check_data_format("avg_pool3d", data_format, ("NDHWC",))
+    return _pool3d("avg_pool3d", avg_pool2d_p, tf(input, "avg_pool3d"), ksize, strides, padding)
+
+
 def _generic(name, x, ksize, strides, padding, data_format, prim):
     if x.ndim == 3:
         check_data_format(name, data_format, ("NWC",))
@@ -215,19 +293,23 @@ def _generic(name, x, ksize, strides, padding, data_format, prim):
     if x.ndim == 4:
         check_data_format(name, data_format, ("NHWC",))
         return _pool2d(name, prim, x, ksize, strides, padding)
+    if x.ndim == 5:
+        check_data_format(name, data_format, ("NDHWC",))
+        return _pool3d(name, prim, x, ksize, strides, padding)
     raise InvalidArgumentError(
-        f"{name}: only 1-D (rank-3 NWC) and 2-D (rank-4 NHWC) pooling is supported, got shape {fmt(x.shape)}")
+        f"{name}: only 1-D (rank-3 NWC), 2-D (rank-4 NHWC) and 3-D (rank-5 NDHWC) pooling is supported, got "
+        f"shape {fmt(x.shape)}")
 
 
 def max_pool(input, ksize, strides, padding, data_format=None, name=None):
-    """Max pooling for rank-3 (NWC) or rank-4 (NHWC) inputs (``tf.nn.max_pool``)."""
+    """Max pooling for rank-3 (NWC), rank-4 (NHWC) or rank-5 (NDHWC) inputs (``tf.nn.max_pool``)."""
     return _generic("max_pool", t(input), ksize, strides, padding, data_format, max_pool2d_p)
 
 
 def avg_pool(input, ksize, strides, padding, data_format=None, name=None):
-    """Average pooling for rank-3 (NWC) or rank-4 (NHWC) inputs (``tf.nn.avg_pool``)."""
+    """Average pooling for rank-3 (NWC), rank-4 (NHWC) or rank-5 (NDHWC) inputs (``tf.nn.avg_pool``)."""
     return _generic("avg_pool", tf(input, "avg_pool"), ksize, strides, padding, data_format, avg_pool2d_p)
 
 
 __all__ = []
-NN = ["max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d", "max_pool", "avg_pool"]
+NN = ["max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d", "max_pool3d", "avg_pool3d", "max_pool", "avg_pool"]
