@@ -24,7 +24,8 @@ class _Pooling(Layer):
         if self.data_format == "channels_first":
             x = to_channels_last(x, self.rank)
         fn = {("max", 1): tl.nn.max_pool1d, ("avg", 1): tl.nn.avg_pool1d,
-              ("max", 2): tl.nn.max_pool2d, ("avg", 2): tl.nn.avg_pool2d}[(self.mode, self.rank)]
+              ("max", 2): tl.nn.max_pool2d, ("avg", 2): tl.nn.avg_pool2d,
+              ("max", 3): tl.nn.max_pool3d, ("avg", 3): tl.nn.avg_pool3d}[(self.mode, self.rank)]
         y = fn(x, self.pool_size, self.strides, self.padding.upper())
         if self.data_format == "channels_first":
             y = to_channels_first(y, self.rank)

@@ -24,7 +24,8 @@ def test_all_layers_exported():
 @pytest.mark.parametrize("layer", [
     layers.Dense(3, activation="relu"), layers.Conv2D(2, 3, padding="same"), layers.LSTM(3, return_sequences=True),
     layers.Bidirectional(layers.GRU(2)), layers.TimeDistributed(layers.Dense(2)), layers.BatchNormalization(),
-    layers.Dropout(0.3), layers.MultiHeadAttention(2, 4),
+    layers.Dropout(0.3), layers.MultiHeadAttention(2, 4), layers.Conv3D(2, 3, strides=(1, 2, 2)),
+    layers.Cropping3D(((1, 0), (0, 1), (1, 1))),
 ], ids=lambda l: type(l).__name__)
 def test_serialize_deserialize(layer):
     d = layers.serialize(layer)

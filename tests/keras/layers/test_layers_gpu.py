@@ -37,6 +37,10 @@ CASES = [
     (lambda: layers.Softmax(), (2, 5)),
     (lambda: layers.ReLU(max_value=1.0, negative_slope=0.1), (2, 5)),
     (lambda: layers.Normalization(mean=1.0, variance=4.0), (2, 5)),
+    (lambda: layers.Conv3D(4, 3, padding="same", activation="relu"), (2, 4, 5, 5, 3)),
+    (lambda: layers.MaxPooling3D(2, padding="same"), (2, 3, 5, 5, 2)),
+    (lambda: layers.AveragePooling3D((2, 3, 2), strides=1), (2, 4, 5, 5, 2)),
+    (lambda: layers.UpSampling3D(2), (2, 2, 3, 3, 2)),
 ]
 
 
