@@ -447,6 +447,79 @@ def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data
     return _conv2d_transpose("conv2d_transpose", x, w, output_shape, strides, padding, dilations)
 
 
+def conv3d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NDHWC",
+                     dilations=None, name=None):
+    """The transpose (gradient) of ``conv3d`` (``tf.nn.conv3d_transpose``).
+
+    Each filter depth tap's 2-D transposed convolution of every input depth slice lands on the
+    output depth that slice came from in ``conv3d`` (stride and dilation placed by zero
+    stuffing and padding); the taps are summed and the depth padding cropped. All composite
+    ops, so every order of gradient works and the GPU runs the conv2d kernels.
+
+    Args:
+      input: ``[batch, depth, height, width, in_channels]``.
+      filters: ``[kd, kh, kw, out_channels, in_channels]`` (TF's order).
+      output_shape: the ``[batch, out_depth, out_height, out_width, out_channels]`` of the result
+        (``[out_depth, out_height, out_width]`` also works); ``conv3d`` of that shape with the
+        same strides/padding must give ``input``'s shape.
+      strides, padding, dilations: as in ``conv3d``.
+      data_format: only ``"NDHWC"`` is supported.
+
+    Returns:
+      A tensor of ``output_shape``.
+
+    Example:
+      >>> y = tl.ones([1, 2, 4, 4, 8])
+      >>> tl.nn.conv3d_transpose(y, tl.ones([3, 3, 3, 3, 8]), [1, 4, 8, 8, 3], 2).shape
+      TensorShape([1, 4, 8, 8, 3])
+    """
+    from tensorlab.ops.creation import zeros_like
+    name = "conv3d_transpose"
+    check_data_format(name, data_format, ("NDHWC",))
+    x, w = tf(input, name), t(filters)
+    if x.ndim != 5 or w.ndim != 5:
+        raise InvalidArgumentError(
+            f"{name}: expected a rank-5 NDHWC input and rank-5 filters [kd, kh, kw, out_ch, in_ch], got "
+            f"input shape {fmt(x.shape)} and filter shape {fmt(w.shape)}")
+    _known(name, x, (1, 2, 3), "depth, height and width")
+    out = _output_shape(name, output_shape, x, w, 5)
+    if None in out[1:]:
+        raise InvalidArgumentError(f"{name}: the output's depth, height, width and channels must be known, got "
+                                   f"output_shape {list(output_shape)}")
+    if x.shape[-1] is not None and w.shape[-1] is not None and x.shape[-1] != w.shape[-1]:
+        raise InvalidArgumentError(
+            f"{name}: input depth {x.shape[-1]} (input shape {fmt(x.shape)}) must equal the filters' in_channels "
+            f"{w.shape[-1]} (filter shape {fmt(w.shape)} is [kd, kh, kw, out_ch, in_ch])")
+    strides = norm_window(name, "strides", strides, 3)
+    dilations = norm_window(name, "dilations", dilations, 3, default=1)
+    padding = norm_padding(name, padding, 3)
+    kd, (sd, dd) = w.shape[0], (strides[0], dilations[0])
+    _, d, h, wd, c = out
+    od, front, back = compute_padding(name, d, kd, sd, dd, padding if isinstance(padding, str) else padding[0])
+    pads_hw = _pads_2d(name, (h, wd), tuple(w.shape[1:3]), strides[1:], dilations[1:],
+                       padding if isinstance(padding, str) else padding[1:])
+    oh_ow = tuple(window_output_size(name, n, k, st, dl, pads_hw[2 * i], pads_hw[2 * i + 1])
+                  for i, (n, k, st, dl) in enumerate(zip((h, wd), w.shape[1:3], strides[1:], dilations[1:])))
+    if (od,) + oh_ow != tuple(x.shape[1:4]):
+        raise InvalidArgumentError(
+            f"{name}: conv3d of output_shape {list(out)} with these strides and padding gives spatial shape "
+            f"{[od, *oh_ow]}, not the input's {list(x.shape[1:4])}")
+    depth = d + front + back
+    span = (od - 1) * sd + 1
+    flat = _shape.reshape(x, [-1] + list(x.shape[2:]))
+    y = None
+    for k in range(kd):
+        z = conv2d_backprop_input_p(flat, w[k], input_shape=(flat.shape[0], h, wd, c), strides=strides[1:],
+                                    pads=pads_hw, dilations=dilations[1:], groups=1)
+        z = _shape.reshape(z, [-1, od, h, wd, c])
+        if sd > 1:  # slice i sits at depth i * sd: interleave sd - 1 empty slices
+            z = _shape.reshape(_shape.stack([z] + [zeros_like(z)] * (sd - 1), axis=2), [-1, od * sd, h, wd, c])
+            z = z[:, :span]
+        z = _shape.pad(z, [[0, 0], [k * dd, depth - span - k * dd], [0, 0], [0, 0], [0, 0]])
+        y = z if y is None else y + z
+    return y[:, front:front + d] if front or back else y
+
+
 def conv1d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NWC",
                      dilations=None, name=None):
     """The transpose of ``conv1d`` (``tf.nn.conv1d_transpose``); filters ``[kw, out_ch, in_ch]``.
@@ -551,5 +624,5 @@ def convolution(input, filters, strides=None, padding="VALID", data_format=None,
 
 
 __all__ = []
-NN = ["conv1d", "conv2d", "conv3d", "conv2d_transpose", "conv1d_transpose", "depthwise_conv2d",
+NN = ["conv1d", "conv2d", "conv3d", "conv2d_transpose", "conv1d_transpose", "conv3d_transpose", "depthwise_conv2d",
       "separable_conv2d", "convolution"]

@@ -46,6 +46,22 @@ def ref_conv3d(x, w, strides, padding, dilations=1):
     return y
 
 
+def ref_conv3d_transpose(y, w, out_shape, strides, padding, dilations=1):
+    """The adjoint of ref_conv3d: every output cell's value times each tap's [in, out]
+    matrix, added back onto the input cells that tap read (filters [kd, kh, kw, out, in])."""
+    s, d = _triple(strides), _triple(dilations)
+    kd, kh, kw = w.shape[:3]
+    p = _pads(out_shape[1:4], (kd, kh, kw), s, d, padding)
+    xp = np.zeros((out_shape[0],) + tuple(out_shape[1 + i] + sum(p[i]) for i in range(3)) + (out_shape[4],))
+    od, oh, ow = y.shape[1:4]
+    for a in range(kd):
+        for b in range(kh):
+            for c in range(kw):
+                xp[:, a * d[0]:a * d[0] + (od - 1) * s[0] + 1:s[0], b * d[1]:b * d[1] + (oh - 1) * s[1] + 1:s[1],
+                   c * d[2]:c * d[2] + (ow - 1) * s[2] + 1:s[2]] += y @ w[a, b, c].T
+    return xp[:, p[0][0]:p[0][0] + out_shape[1], p[1][0]:p[1][0] + out_shape[2], p[2][0]:p[2][0] + out_shape[3]]
+
+
 def ref_pool3d(x, ksize, strides, padding, mode):
     k, s = _triple(ksize), _triple(strides)
     p = _pads(x.shape[1:4], k, s, (1, 1, 1), padding)
@@ -65,6 +81,12 @@ def _conv(name, x, w, strides, padding, dilations=1, second=False):
                 lambda a, b: ref_conv3d(a, b, strides, padding, dilations), [S(x), S(w)], second=second)
 
 
+def _transpose(name, y, w, out_shape, strides, padding, dilations=1, second=False):
+    return Case(name, lambda a, b: tl.nn.conv3d_transpose(a, b, out_shape, strides, padding, dilations=dilations),
+                lambda a, b: ref_conv3d_transpose(a, b, out_shape, strides, padding, dilations), [S(y), S(w)],
+                second=second)
+
+
 def _pool(mode, x, ksize, strides, padding, second=False):
     fn = tl.nn.max_pool3d if mode == "max" else tl.nn.avg_pool3d
     return Case(f"{mode}_pool3d_k{ksize}_s{strides}_{padding}", lambda a: fn(a, ksize, strides, padding),
@@ -78,6 +100,11 @@ CASES = [
     _conv("conv3d_groups2_s2_same", (1, 5, 4, 4, 4), (3, 2, 2, 2, 4), 2, "SAME"),
     _conv("conv3d_explicit_pads", (1, 4, 4, 3, 2), (2, 3, 2, 2, 2), (1, 2, 1),
           [[0, 0], [1, 0], [2, 1], [0, 1], [0, 0]]),
+    _transpose("conv3d_transpose_s2_same", (2, 3, 3, 4, 3), (3, 2, 3, 2, 3), (2, 5, 6, 7, 2), (2, 2, 2), "SAME"),
+    _transpose("conv3d_transpose_dilated_valid", (1, 4, 2, 3, 2), (2, 3, 2, 3, 2), (1, 6, 5, 4, 3), (1, 2, 1),
+               "VALID", dilations=(2, 1, 1)),
+    _transpose("conv3d_transpose_s3_explicit", (1, 2, 3, 5, 2), (2, 2, 2, 3, 2), (1, 5, 5, 4, 3), (3, 2, 1),
+               [[1, 0], [0, 1], [1, 1]]),
     _pool("max", (2, 5, 6, 4, 2), (2, 3, 2), (2, 2, 1), "SAME"),
     _pool("max", (1, 4, 5, 5, 2), 2, 2, "VALID"),
     _pool("avg", (2, 5, 6, 4, 2), (3, 2, 2), (2, 1, 2), "SAME"),
@@ -85,6 +112,7 @@ CASES = [
     # small ones for the second derivatives too
     _conv("second_conv3d", (1, 3, 3, 3, 1), (2, 2, 2, 1, 2), 1, "SAME", second=True),
     _pool("avg", (1, 3, 4, 3, 1), 2, 1, "SAME", second=True),
+    _transpose("second_conv3d_transpose", (1, 2, 2, 2, 1), (2, 2, 2, 1, 1), (1, 3, 3, 3, 1), 1, "VALID", second=True),
 ]
 globals().update(op_tests(CASES))  # forward, gradient, second derivative, shape rule, GPU vs CPU
 
@@ -121,5 +149,8 @@ def test_errors_name_the_op_and_the_shapes():
         tl.nn.conv3d(x, tl.zeros((1, 1, 1, 2, 4)), 1, "SAME", data_format="NCDHW")
     with pytest.raises(tl.errors.InvalidArgumentError, match="max_pool3d: input must have rank 5"):
         tl.nn.max_pool3d(tl.zeros((1, 4, 4, 2)), 2, 2, "SAME")
+    with pytest.raises(tl.errors.InvalidArgumentError, match=r"conv3d_transpose: conv3d of output_shape "
+                                                             r"\[1, 5, 4, 4, 2\].*not the input's \[4, 4, 4\]"):
+        tl.nn.conv3d_transpose(x, tl.zeros((2, 2, 2, 2, 2)), [1, 5, 4, 4, 2], 1, "SAME")
     assert tl.nn.convolution(x, tl.zeros((2, 2, 2, 2, 3)), padding="SAME").shape == (1, 4, 4, 4, 3)
     assert tl.nn.max_pool(x, 2, 2, "VALID").shape == (1, 2, 2, 2, 2)

@@ -32,7 +32,8 @@ from tensorlab.keras.layers.reshaping import (Cropping1D, Cropping2D, Flatten, P
                                               UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D)
 from tensorlab.keras.layers.rnn import GRU, LSTM, RNN, Bidirectional, SimpleRNN, TimeDistributed
 from tensorlab.keras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
-from tensorlab.keras.layers.volumetric import (AveragePooling3D, AvgPool3D, Conv3D, Convolution3D, Cropping3D,
+from tensorlab.keras.layers.volumetric import (AveragePooling3D, AvgPool3D, Conv3D, Conv3DTranspose,
+                                               Convolution3D, Convolution3DTranspose, Cropping3D,
                                                GlobalAveragePooling3D, GlobalAvgPool3D, GlobalMaxPool3D,
                                                GlobalMaxPooling3D, MaxPool3D, MaxPooling3D, SpatialDropout3D,
                                                UpSampling3D, ZeroPadding3D)

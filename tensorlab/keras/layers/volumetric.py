@@ -1,5 +1,5 @@
-"""Layers over volumes ``(batch, depth, height, width, channels)``: Conv3D, 3-D pooling,
-ZeroPadding3D, Cropping3D, UpSampling3D and SpatialDropout3D.
+"""Layers over volumes ``(batch, depth, height, width, channels)``: Conv3D, Conv3DTranspose,
+3-D pooling, ZeroPadding3D, Cropping3D, UpSampling3D and SpatialDropout3D.
 
 Conv3D and the pooling layers share the N-D machinery of ``conv.py`` / ``pooling.py`` (rank 3);
 ``tl.nn.conv3d`` runs a 3-D convolution as 2-D convolutions over depth slices, so a GPU runs
@@ -9,7 +9,7 @@ import tensorlab as tl
 from tensorlab.keras.layers._common import (check_ndim, normalize_data_format, normalize_tuple, shape_str,
                                             to_channels_first, to_channels_last)
 from tensorlab.keras.layers.base import Layer
-from tensorlab.keras.layers.conv import _Conv
+from tensorlab.keras.layers.conv import Conv2DTranspose, _Conv
 from tensorlab.keras.layers.pooling import _POOL_DOC, _GlobalPooling, _Pooling
 from tensorlab.keras.layers.regularization import SpatialDropout2D
 
@@ -37,6 +37,36 @@ class Conv3D(_Conv):
 
     def _convolve(self, x):
         return tl.nn.conv3d(x, self.kernel, self.strides, self.padding.upper(), dilations=self.dilation_rate)
+
+
+class Conv3DTranspose(Conv2DTranspose):
+    """Transposed 3-D convolution: the gradient of ``Conv3D`` (3-D U-Net decoders).
+
+    Args:
+      filters: number of output channels.
+      kernel_size, strides, padding, data_format, dilation_rate: as in ``Conv3D``.
+      output_padding: int or 3-tuple: extra planes added to one side of the output (each
+        smaller than the stride); None infers the size.
+      activation, use_bias, *_initializer, *_regularizer, *_constraint: as in ``Dense``.
+
+    Kernel shape: ``(kd, kh, kw, filters, in_channels)``.
+
+    Example:
+      >>> tl.keras.layers.Conv3DTranspose(4, 2, strides=2)(tl.ones((1, 2, 4, 4, 8))).shape
+      TensorShape([1, 4, 8, 8, 4])
+    """
+
+    rank = 3
+
+    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", output_padding=None,
+                 data_format=None, dilation_rate=(1, 1, 1), **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding, output_padding=output_padding,
+                         data_format=data_format, dilation_rate=dilation_rate, **kwargs)
+
+    def _convolve(self, x):
+        d, h, w = self._spatial_out(tuple(x.shape[1:4]))
+        return tl.nn.conv3d_transpose(x, self.kernel, (x.shape[0], d, h, w, self.filters), self.strides,
+                                      self.padding.upper(), dilations=self.dilation_rate)
 
 
 class MaxPooling3D(_Pooling):
@@ -232,6 +262,7 @@ class SpatialDropout3D(SpatialDropout2D):
 
 
 Convolution3D = Conv3D
+Convolution3DTranspose = Conv3DTranspose
 MaxPool3D = MaxPooling3D
 AvgPool3D = AveragePooling3D
 GlobalAvgPool3D = GlobalAveragePooling3D

@@ -41,6 +41,7 @@ CASES = [
     (lambda: layers.MaxPooling3D(2, padding="same"), (2, 3, 5, 5, 2)),
     (lambda: layers.AveragePooling3D((2, 3, 2), strides=1), (2, 4, 5, 5, 2)),
     (lambda: layers.UpSampling3D(2), (2, 2, 3, 3, 2)),
+    (lambda: layers.Conv3DTranspose(3, 2, strides=(1, 2, 2), padding="same"), (2, 3, 3, 3, 2)),
 ]
 
 

@@ -8,7 +8,7 @@ import tensorlab as tl
 from tensorlab import keras
 from tensorlab.keras import layers
 from tests.keras.layers.layer_checks import check_grads, check_rank_error, check_roundtrip, check_symbolic, rand
-from tests.ops.test_conv3d import ref_conv3d, ref_pool3d
+from tests.ops.test_conv3d import ref_conv3d, ref_conv3d_transpose, ref_pool3d
 
 
 def test_conv3d_matches_the_reference_with_bias_and_activation(rng):
@@ -33,6 +33,21 @@ def test_conv3d_channels_first_and_groups(rng):
     np.testing.assert_allclose(tl.transpose(y_first, [0, 2, 3, 4, 1]).numpy(), y_last.numpy(), rtol=1e-5, atol=1e-6)
     check_grads(last, x)
     check_rank_error(layers.Conv3D(2, 2), rand(rng, 2, 4, 4, 3), "expected ndim=5")
+
+
+@pytest.mark.parametrize("padding,output_padding", [("same", None), ("valid", (1, 0, 1)), ("same", (0, 1, 1))])
+def test_conv3d_transpose(rng, padding, output_padding):
+    x = rand(rng, 2, 3, 4, 2, 5, dtype="float32")
+    layer = layers.Conv3DTranspose(4, (3, 2, 3), strides=(2, 2, 3), padding=padding, output_padding=output_padding)
+    y = layer(x)
+    assert layer.kernel.shape == (3, 2, 3, 4, 5)
+    assert layer.compute_output_shape(tuple(x.shape)) == tuple(y.shape)
+    ref = ref_conv3d_transpose(x.numpy().astype(np.float64), layer.kernel.numpy().astype(np.float64), tuple(y.shape),
+                               (2, 2, 3), padding.upper()) + layer.bias.numpy()
+    np.testing.assert_allclose(y.numpy(), ref, rtol=1e-5, atol=1e-5)
+    check_symbolic(layer, x)
+    check_roundtrip(layer, x)
+    check_grads(layer, x)
 
 
 @pytest.mark.parametrize("cls,mode", [(layers.MaxPooling3D, "max"), (layers.AveragePooling3D, "avg")])
@@ -101,7 +116,7 @@ def test_a_volumetric_cnn_trains_saves_and_loads(tmp_path):
         layers.MaxPooling3D(2),
         layers.ZeroPadding3D(1),
         layers.Conv3D(8, 2, activation="relu"),
-        layers.UpSampling3D(2),
+        layers.Conv3DTranspose(8, 2, strides=2, padding="same"),
         layers.Cropping3D(1),
         layers.SpatialDropout3D(0.1),
         layers.GlobalAveragePooling3D(),
