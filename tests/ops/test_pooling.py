@@ -246,8 +246,8 @@ def test_error_window_larger_than_valid_input():
 def test_error_wrong_rank_names_shape():
     with pytest.raises(tl.errors.InvalidArgumentError, match=r"max_pool2d.*rank 4.*\[4,4,1\]"):
         tl.nn.max_pool2d(tl.ones([4, 4, 1]), 2, 2, "SAME")
-    with pytest.raises(tl.errors.InvalidArgumentError, match=r"max_pool.*rank-3.*rank-4.*\[1,2,2,2,1\]"):
-        tl.nn.max_pool(tl.ones([1, 2, 2, 2, 1]), 2, 2, "SAME")
+    with pytest.raises(tl.errors.InvalidArgumentError, match=r"max_pool.*rank-3.*rank-4.*rank-5.*\[1,2,2,2,2,1\]"):
+        tl.nn.max_pool(tl.ones([1, 2, 2, 2, 2, 1]), 2, 2, "SAME")
 
 
 def test_error_nchw_is_not_supported():
