@@ -10,6 +10,7 @@ from tensorlab.keras.layers.base import InputSpec, Layer
 from tensorlab.keras.layers.input_layer import Input, InputLayer
 from tensorlab.keras.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from tensorlab.keras.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
+from tensorlab.keras.layers.conv_rnn import ConvLSTM2D
 from tensorlab.keras.layers.conv import (Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Convolution1D,
                                          Convolution1DTranspose, Convolution2D, Convolution2DTranspose,
                                          DepthwiseConv2D, SeparableConv2D, SeparableConvolution2D)
