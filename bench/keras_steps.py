@@ -6,6 +6,7 @@ Measured in one process, medians of repeated timed loops:
   batch 128, one SGD training step;
 - CNN Conv2D(32,3)-MaxPool-Conv2D(64,3)-MaxPool-Flatten-Dense(10) on 28x28x1,
   batch 64, one SGD training step;
+- LSTM(128)-Dense(10) over 50 steps of 32 features, batch 64, one SGD training step;
 - ``model.predict`` on one batch of 32 for the MLP, and its overhead over the
   same arithmetic done directly in numpy;
 - the share of a ``fit`` step (MLP, with an accuracy metric) spent outside the
@@ -77,6 +78,21 @@ def tl_cnn():
                           layers.Dense(10)])
     m.compile(keras.optimizers.SGD(0.01), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     return m
+
+
+def tl_lstm():
+    m = keras.Sequential([keras.Input((50, 32)), layers.LSTM(128), layers.Dense(10)])
+    m.compile(keras.optimizers.SGD(0.01), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return m
+
+
+class _TorchLSTM(torch.nn.Module if torch else object):
+    def __init__(self):
+        super().__init__()
+        self.lstm, self.head = torch.nn.LSTM(32, 128, batch_first=True), torch.nn.Linear(128, 10)
+
+    def forward(self, x):
+        return self.head(self.lstm(x)[0][:, -1])
 
 
 def torch_mlp():
@@ -320,6 +336,19 @@ def run(quick=False):
         fns.append(lambda: torch_step(tc, copt, txc, tyc, False))
     t_tl, t_pt = (paired_ms(fns, 3 if quick else 8, rep) + [None])[:2]
     rows.append(("CNN 28x28x1 conv-pool-conv-pool-dense SGD step, batch 64", t_tl, t_pt, 2.0))
+
+    xs = rng.standard_normal((64, 50, 32)).astype("float32")
+    ys = rng.integers(0, 10, 64)
+    r = tl_lstm()
+    rdata = (tl.constant(xs), tl.constant(ys))
+    fns = [lambda: r.train_step(rdata)]
+    if torch:
+        tr = _TorchLSTM()
+        ropt = torch.optim.SGD(tr.parameters(), lr=0.01)
+        txs, tys = torch.from_numpy(xs), torch.from_numpy(ys)
+        fns.append(lambda: torch_step(tr, ropt, txs, tys, False))
+    t_tl, t_pt = (paired_ms(fns, 2 if quick else 5, rep) + [None])[:2]
+    rows.append(("LSTM(128) over 50 steps of 32 features, SGD step, batch 64", t_tl, t_pt, None))
 
     xp = x[:32]
     w1, b1, w2, b2 = m.get_weights()

@@ -6,8 +6,10 @@ For speed, the ``RNN`` layer projects the inputs of all steps at once
 """
 import tensorlab as tl
 from tensorlab.keras import activations, constraints, initializers, regularizers
+from tensorlab.keras.layers._common import is_symbolic
 from tensorlab.keras.layers.base import Layer
 from tensorlab.keras.layers.core import matmul_last
+from tensorlab.ops import rnn as _rnn_ops
 
 
 class _Cell(Layer):
@@ -175,6 +177,10 @@ class LSTMCell(_Cell):
         if rm is not None:
             h = h * rm
         z = xp + tl.matmul(h, self.recurrent_kernel)
+        if self.activation is activations.tanh and self.recurrent_activation is activations.sigmoid \
+                and len(z.shape) == 2 and not is_symbolic(z):
+            h, c = _rnn_ops.lstm_cell(z, c)  # the default activations: one fused op (ops/rnn.py)
+            return h, [h, c]
         zi, zf, zc, zo = tl.split(z, 4, axis=-1)
         ra = self.recurrent_activation
         c = ra(zf) * c + ra(zi) * self.activation(zc)
