@@ -1,5 +1,5 @@
-"""The fused LSTM cell (ops/rnn.py) against a float64 numpy step, its gradient (and second
-derivative) against finite differences, GPU vs CPU, and its errors."""
+"""The fused LSTM and GRU cells (ops/rnn.py) against float64 numpy steps, their gradients (and
+second derivatives) against finite differences, GPU vs CPU, and their errors."""
 import numpy as np
 import pytest
 
@@ -15,6 +15,14 @@ def ref_lstm_cell(z, c_prev):
     return [sig(o) * np.tanh(c), c]
 
 
+def ref_gru_cell(xp, rec, h):
+    sig = lambda v: 1.0 / (1.0 + np.exp(-v))  # noqa: E731
+    xz, xr, xh = np.split(xp, 3, axis=-1)
+    rz, rr, rh = np.split(rec, 3, axis=-1)
+    z, r = sig(xz + rz), sig(xr + rr)
+    return z * h + (1 - z) * np.tanh(xh + r * rh)
+
+
 CASES = [
     Case("lstm_cell", lambda z, c: list(R.lstm_cell(z, c)), ref_lstm_cell, [S((3, 8), low=-3, high=3), S((3, 2))]),
     Case("lstm_cell_wide", lambda z, c: list(R.lstm_cell(z, c)), ref_lstm_cell, [S((2, 20), low=-4, high=4), S((2, 5))],
@@ -22,6 +30,9 @@ CASES = [
     # only h used downstream (the final c of a sequence is dropped)
     Case("lstm_cell_h_only", lambda z, c: R.lstm_cell(z, c)[0], lambda z, c: ref_lstm_cell(z, c)[0],
          [S((2, 4)), S((2, 1))]),
+    Case("gru_cell", R.gru_cell, ref_gru_cell, [S((3, 6), low=-3, high=3), S((3, 6)), S((3, 2))]),
+    Case("gru_cell_wide", R.gru_cell, ref_gru_cell, [S((2, 15), low=-4, high=4), S((2, 15)), S((2, 5))],
+         second=False),
 ]
 globals().update(op_tests(CASES))  # forward, gradient, second derivative, shape rule, GPU vs CPU
 
@@ -44,6 +55,11 @@ def test_half_precision_steps_match_float32():
 
 
 def test_errors_name_the_op_and_shapes():
+    with pytest.raises(tl.errors.InvalidArgumentError, match=r"gru_cell: the input projection xp must be "
+                                                             r"\[batch, 3 \* units\], got shape \[2,7\]"):
+        R.gru_cell(tl.zeros((2, 7)), tl.zeros((2, 7)), tl.zeros((2, 2)))
+    with pytest.raises(tl.errors.InvalidArgumentError, match=r"gru_cell: h_prev must match \[batch, units\] of xp"):
+        R.gru_cell(tl.zeros((2, 6)), tl.zeros((2, 6)), tl.zeros((2, 3)))
     with pytest.raises(tl.errors.InvalidArgumentError, match=r"lstm_cell: the gate pre-activations z must be "
                                                              r"\[batch, 4 \* units\], got shape \[2,7\]"):
         R.lstm_cell(tl.zeros((2, 7)), tl.zeros((2, 2)))

@@ -1,4 +1,4 @@
-"""numpy implementations of the fused LSTM cell primitives (ops/rnn.py).
+"""numpy implementations of the fused LSTM and GRU cell primitives (ops/rnn.py).
 
 Written against numpy functions CuPy also has: the CUDA backend mirrors them. The sigmoid is
 ``(tanh(x / 2) + 1) / 2``, exact and free of overflow for any x, in one transcendental pass.
@@ -51,3 +51,38 @@ def lstm_cell_grad(dh, dc, c_prev, c, act):
     dz[:, 2 * u:3 * u] = dct * i * (1 - g * g)
     dz[:, 3 * u:] = dh * tc * o * (1 - o)
     return dz.astype(dtype, copy=False), (dct * f).astype(dtype, copy=False)
+
+
+@impl(R.gru_cell_p, "cpu")
+def gru_cell(xp, rec, h_prev):
+    dtype = xp.dtype
+    xp, rec, h_prev = _wide(xp), _wide(rec), _wide(h_prev)
+    u = xp.shape[-1] // 3
+    act = np.empty_like(xp)
+    zr = act[:, :2 * u]
+    np.add(xp[:, :2 * u], rec[:, :2 * u], out=zr)
+    zr *= 0.5
+    np.tanh(zr, out=zr)
+    zr += 1
+    zr *= 0.5                                       # sigmoid of the update and reset parts
+    hh = act[:, 2 * u:]
+    np.multiply(act[:, u:2 * u], rec[:, 2 * u:], out=hh)
+    hh += xp[:, 2 * u:]
+    np.tanh(hh, out=hh)                             # the candidate
+    z = act[:, :u]
+    h = z * h_prev + (1 - z) * hh
+    return h.astype(dtype, copy=False), act.astype(dtype, copy=False)
+
+
+@impl(R.gru_cell_grad_p, "cpu")
+def gru_cell_grad(dh, rec, h_prev, act):
+    dtype = act.dtype
+    dh, rec, h_prev, act = (_wide(a) for a in (dh, rec, h_prev, act))
+    u = act.shape[-1] // 3
+    z, r, hh = act[:, :u], act[:, u:2 * u], act[:, 2 * u:]
+    a_z = dh * (h_prev - hh) * z * (1 - z)
+    a_hh = dh * (1 - z) * (1 - hh * hh)
+    a_r = a_hh * rec[:, 2 * u:] * r * (1 - r)
+    dxp = np.concatenate([a_z, a_r, a_hh], axis=-1)
+    drec = np.concatenate([a_z, a_r, a_hh * r], axis=-1)
+    return dxp.astype(dtype, copy=False), drec.astype(dtype, copy=False), (dh * z).astype(dtype, copy=False)

@@ -224,13 +224,18 @@ class GRUCell(_Cell):
     def step(self, xp, states, rm=None):
         h_prev = states[0]
         h = h_prev if rm is None else h_prev * rm
-        xz, xr, xh = tl.split(xp, 3, axis=-1)
         ra = self.recurrent_activation
         u = self.units
         if self.reset_after:
             rec = tl.matmul(h, self.recurrent_kernel)
             if self.bias is not None:
                 rec = rec + self.bias[1]
+            if self.activation is activations.tanh and ra is activations.sigmoid \
+                    and len(xp.shape) == 2 and not is_symbolic(xp):
+                h_new = _rnn_ops.gru_cell(xp, rec, h_prev)  # the default activations: one fused op (ops/rnn.py)
+                return h_new, [h_new]
+        xz, xr, xh = tl.split(xp, 3, axis=-1)
+        if self.reset_after:
             rz, rr, rh = tl.split(rec, 3, axis=-1)
             z = ra(xz + rz)
             r = ra(xr + rr)

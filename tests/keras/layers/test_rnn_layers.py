@@ -231,13 +231,14 @@ def test_masking_layer_feeds_rnn(rng):
     np.testing.assert_allclose(y[0], h[0], rtol=1e-10)
 
 
-def test_fused_lstm_step_matches_the_composite_step(rng):
-    """The default LSTM runs ops.rnn.lstm_cell per step; the same activations given as other
-    callables take the composite path: outputs, states and weight gradients agree."""
+@pytest.mark.parametrize("cls", [layers.LSTM, layers.GRU])
+def test_fused_steps_match_the_composite_steps(rng, cls):
+    """The default LSTM and GRU run ops.rnn's fused cells per step; the same activations given
+    as other callables take the composite path: outputs, states and weight gradients agree."""
     x = rand(rng, 3, 6, 4)
-    fused = layers.LSTM(5, return_sequences=True, return_state=True, dtype="float64")
-    composite = layers.LSTM(5, return_sequences=True, return_state=True, dtype="float64",
-                            activation=lambda v: tl.tanh(v), recurrent_activation=lambda v: tl.sigmoid(v))
+    kw = dict(return_sequences=True, return_state=True, dtype="float64", bias_initializer="normal")
+    fused = cls(5, **kw)
+    composite = cls(5, activation=lambda v: tl.tanh(v), recurrent_activation=lambda v: tl.sigmoid(v), **kw)
     fused(x)
     composite(x)
     composite.set_weights(fused.get_weights())
@@ -245,8 +246,9 @@ def test_fused_lstm_step_matches_the_composite_step(rng):
     results = []
     for layer in (fused, composite):
         with tl.GradientTape() as tape:
-            seq, h, c = layer(x)
-            loss = tl.reduce_sum(seq * r) + tl.reduce_sum(c * c)
-        results.append([seq.numpy(), c.numpy()] + [g.numpy() for g in tape.gradient(loss, layer.weights)])
+            seq, *states = layer(x)
+            loss = tl.reduce_sum(seq * r) + tl.add_n([tl.reduce_sum(s * s) for s in states])
+        results.append([seq.numpy()] + [s.numpy() for s in states] +
+                       [g.numpy() for g in tape.gradient(loss, layer.weights)])
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
