@@ -242,9 +242,7 @@ def _pool3d(name, prim, x, ksize, strides, padding):
         return out
     # each output plane averages over the real planes of its window
     counts = [sum(1 for k in range(ksize[0]) if 0 <= o * strides[0] - front + k < d) for o in range(od)]
-    from tensorlab.core.tensor import constant
-    inv = constant([[[[1.0 / n]]] for n in counts], dtype=out.dtype)  # [od, 1, 1, 1]
-    return out * inv
+    return out * [[[[1.0 / n]]] for n in counts]  # [od, 1, 1, 1], made on out's device in its dtype
 
 
 def max_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):

@@ -120,3 +120,26 @@ def test_the_gpu_check_training_benchmark_runs(emulated_gpu_device, monkeypatch)
     assert all(r["ours_ms"] > 0 and r["shape"] == "4x6x6x3 cnn4-8" for r in rows)
     assert "tl_matmul_f16_tc" in " ".join(emulated_gpu_device.kernels())
     assert keras.mixed_precision.global_policy().name == "float32"  # the benchmark restored it
+
+
+def test_composite_3d_ops_stay_on_their_inputs_device(emulated_gpu_device):
+    """With GPU:0 the default device, the 3-D ops of a CPU tensor (built from 2-D ops plus
+    constants of their own) run on the CPU, and those of a GPU tensor on the GPU."""
+    rng = np.random.default_rng(5)
+    x_np = rng.normal(size=(1, 4, 5, 5, 2)).astype(np.float32)
+    w_np = rng.normal(size=(2, 2, 2, 2, 3)).astype(np.float32)
+    with tl.device("cpu"):
+        x, w = tl.constant(x_np), tl.constant(w_np)
+    outs = {}
+    for name, fn in (("avg", lambda a: tl.nn.avg_pool3d(a, 3, 2, "SAME")),
+                     ("conv", lambda a: tl.nn.conv3d(a, w, 1, "SAME")),
+                     ("transpose", lambda a: tl.nn.conv3d_transpose(tl.nn.conv3d(a, w, 2, "SAME"), w,
+                                                                   list(a.shape), 2, "SAME"))):
+        y = fn(x)  # no device scope: GPU:0 is the default
+        assert "CPU" in y.device, (name, y.device)
+        outs[name] = y.numpy()
+    with tl.device("gpu:0"):
+        xg, w = tl.constant(x_np), tl.constant(w_np)
+        y = tl.nn.avg_pool3d(xg, 3, 2, "SAME")
+    assert "GPU" in y.device
+    np.testing.assert_allclose(y.numpy(), outs["avg"], rtol=1e-6)

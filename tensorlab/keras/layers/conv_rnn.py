@@ -142,7 +142,8 @@ class ConvLSTM2D(Layer):
             return [zeros, zeros]
         if self.stateful and self._carried is not None and self._carried[0].shape[0] == b:
             return list(self._carried)
-        zeros = tl.zeros((b, oh, ow, self.filters), dtype=x.dtype)
+        with tl.device(x.device):  # the input's device, whatever the default
+            zeros = tl.zeros((b, oh, ow, self.filters), dtype=x.dtype)
         return [zeros, zeros]
 
     def _masks(self, x, oh, ow, training):
@@ -150,11 +151,12 @@ class ConvLSTM2D(Layer):
             return None, None
         b = x.shape[0]
         im = rm = None
-        if 0 < self.dropout < 1:
-            im = tl.nn.dropout(tl.ones((b, 1, 1, 1, x.shape[-1]), dtype=x.dtype), self.dropout, seed=self.seed)
-        if 0 < self.recurrent_dropout < 1:
-            rm = tl.nn.dropout(tl.ones((b, 1, 1, self.filters), dtype=x.dtype), self.recurrent_dropout,
-                               seed=self.seed)
+        with tl.device(x.device):
+            if 0 < self.dropout < 1:
+                im = tl.nn.dropout(tl.ones((b, 1, 1, 1, x.shape[-1]), dtype=x.dtype), self.dropout, seed=self.seed)
+            if 0 < self.recurrent_dropout < 1:
+                rm = tl.nn.dropout(tl.ones((b, 1, 1, self.filters), dtype=x.dtype), self.recurrent_dropout,
+                                   seed=self.seed)
         return im, rm
 
     def call(self, inputs, initial_state=None, training=None):
