@@ -13,7 +13,8 @@ from tensorlab.keras.layers.attention import AdditiveAttention, Attention, Multi
 from tensorlab.keras.layers.conv_rnn import ConvLSTM2D
 from tensorlab.keras.layers.conv import (Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Convolution1D,
                                          Convolution1DTranspose, Convolution2D, Convolution2DTranspose,
-                                         DepthwiseConv2D, SeparableConv2D, SeparableConvolution2D)
+                                         DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D,
+                                         SeparableConvolution1D, SeparableConvolution2D)
 from tensorlab.keras.layers.core import Activation, Dense, EinsumDense, Embedding, Identity, Lambda, Masking
 from tensorlab.keras.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
                                             add, average, concatenate, dot, maximum, minimum, multiply, subtract)

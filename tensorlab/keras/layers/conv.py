@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1D, Conv2D, Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D."""
+"""Convolution layers: Conv1D, Conv2D, Conv1DTranspose, Conv2DTranspose, DepthwiseConv1D/2D, SeparableConv1D/2D."""
 import tensorlab as tl
 from tensorlab.keras import activations, constraints, initializers, regularizers
 from tensorlab.keras.layers._common import (add_bias_and_activate, check_ndim, conv_output_length,
@@ -359,7 +359,7 @@ class SeparableConv2D(_Conv):
             initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
             constraint=self.depthwise_constraint, trainable=True)
         self.pointwise_kernel = self.add_weight(
-            name="pointwise_kernel", shape=(1, 1, c * self.depth_multiplier, self.filters),
+            name="pointwise_kernel", shape=(1,) * self.rank + (c * self.depth_multiplier, self.filters),
             initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer,
             constraint=self.pointwise_constraint, trainable=True)
         self.kernel = self.depthwise_kernel  # for the dtype/channel checks shared with _Conv
@@ -392,8 +392,74 @@ class SeparableConv2D(_Conv):
         return config
 
 
+def _conv1d_as_2d(layer, x, fn, *kernels):
+    """A 1-D layer's convolution as the 2-D one of a height-1 image: ``fn(x2, *kernels2, strides,
+    padding, dilations)``; causal padding becomes explicit left padding."""
+    k, s, d = layer.kernel_size[0], layer.strides[0], layer.dilation_rate[0]
+    pad = [[0, 0], [0, 0], [(k - 1) * d, 0], [0, 0]] if layer.padding == "causal" else layer.padding.upper()
+    y = fn(tl.expand_dims(x, 1), *[tl.expand_dims(w, 0) for w in kernels], (1, 1, s, 1), pad, dilations=(1, d))
+    return tl.squeeze(y, [1])
+
+
+class DepthwiseConv1D(DepthwiseConv2D):
+    """Depthwise 1-D convolution over ``(batch, steps, channels)``: each channel gets its own
+    ``depth_multiplier`` filters.
+
+    Args:
+      kernel_size, strides, dilation_rate: ints.
+      padding: ``"valid"``, ``"same"`` or ``"causal"``.
+      depth_multiplier, data_format, activation, use_bias, depthwise_*, bias_*: as in ``DepthwiseConv2D``.
+
+    Kernel shape: ``(kw, in_channels, depth_multiplier)``.
+
+    Example:
+      >>> tl.keras.layers.DepthwiseConv1D(3, depth_multiplier=2)(tl.ones((1, 8, 3))).shape
+      TensorShape([1, 6, 6])
+    """
+
+    rank = 1
+
+    def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1, data_format=None,
+                 dilation_rate=1, **kwargs):
+        super().__init__(kernel_size, strides=strides, padding=padding, depth_multiplier=depth_multiplier,
+                         data_format=data_format, dilation_rate=dilation_rate, **kwargs)
+
+    def _convolve(self, x):
+        return _conv1d_as_2d(self, x, tl.nn.depthwise_conv2d, self.kernel)
+
+
+class SeparableConv1D(SeparableConv2D):
+    """Depthwise separable 1-D convolution over ``(batch, steps, channels)``: a depthwise step,
+    then a pointwise (size-1) convolution.
+
+    Args:
+      filters, depth_multiplier, depthwise_*/pointwise_*, activation, use_bias, bias_*: as in
+        ``SeparableConv2D``.
+      kernel_size, strides, dilation_rate: ints.
+      padding: ``"valid"``, ``"same"`` or ``"causal"``.
+
+    Kernels: ``depthwise_kernel (kw, in, depth_multiplier)`` and ``pointwise_kernel
+    (1, in * depth_multiplier, filters)``.
+
+    Example:
+      >>> tl.keras.layers.SeparableConv1D(8, 3, padding="same")(tl.ones((1, 10, 3))).shape
+      TensorShape([1, 10, 8])
+    """
+
+    rank = 1
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
+                 depth_multiplier=1, **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
+                         dilation_rate=dilation_rate, depth_multiplier=depth_multiplier, **kwargs)
+
+    def _convolve(self, x):
+        return _conv1d_as_2d(self, x, tl.nn.separable_conv2d, self.depthwise_kernel, self.pointwise_kernel)
+
+
 Convolution1D = Conv1D
 Convolution2D = Conv2D
 Convolution1DTranspose = Conv1DTranspose
 Convolution2DTranspose = Conv2DTranspose
+SeparableConvolution1D = SeparableConv1D
 SeparableConvolution2D = SeparableConv2D

@@ -1,7 +1,9 @@
-"""Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D against naive numpy convolutions."""
+"""Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv1D/2D, SeparableConv1D/2D against naive numpy
+convolutions (the 1-D depthwise and separable layers against their 2-D counterparts)."""
 import numpy as np
 import pytest
 
+import tensorlab as tl
 from tensorlab.keras import layers
 
 from tests.keras.layers.layer_checks import check_grads, check_rank_error, check_roundtrip, check_symbolic, rand
@@ -200,3 +202,33 @@ def test_separable_conv2d_matches_numpy(rng):
 
 def test_error_depthwise_rank(rng):
     check_rank_error(layers.DepthwiseConv2D(3), rand(rng, 5, 5, 3, dtype="float32"), "expected ndim=4")
+
+
+@pytest.mark.parametrize("padding", ["valid", "same", "causal"])
+def test_depthwise_and_separable_conv1d_are_the_2d_layers_on_a_height_1_image(rng, padding):
+    """DepthwiseConv1D / SeparableConv1D against the 2-D layers (checked elsewhere against
+    numpy) on [N, 1, W, C], causal as explicit left padding; config, symbolic shape, gradients."""
+    x = rng.standard_normal((2, 9, 3)).astype(np.float32)
+    xp = np.pad(x, ((0, 0), (4, 0), (0, 0))) if padding == "causal" else x  # (k - 1) * d = 4
+    pad2 = "valid" if padding == "causal" else padding
+    for make1, make2 in (
+            (lambda: layers.DepthwiseConv1D(3, depth_multiplier=2, padding=padding, dilation_rate=2),
+             lambda: layers.DepthwiseConv2D((1, 3), depth_multiplier=2, padding=pad2, dilation_rate=(1, 2))),
+            (lambda: layers.SeparableConv1D(4, 3, padding=padding, dilation_rate=2, depth_multiplier=2),
+             lambda: layers.SeparableConv2D(4, (1, 3), padding=pad2, dilation_rate=(1, 2), depth_multiplier=2))):
+        one, two = make1(), make2()
+        y1 = one(x)
+        two(xp[:, None])
+        two.set_weights([w.reshape(w2.shape) for w, w2 in zip(one.get_weights(), two.get_weights())])
+        np.testing.assert_allclose(y1.numpy(), two(xp[:, None]).numpy()[:, 0], rtol=1e-5, atol=1e-6)
+        assert one.compute_output_shape(x.shape) == tuple(y1.shape)
+        check_symbolic(one, tl.constant(x))
+        check_roundtrip(one, tl.constant(x))
+        check_grads(one, tl.constant(x))
+    if padding == "causal":  # output step t sees inputs up to t only
+        layer = layers.SeparableConv1D(2, 3, padding="causal")
+        y = layer(x).numpy()
+        x2 = x.copy()
+        x2[:, 5:] += 1.0
+        np.testing.assert_allclose(layer(x2).numpy()[:, :5], y[:, :5], rtol=1e-6)
+        assert not np.allclose(layer(x2).numpy()[:, 5:], y[:, 5:])

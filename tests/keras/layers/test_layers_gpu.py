@@ -42,6 +42,8 @@ CASES = [
     (lambda: layers.AveragePooling3D((2, 3, 2), strides=1), (2, 4, 5, 5, 2)),
     (lambda: layers.UpSampling3D(2), (2, 2, 3, 3, 2)),
     (lambda: layers.Conv3DTranspose(3, 2, strides=(1, 2, 2), padding="same"), (2, 3, 3, 3, 2)),
+    (lambda: layers.DepthwiseConv1D(3, depth_multiplier=2, padding="causal"), (2, 7, 3)),
+    (lambda: layers.SeparableConv1D(4, 3, strides=2, padding="same"), (2, 9, 3)),
 ]
 
 
