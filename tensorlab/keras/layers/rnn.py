@@ -1,4 +1,5 @@
-"""Recurrent layers: RNN, SimpleRNN, LSTM, GRU, and the wrappers Bidirectional and TimeDistributed."""
+"""Recurrent layers: RNN, SimpleRNN, LSTM, GRU, StackedRNNCells, and the wrappers Bidirectional and
+TimeDistributed."""
 import tensorlab as tl
 from tensorlab.keras.layers._common import check_ndim, is_symbolic, shape_str
 from tensorlab.keras.layers.base import Layer
@@ -10,12 +11,84 @@ def _state_sizes(cell):
     return list(s) if isinstance(s, (list, tuple)) else [s]
 
 
+class StackedRNNCells(Layer):
+    """Cells run one after the other within each time step: a deep RNN in one layer.
+
+    ``RNN([cell_1, cell_2])`` builds one. The states are the cells' states in order
+    (``[h1, c1, h2]`` for an LSTMCell then a GRUCell); each cell's output is the next one's input.
+
+    Args:
+      cells: a list of cells (``LSTMCell``, ``GRUCell``, ``SimpleRNNCell`` or any layer with
+        ``state_size`` and ``call(inputs, states) -> (output, new_states)``).
+
+    Example:
+      >>> rnn = tl.keras.layers.RNN([tl.keras.layers.LSTMCell(8), tl.keras.layers.GRUCell(4)])
+      >>> rnn(tl.ones((2, 5, 3))).shape
+      TensorShape([2, 4])
+    """
+
+    def __init__(self, cells, **kwargs):
+        kwargs.setdefault("autocast", False)  # a container: each cell casts its own inputs
+        super().__init__(**kwargs)
+        cells = list(cells)
+        for c in cells:
+            if not hasattr(c, "state_size"):
+                raise ValueError(f"StackedRNNCells: every cell needs a `state_size` and a `call(inputs, states)`; "
+                                 f"received {c!r}")
+        if not cells:
+            raise ValueError("StackedRNNCells: give at least one cell")
+        self.cells = cells
+
+    @property
+    def state_size(self):
+        return [n for c in self.cells for n in _state_sizes(c)]
+
+    @property
+    def output_size(self):
+        last = self.cells[-1]
+        return getattr(last, "output_size", _state_sizes(last)[0])
+
+    def build(self, input_shape):
+        batch, dim = tuple(input_shape)[0], tuple(input_shape)[-1]
+        for c in self.cells:
+            if not c.built:
+                c.build((batch, dim))
+                c.built = True
+            dim = getattr(c, "output_size", _state_sizes(c)[0])
+        self.built = True
+
+    def call(self, inputs, states, training=None):
+        x, new, i = inputs, [], 0
+        for c in self.cells:
+            n = len(_state_sizes(c))
+            st = list(states[i:i + n])
+            i += n
+            st = st if isinstance(c.state_size, (list, tuple)) else st[0]
+            x, ns = c(x, st, training=training) if _accepts_training(c) else c(x, st)
+            new.extend(ns if isinstance(ns, (list, tuple)) else [ns])
+        return x, new
+
+    def get_config(self):
+        from tensorlab.keras import layers as _layers
+        config = super().get_config()
+        config["cells"] = [_layers.serialize(c) for c in self.cells]
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        from tensorlab.keras import layers as _layers
+        config = dict(config)
+        config["cells"] = [_layers.deserialize(c) for c in config["cells"]]
+        return cls(**config)
+
+
 class RNN(Layer):
     """Runs a recurrent cell over the time axis of ``(batch, timesteps, features)`` inputs.
 
     Args:
-      cell: a cell (``LSTMCell``...) or any layer with ``state_size`` and
-        ``call(inputs, states) -> (output, new_states)``.
+      cell: a cell (``LSTMCell``...), any layer with ``state_size`` and
+        ``call(inputs, states) -> (output, new_states)``, or a list of them (run as
+        ``StackedRNNCells``).
       return_sequences: return the output of every step ``(batch, timesteps, units)``
         instead of the last one ``(batch, units)``.
       return_state: also return the final states: ``[output, *states]``.
@@ -36,6 +109,8 @@ class RNN(Layer):
         if isinstance(cell, dict):
             from tensorlab.keras import layers as _layers
             cell = _layers.deserialize(cell)
+        if isinstance(cell, (list, tuple)):
+            cell = StackedRNNCells(cell)
         if not hasattr(cell, "state_size"):
             raise ValueError(f"RNN: `cell` must have a `state_size` attribute and a `call(inputs, states)` method; "
                              f"received {cell!r}")
