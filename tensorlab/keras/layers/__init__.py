@@ -32,7 +32,8 @@ from tensorlab.keras.layers.regularization import (ActivityRegularization, Alpha
                                                    GaussianNoise, SpatialDropout1D, SpatialDropout2D)
 from tensorlab.keras.layers.reshaping import (Cropping1D, Cropping2D, Flatten, Permute, RepeatVector, Reshape,
                                               UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D)
-from tensorlab.keras.layers.rnn import GRU, LSTM, RNN, Bidirectional, SimpleRNN, StackedRNNCells, TimeDistributed
+from tensorlab.keras.layers.rnn import (GRU, LSTM, RNN, Bidirectional, SimpleRNN, StackedRNNCells, TimeDistributed,
+                                        Wrapper)
 from tensorlab.keras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from tensorlab.keras.layers.volumetric import (AveragePooling3D, AvgPool3D, Conv3D, Conv3DTranspose,
                                                Convolution3D, Convolution3DTranspose, Cropping3D,

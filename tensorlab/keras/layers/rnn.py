@@ -475,7 +475,40 @@ class Bidirectional(Layer):
         return config
 
 
-class TimeDistributed(Layer):
+class Wrapper(Layer):
+    """Base class of layers that wrap another layer (``keras.layers.Wrapper``).
+
+    Holds ``self.layer`` (an instance, or a ``serialize`` dict rebuilt here), builds it with
+    the wrapper's input shape unless a subclass says otherwise, and puts it in the config under
+    ``"layer"``. Subclasses write ``call``.
+
+    Args:
+      layer: the layer to wrap.
+    """
+
+    def __init__(self, layer, **kwargs):
+        if isinstance(layer, dict):
+            from tensorlab.keras import layers as _layers
+            layer = _layers.deserialize(layer)
+        if not isinstance(layer, Layer):
+            raise ValueError(f"{type(self).__name__}: `layer` must be a Layer instance; received {layer!r}")
+        super().__init__(**kwargs)
+        self.layer = layer
+
+    def build(self, input_shape=None):
+        if not self.layer.built:
+            self.layer.build(input_shape)
+            self.layer.built = True
+        self.built = True
+
+    def get_config(self):
+        from tensorlab.keras import layers as _layers
+        config = super().get_config()
+        config["layer"] = _layers.serialize(self.layer)
+        return config
+
+
+class TimeDistributed(Wrapper):
     """Applies a layer to every temporal slice of an input ``(batch, timesteps, ...)``.
 
     The wrapped layer sees ``(batch * timesteps, ...)`` and shares its weights across steps.
@@ -490,13 +523,7 @@ class TimeDistributed(Layer):
     """
 
     def __init__(self, layer, **kwargs):
-        if isinstance(layer, dict):
-            from tensorlab.keras import layers as _layers
-            layer = _layers.deserialize(layer)
-        if not isinstance(layer, Layer):
-            raise ValueError(f"TimeDistributed: `layer` must be a Layer instance; received {layer!r}")
-        super().__init__(**kwargs)
-        self.layer = layer
+        super().__init__(layer, **kwargs)
         self.supports_masking = True
 
     def _inner_shape(self, input_shape):
@@ -508,10 +535,7 @@ class TimeDistributed(Layer):
         return (None if b is None or t is None else b * t,) + s[2:]
 
     def build(self, input_shape):
-        if not self.layer.built:
-            self.layer.build(self._inner_shape(input_shape))
-            self.layer.built = True
-        self.built = True
+        Wrapper.build(self, self._inner_shape(input_shape))
 
     def call(self, inputs, training=None, mask=None):
         x = inputs
@@ -536,8 +560,3 @@ class TimeDistributed(Layer):
     def compute_mask(self, inputs, mask=None):
         return mask
 
-    def get_config(self):
-        from tensorlab.keras import layers as _layers
-        config = super().get_config()
-        config["layer"] = _layers.serialize(self.layer)
-        return config

@@ -281,3 +281,22 @@ def test_stacked_cells_are_stacked_layers(rng):
     check_grads(stacked, x)
     with pytest.raises(ValueError, match="StackedRNNCells: every cell needs a `state_size`"):
         layers.RNN([layers.LSTMCell(2), layers.Dense(2)])
+
+
+def test_wrapper_base_class_for_user_wrappers(rng):
+    """A user's keras.layers.Wrapper subclass: the wrapped layer is built, tracked, configured and
+    rebuilt from its config; TimeDistributed is one."""
+    class Twice(layers.Wrapper):
+        def call(self, x):
+            return 2.0 * self.layer(x)
+
+    x = rand(rng, 2, 3)
+    w = Twice(layers.Dense(4))
+    y = w(x)
+    assert w.layer.built and len(w.trainable_weights) == 2
+    np.testing.assert_allclose(y.numpy(), 2.0 * w.layer(x).numpy(), rtol=1e-6)
+    clone = Twice.from_config(w.get_config())
+    assert isinstance(clone.layer, layers.Dense) and clone.layer.units == 4
+    assert isinstance(layers.TimeDistributed(layers.Dense(2)), layers.Wrapper)
+    with pytest.raises(ValueError, match="Twice: `layer` must be a Layer instance"):
+        Twice("dense")
