@@ -360,10 +360,14 @@ def conv3d(input, filters, strides, padding, data_format="NDHWC", dilations=None
             f"{name}: expected a rank-5 NDHWC input and rank-5 filters [kd, kh, kw, in, out], got input "
             f"shape {fmt(x.shape)} and filter shape {fmt(w.shape)}")
     _known(name, x, (1, 2, 3), "depth, height and width")
+    check_same_dtype(name, x, w)
     strides = norm_window(name, "strides", strides, 3)
     dilations = norm_window(name, "dilations", dilations, 3, default=1)
     padding = norm_padding(name, padding, 3)
     groups = _groups(name, x, w)
+    if w.shape[-1] is not None and w.shape[-1] % groups:
+        raise InvalidArgumentError(f"{name}: out_channels {w.shape[-1]} (filter shape {fmt(w.shape)}) is not a "
+                                   f"multiple of groups {groups}")
     kd = w.shape[0]
     od, front, back = compute_padding(name, x.shape[1], kd, strides[0], dilations[0],
                                       padding if isinstance(padding, str) else padding[0])
@@ -482,6 +486,7 @@ def conv3d_transpose(input, filters, output_shape, strides, padding="SAME", data
             f"{name}: expected a rank-5 NDHWC input and rank-5 filters [kd, kh, kw, out_ch, in_ch], got "
             f"input shape {fmt(x.shape)} and filter shape {fmt(w.shape)}")
     _known(name, x, (1, 2, 3), "depth, height and width")
+    check_same_dtype(name, x, w)
     out = _output_shape(name, output_shape, x, w, 5)
     if None in out[1:]:
         raise InvalidArgumentError(f"{name}: the output's depth, height, width and channels must be known, got "

@@ -145,6 +145,10 @@ def test_errors_name_the_op_and_the_shapes():
         tl.nn.conv3d(x, tl.zeros((2, 3, 3, 2)), 1, "SAME")
     with pytest.raises(tl.errors.InvalidArgumentError, match="conv3d: input depth 2 .* filter"):
         tl.nn.conv3d(x, tl.zeros((1, 1, 1, 3, 4)), 1, "SAME")
+    with pytest.raises(TypeError, match="conv3d: input #1 has dtype float64 but input #0 has dtype float32"):
+        tl.nn.conv3d(x, tl.zeros((1, 1, 1, 2, 4), dtype="float64"), 1, "SAME")
+    with pytest.raises(tl.errors.InvalidArgumentError, match="conv3d: out_channels 3 .* not a multiple of groups 2"):
+        tl.nn.conv3d(x, tl.zeros((1, 1, 1, 1, 3)), 1, "SAME")
     with pytest.raises(tl.errors.InvalidArgumentError, match="conv3d: data_format 'NCDHW' is not supported"):
         tl.nn.conv3d(x, tl.zeros((1, 1, 1, 2, 4)), 1, "SAME", data_format="NCDHW")
     with pytest.raises(tl.errors.InvalidArgumentError, match="max_pool3d: input must have rank 5"):
