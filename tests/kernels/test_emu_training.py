@@ -138,6 +138,13 @@ def test_composite_3d_ops_stay_on_their_inputs_device(emulated_gpu_device):
         y = fn(x)  # no device scope: GPU:0 is the default
         assert "CPU" in y.device, (name, y.device)
         outs[name] = y.numpy()
+    with tl.device("cpu"):  # recurrent layers built on the CPU make their zero states there too
+        rnn = tl.keras.layers.LSTM(3)
+        conv_lstm = tl.keras.layers.ConvLSTM2D(2, 3, padding="same")
+        seq = tl.constant(x_np[:, :, :, 0, 0])            # (1, 4, 5)
+        rnn(seq)
+        conv_lstm(x)
+    assert "CPU" in rnn(seq).device and "CPU" in conv_lstm(x).device
     with tl.device("gpu:0"):
         xg, w = tl.constant(x_np), tl.constant(w_np)
         y = tl.nn.avg_pool3d(xg, 3, 2, "SAME")

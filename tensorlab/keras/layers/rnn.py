@@ -157,7 +157,8 @@ class RNN(Layer):
             return [tl.SymbolicTensor((b, n), x.dtype) for n in sizes]
         if self.stateful and self._carried is not None and self._carried[0].shape[0] == b:
             return list(self._carried)
-        return [tl.zeros((b, n), dtype=x.dtype) for n in sizes]
+        with tl.device(x.device):  # the input's device, whatever the default
+            return [tl.zeros((b, n), dtype=x.dtype) for n in sizes]
 
     def call(self, sequences, initial_state=None, mask=None, training=None):
         x = sequences
