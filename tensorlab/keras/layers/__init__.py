@@ -19,7 +19,7 @@ from tensorlab.keras.layers.core import Activation, Dense, EinsumDense, Embeddin
 from tensorlab.keras.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
                                             add, average, concatenate, dot, maximum, minimum, multiply, subtract)
 from tensorlab.keras.layers.normalization import (BatchNormalization, GroupNormalization, LayerNormalization,
-                                                  UnitNormalization)
+                                                  SpectralNormalization, UnitNormalization)
 from tensorlab.keras.layers.pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
                                             GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
                                             GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
@@ -32,8 +32,8 @@ from tensorlab.keras.layers.regularization import (ActivityRegularization, Alpha
                                                    GaussianNoise, SpatialDropout1D, SpatialDropout2D)
 from tensorlab.keras.layers.reshaping import (Cropping1D, Cropping2D, Flatten, Permute, RepeatVector, Reshape,
                                               UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D)
-from tensorlab.keras.layers.rnn import (GRU, LSTM, RNN, Bidirectional, SimpleRNN, StackedRNNCells, TimeDistributed,
-                                        Wrapper)
+from tensorlab.keras.layers.rnn import GRU, LSTM, RNN, Bidirectional, SimpleRNN, StackedRNNCells, TimeDistributed
+from tensorlab.keras.layers.wrapper import Wrapper
 from tensorlab.keras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from tensorlab.keras.layers.volumetric import (AveragePooling3D, AvgPool3D, Conv3D, Conv3DTranspose,
                                                Convolution3D, Convolution3DTranspose, Cropping3D,

@@ -1,10 +1,12 @@
-"""Normalization layers: BatchNormalization, LayerNormalization, GroupNormalization, UnitNormalization."""
+"""Normalization layers: BatchNormalization, LayerNormalization, GroupNormalization, UnitNormalization,
+SpectralNormalization."""
 import sys
 
 import tensorlab as tl
 from tensorlab.keras import constraints, initializers, regularizers
 from tensorlab.keras.layers._common import is_symbolic, normalized_axes, shape_str, symbolic_like
 from tensorlab.keras.layers.base import Layer
+from tensorlab.keras.layers.wrapper import Wrapper
 from tensorlab.ops import normalization as _fused
 
 
@@ -409,4 +411,73 @@ class UnitNormalization(Layer):
     def get_config(self):
         config = super().get_config()
         config["axis"] = self.axis
+        return config
+
+
+class SpectralNormalization(Wrapper):
+    """Divides a wrapped layer's kernel by its largest singular value in training (GAN
+    discriminators), as Keras does.
+
+    Each training call runs ``power_iterations`` steps of the power method on the kernel
+    (viewed as ``[-1, out_features]``) from the stored estimate ``vector_u``, divides the kernel
+    by the resulting spectral norm, and writes the normalized kernel back into the wrapped
+    layer's variable (Keras' semantics: the next update starts from it). Inference uses the
+    kernel as it is. An all-zero kernel is left alone.
+
+    Args:
+      layer: a layer with a ``kernel`` (Dense, Conv*) or ``embeddings`` (Embedding) weight.
+      power_iterations: power-method steps per training call (default 1).
+
+    Example:
+      >>> sn = tl.keras.layers.SpectralNormalization(tl.keras.layers.Dense(8))
+      >>> sn(tl.ones((2, 4)), training=True).shape
+      TensorShape([2, 8])
+    """
+
+    def __init__(self, layer, power_iterations=1, **kwargs):
+        super().__init__(layer, **kwargs)
+        if int(power_iterations) <= 0:
+            raise ValueError(f"SpectralNormalization: `power_iterations` must be a positive integer; received "
+                             f"{power_iterations!r}")
+        self.power_iterations = int(power_iterations)
+
+    def build(self, input_shape):
+        Wrapper.build(self, input_shape)
+        self.kernel = getattr(self.layer, "kernel", None)
+        if self.kernel is None:
+            self.kernel = getattr(self.layer, "embeddings", None)
+        if not isinstance(self.kernel, tl.Variable):
+            raise ValueError(f'Layer "{self.name}" (SpectralNormalization): the wrapped '
+                             f'{type(self.layer).__name__} "{self.layer.name}" has neither a `kernel` nor an '
+                             "`embeddings` weight")
+        self.vector_u = self.add_weight(name="vector_u", shape=(1, self.kernel.shape[-1]),
+                                        initializer=initializers.TruncatedNormal(stddev=0.02), trainable=False,
+                                        dtype=self.kernel.dtype, autocast=False)
+        self.built = True
+
+    def _normalized(self):
+        """(new u, kernel / sigma) from the power method."""
+        k = self.kernel.read_value()
+        w = tl.reshape(k, (-1, k.shape[-1]))
+        u = self.vector_u.read_value()
+        for _ in range(self.power_iterations):
+            v = tl.math.l2_normalize(tl.matmul(u, w, transpose_b=True))
+            u = tl.math.l2_normalize(tl.matmul(v, w))
+        u, v = tl.stop_gradient(u), tl.stop_gradient(v)
+        sigma = tl.matmul(tl.matmul(v, w), u, transpose_b=True)
+        return u, k / tl.reshape(sigma, ())
+
+    def call(self, inputs, training=None):
+        if training and not is_symbolic(inputs) and bool(tl.reduce_any(tl.not_equal(self.kernel, 0))):
+            u, k = self._normalized()
+            self.vector_u.assign(u)
+            self.kernel.assign(tl.stop_gradient(k))
+        return self.layer(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return self.layer.compute_output_shape(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config["power_iterations"] = self.power_iterations
         return config

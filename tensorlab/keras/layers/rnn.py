@@ -4,6 +4,7 @@ import tensorlab as tl
 from tensorlab.keras.layers._common import check_ndim, is_symbolic, shape_str
 from tensorlab.keras.layers.base import Layer
 from tensorlab.keras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, _Cell
+from tensorlab.keras.layers.wrapper import Wrapper
 
 
 def _state_sizes(cell):
@@ -473,39 +474,6 @@ class Bidirectional(Layer):
         config["layer"] = _layers.serialize(self.forward_layer)
         config["backward_layer"] = _layers.serialize(self.backward_layer)
         config["merge_mode"] = self.merge_mode
-        return config
-
-
-class Wrapper(Layer):
-    """Base class of layers that wrap another layer (``keras.layers.Wrapper``).
-
-    Holds ``self.layer`` (an instance, or a ``serialize`` dict rebuilt here), builds it with
-    the wrapper's input shape unless a subclass says otherwise, and puts it in the config under
-    ``"layer"``. Subclasses write ``call``.
-
-    Args:
-      layer: the layer to wrap.
-    """
-
-    def __init__(self, layer, **kwargs):
-        if isinstance(layer, dict):
-            from tensorlab.keras import layers as _layers
-            layer = _layers.deserialize(layer)
-        if not isinstance(layer, Layer):
-            raise ValueError(f"{type(self).__name__}: `layer` must be a Layer instance; received {layer!r}")
-        super().__init__(**kwargs)
-        self.layer = layer
-
-    def build(self, input_shape=None):
-        if not self.layer.built:
-            self.layer.build(input_shape)
-            self.layer.built = True
-        self.built = True
-
-    def get_config(self):
-        from tensorlab.keras import layers as _layers
-        config = super().get_config()
-        config["layer"] = _layers.serialize(self.layer)
         return config
 
 

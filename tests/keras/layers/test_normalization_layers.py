@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+import tensorlab as tl
 from tensorlab.keras import layers
 
 from tests.keras.layers.layer_checks import check_grads, check_roundtrip, check_symbolic, rand
@@ -155,3 +156,46 @@ def test_fused_norms_in_float16_normalize_in_float32(rng):
         np.testing.assert_allclose(y16.numpy().astype(np.float32), full(x32, training=True).numpy(), atol=0.02)
     check_grads(layers.BatchNormalization(gamma_initializer="normal"), rand(rng, 2, 3, 4, 5, dtype="float32"),
                 training=True)
+
+
+def test_spectral_normalization_drives_the_largest_singular_value_to_one(rng):
+    """Training calls normalize the wrapped kernel by its power-method spectral norm (written
+    back into the layer, as Keras does); inference leaves it; Conv kernels are viewed as
+    [-1, filters]; config round trip; clear errors."""
+    x = tl.constant(rng.standard_normal((4, 6)).astype(np.float32))
+    sn = layers.SpectralNormalization(layers.Dense(8), power_iterations=2)
+    sn(x)  # inference: builds, changes nothing
+    k0 = sn.layer.kernel.numpy().copy()
+    np.testing.assert_array_equal(sn(x, training=False).numpy(), sn.layer(x).numpy())
+    np.testing.assert_array_equal(sn.layer.kernel.numpy(), k0)
+    for _ in range(20):
+        y = sn(x, training=True)
+    top = np.linalg.svd(sn.layer.kernel.numpy().astype(np.float64), compute_uv=False)[0]
+    assert abs(top - 1.0) < 1e-4
+    # the kernel is k0 scaled down by k0's spectral norm
+    np.testing.assert_allclose(sn.layer.kernel.numpy(), k0 / np.linalg.svd(k0, compute_uv=False)[0], rtol=1e-3,
+                               atol=1e-5)
+    np.testing.assert_allclose(y.numpy(), sn.layer(x).numpy(), rtol=1e-6)
+    conv = layers.SpectralNormalization(layers.Conv2D(4, 3), power_iterations=10)
+    for _ in range(10):
+        conv(tl.constant(rng.standard_normal((1, 5, 5, 2)).astype(np.float32)), training=True)
+    assert abs(np.linalg.svd(conv.layer.kernel.numpy().reshape(-1, 4), compute_uv=False)[0] - 1.0) < 1e-2
+    clone = layers.deserialize(layers.serialize(sn))
+    assert isinstance(clone.layer, layers.Dense) and clone.power_iterations == 2
+    with pytest.raises(ValueError, match=r"SpectralNormalization.*Flatten.*neither a `kernel` nor"):
+        layers.SpectralNormalization(layers.Flatten())(tl.ones((2, 3)))
+    with pytest.raises(ValueError, match="`power_iterations` must be a positive integer"):
+        layers.SpectralNormalization(layers.Dense(2), power_iterations=0)
+
+
+def test_spectral_normalization_trains_inside_a_model(rng):
+    x = rng.standard_normal((64, 5)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int32)
+    model = tl.keras.Sequential([tl.keras.Input((5,)), layers.SpectralNormalization(layers.Dense(16)),
+                                 layers.ReLU(), layers.Dense(2)])
+    model.compile(tl.keras.optimizers.Adam(1e-2),
+                  tl.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    hist = model.fit(x, y, epochs=8, batch_size=16, verbose=0)
+    assert hist.history["loss"][-1] < hist.history["loss"][0]
+    model.layers[0](tl.constant(x), training=True)  # normalizes the kernel the last update moved
+    assert abs(np.linalg.svd(model.layers[0].layer.kernel.numpy(), compute_uv=False)[0] - 1.0) < 2e-2
