@@ -8,11 +8,11 @@ runs as one batched convolution; the recurrent one (stride 1, SAME padding, as i
 runs per step.
 """
 import tensorlab as tl
-from tensorlab.keras import activations, constraints, initializers, regularizers
+from tensorlab.keras import activations
 from tensorlab.keras.layers._common import (check_ndim, conv_output_length, is_symbolic, normalize_data_format,
                                             normalize_padding, normalize_tuple, shape_str)
 from tensorlab.keras.layers.base import Layer
-from tensorlab.keras.layers.rnn_cells import _ForgetBiasInit
+from tensorlab.keras.layers.rnn_cells import _ForgetBiasInit, recurrent_weight_config, set_recurrent_weight_args
 
 
 class ConvLSTM2D(Layer):
@@ -66,15 +66,9 @@ class ConvLSTM2D(Layer):
         self.recurrent_activation = activations.get(recurrent_activation)
         self.use_bias = bool(use_bias)
         self.unit_forget_bias = bool(unit_forget_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_recurrent_weight_args(self, kernel_initializer, recurrent_initializer, bias_initializer,
+                                  kernel_regularizer, recurrent_regularizer, bias_regularizer, kernel_constraint,
+                                  recurrent_constraint, bias_constraint)
         self.dropout = min(1.0, max(0.0, float(dropout)))
         self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
         self.seed = seed
@@ -208,15 +202,7 @@ class ConvLSTM2D(Layer):
             "activation": activations.serialize(self.activation),
             "recurrent_activation": activations.serialize(self.recurrent_activation),
             "use_bias": self.use_bias, "unit_forget_bias": self.unit_forget_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **recurrent_weight_config(self),
             "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout, "seed": self.seed,
             "return_sequences": self.return_sequences, "return_state": self.return_state,
             "go_backwards": self.go_backwards, "stateful": self.stateful,

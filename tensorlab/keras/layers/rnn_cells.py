@@ -6,10 +6,30 @@ For speed, the ``RNN`` layer projects the inputs of all steps at once
 """
 import tensorlab as tl
 from tensorlab.keras import activations, constraints, initializers, regularizers
-from tensorlab.keras.layers._common import is_symbolic
+from tensorlab.keras.layers._common import is_symbolic, kernel_bias_config, set_kernel_bias_args
 from tensorlab.keras.layers.base import Layer
 from tensorlab.keras.layers.core import matmul_last
 from tensorlab.ops import rnn as _rnn_ops
+
+
+def set_recurrent_weight_args(layer, kernel_initializer, recurrent_initializer, bias_initializer,
+                              kernel_regularizer, recurrent_regularizer, bias_regularizer, kernel_constraint,
+                              recurrent_constraint, bias_constraint):
+    """Resolves the initializer, regularizer and constraint arguments of a recurrent layer's three
+    weights (kernel, recurrent kernel, bias) onto ``layer`` (the cells and ConvLSTM2D)."""
+    set_kernel_bias_args(layer, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                         kernel_constraint, bias_constraint)
+    layer.recurrent_initializer = initializers.get(recurrent_initializer)
+    layer.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+    layer.recurrent_constraint = constraints.get(recurrent_constraint)
+
+
+def recurrent_weight_config(layer):
+    """The ``get_config`` entries of the arguments ``set_recurrent_weight_args`` set."""
+    return dict(kernel_bias_config(layer),
+                recurrent_initializer=initializers.serialize(layer.recurrent_initializer),
+                recurrent_regularizer=regularizers.serialize(layer.recurrent_regularizer),
+                recurrent_constraint=constraints.serialize(layer.recurrent_constraint))
 
 
 class _Cell(Layer):
@@ -26,15 +46,9 @@ class _Cell(Layer):
             raise ValueError(f"{type(self).__name__}: `units` must be a positive integer; received {units!r}")
         self.activation = activations.get(activation)
         self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_recurrent_weight_args(self, kernel_initializer, recurrent_initializer, bias_initializer,
+                                  kernel_regularizer, recurrent_regularizer, bias_regularizer, kernel_constraint,
+                                  recurrent_constraint, bias_constraint)
         self.dropout = min(1.0, max(0.0, float(dropout)))
         self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
         self.seed = seed
@@ -106,15 +120,7 @@ class _Cell(Layer):
         config = super().get_config()
         config.update({
             "units": self.units, "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **recurrent_weight_config(self),
             "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout, "seed": self.seed,
         })
         return config
