@@ -11,8 +11,8 @@ import importlib
 import types
 
 FAMILIES = ["elementwise", "reduction", "linalg", "linalg_solvers", "shape", "sorting", "indexing", "creation",
-            "random_ops", "nn", "conv", "pooling", "losses", "control_flow", "gradient_ops", "image", "training_ops",
-            "normalization", "fused", "segment", "rnn"]
+            "random_ops", "nn", "conv", "conv3d", "pooling", "losses", "control_flow", "gradient_ops", "image",
+            "training_ops", "normalization", "fused", "segment", "rnn"]
 
 EXPORTS = {}
 for _fam in FAMILIES:
