@@ -64,7 +64,7 @@ def is_tensor(x):
     return isinstance(x, (Tensor, SymbolicTensor, Variable))
 
 
-_LAZY = {"keras", "data", "train", "io", "summary", "distribute", "examples", "saved_model"}
+_LAZY = {"keras", "data", "train", "io", "summary", "distribute", "examples"}
 
 
 def __getattr__(name):

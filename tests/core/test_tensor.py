@@ -161,3 +161,13 @@ def test_bfloat16_through_ml_dtypes():
     x = tl.cast(tl.constant([1.0, 2.5]), tl.bfloat16)
     assert x.dtype == tl.bfloat16
     np.testing.assert_allclose(tl.cast(x * 2.0, tl.float32).numpy(), [2.0, 5.0])
+
+
+def test_package_attributes_load_lazily_and_unknown_names_raise_attribute_error():
+    # Every lazily loaded subpackage exists, and a missing name is an AttributeError (so
+    # hasattr/getattr with a default work) rather than an import error.
+    import tensorlab
+    for name in tensorlab._LAZY:
+        assert getattr(tensorlab, name).__name__ == f"tensorlab.{name}"
+    assert not hasattr(tensorlab, "saved_model_that_does_not_exist")
+    assert getattr(tensorlab, "no_such_module", None) is None
