@@ -6,7 +6,12 @@
 2. Scaling: ``MultiWorkerMirroredStrategy`` with 2 MPI processes (one core
    each) vs 1 process, at the same global batch, for a compute-bound CNN:
    the throughput ratio (goal: near 2x). BLAS threads are pinned to 1 per
-   process so both runs use one core per process.
+   process so both runs use one core per process. A control run starts two
+   independent single processes at half the batch each, at the same time and
+   with no strategy: their summed throughput is what this machine gives two
+   busy processes (shared or hyper-threaded cores give less than 2x), so
+   ``two MPI processes / two independent processes`` is the strategy's own
+   scaling efficiency, apart from the machine.
 
     PYTHONPATH=. .venv/bin/python bench/distribute_scaling.py [--json out.json]
 """
@@ -116,19 +121,33 @@ def scaling(global_batch=64, steps=8, rounds=5):
     me = os.path.abspath(__file__)
     base = [me, "--worker", "--global-batch", str(global_batch), "--steps", str(steps)]
     mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
-    ones, twos = [], []
+    half = [me, "--worker", "--single", "--global-batch", str(global_batch // 2), "--steps", str(steps)]
+
+    def rate(proc):
+        return json.loads(proc.stdout.strip().splitlines()[-1])["samples_per_s"]
+
+    ones, twos, pairs = [], [], []
     for _ in range(rounds):
         one = subprocess.run([sys.executable] + base + ["--single"], env=env, capture_output=True, text=True,
                              check=True)
         two = subprocess.run([mpiexec, "-n", "2", sys.executable] + base, env=env, capture_output=True, text=True)
         if two.returncode != 0:
             raise RuntimeError(two.stdout + two.stderr)
-        ones.append(json.loads(one.stdout.strip().splitlines()[-1])["samples_per_s"])
-        twos.append(json.loads(two.stdout.strip().splitlines()[-1])["samples_per_s"])
-    r1, r2 = float(np.median(ones)), float(np.median(twos))
+        # The control: two independent processes at once, no strategy, half the batch each.
+        both = [subprocess.Popen([sys.executable] + half, env=env, stdout=subprocess.PIPE, text=True)
+                for _ in range(2)]
+        outs = [p.communicate()[0] for p in both]
+        if any(p.returncode for p in both):
+            raise RuntimeError("control run failed")
+        ones.append(rate(one))
+        twos.append(rate(two))
+        pairs.append(sum(json.loads(o.strip().splitlines()[-1])["samples_per_s"] for o in outs))
+    r1, r2, rc = float(np.median(ones)), float(np.median(twos)), float(np.median(pairs))
     return {"global_batch": global_batch, "one_process_samples_per_s": r1, "two_processes_samples_per_s": r2,
             "throughput_ratio": r2 / r1, "ratio_per_round": [b / a for a, b in zip(ones, twos)],
-            "cores": os.cpu_count()}
+            "two_independent_processes_samples_per_s": rc, "machine_ratio": rc / r1,
+            "strategy_efficiency": r2 / rc,
+            "strategy_efficiency_per_round": [b / c for b, c in zip(twos, pairs)], "cores": os.cpu_count()}
 
 
 def main():
@@ -151,6 +170,11 @@ def main():
           f"{sc['one_process_samples_per_s']:.0f} samples/s, 2 MPI processes "
           f"{sc['two_processes_samples_per_s']:.0f} samples/s (medians) -> {sc['throughput_ratio']:.2f}x "
           f"(rounds: {', '.join(f'{r:.2f}' for r in sc['ratio_per_round'])})")
+    print(f"  control: 2 independent processes at half the batch, no strategy: "
+          f"{sc['two_independent_processes_samples_per_s']:.0f} samples/s ({sc['machine_ratio']:.2f}x one process: "
+          f"what this machine gives two busy processes) -> strategy efficiency "
+          f"{sc['strategy_efficiency']:.2f} (rounds: "
+          f"{', '.join(f'{r:.2f}' for r in sc['strategy_efficiency_per_round'])})")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(res, f, indent=2)
