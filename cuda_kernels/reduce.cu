@@ -5,7 +5,8 @@
 //   inner == 1 -> *_rows_warp_* (one warp per row, short rows) or *_rows_* (a block per row, or
 //                 per chunk of a row when gridDim.x > 1: that writes partials for a second pass);
 //   inner  > 1 -> *_cols_* (threads along inner, so loads coalesce; gridDim.z splits R into
-//                 chunks for a second pass when outer*inner alone cannot fill the GPU).
+//                 chunks for a second pass when outer*inner alone cannot fill the GPU);
+//                 *_cols_vec_* is its 16-byte-load candidate (variant "vec").
 // Outputs are in the accumulator type (f32 for f16 input) and multiplied by `scale` (mean).
 // max/min propagate NaN like numpy; argmax/argmin return the first index of the extreme (or of
 // the first NaN), as int64.
@@ -138,6 +139,69 @@ __device__ __forceinline__ void tl_reduce_cols(const TIn* __restrict__ x, Acc* _
   }
 }
 
+// Candidate (variant "vec", compiled and emulated only): tl_reduce_cols for inner % V == 0,
+// V = 16 / sizeof(TIn). Thread tx folds columns [V*c, V*c + V) of its rows with one 16-byte load
+// each, so a warp moves 512 bytes per load instead of 128: the scalar kernel keeps too few bytes
+// in flight to approach copy bandwidth (0.29 of a copy at 16384x1024 on an H200). The base
+// pointer must be 16-byte aligned (the launcher checks). Dynamic smem: V*bx*by*sizeof(Acc), laid
+// out [k][ty][tx] so the cross-ty reduction is free of bank conflicts.
+template <class TIn, class Acc, class Op>
+__device__ __forceinline__ void tl_reduce_cols_vec(const TIn* __restrict__ x, Acc* __restrict__ out,
+                                                   long long outer, long long R, long long inner,
+                                                   long long chunk, Acc scale, Op op) {
+  constexpr int V = 16 / sizeof(TIn);
+  TL_DYNAMIC_SMEM(Acc, sm);
+  const int tx = threadIdx.x, ty = threadIdx.y, bx = blockDim.x, by = blockDim.y;
+  const long long nvec = inner / V;  // 16-byte columns per row
+  const long long cv = (long long)blockIdx.x * bx + tx;
+  const long long r0 = (long long)blockIdx.z * chunk;
+  const long long r1 = R < r0 + chunk ? R : r0 + chunk;
+  const int plane = bx * by;
+  for (long long o = blockIdx.y; o < outer; o += gridDim.y) {
+    Acc acc[V];
+#pragma unroll
+    for (int k = 0; k < V; ++k) acc[k] = tl_identity<Acc>(op);
+    if (cv < nvec) {
+      const uint4* p = reinterpret_cast<const uint4*>(x + o * R * inner) + cv;
+      long long r = r0 + ty;
+      for (; r + 3 * by < r1; r += 4 * by) {  // four 16-byte loads in flight per thread
+        uint4 v[4];
+#pragma unroll
+        for (int u = 0; u < 4; ++u) v[u] = __ldg(p + (r + u * by) * nvec);
+#pragma unroll
+        for (int u = 0; u < 4; ++u) {
+          const TIn* e = reinterpret_cast<const TIn*>(&v[u]);
+#pragma unroll
+          for (int k = 0; k < V; ++k) acc[k] = op(acc[k], tl_to_acc(e[k]));
+        }
+      }
+      for (; r < r1; r += by) {
+        const uint4 v = __ldg(p + r * nvec);
+        const TIn* e = reinterpret_cast<const TIn*>(&v);
+#pragma unroll
+        for (int k = 0; k < V; ++k) acc[k] = op(acc[k], tl_to_acc(e[k]));
+      }
+    }
+#pragma unroll
+    for (int k = 0; k < V; ++k) sm[k * plane + ty * bx + tx] = acc[k];
+    __syncthreads();
+    for (int s = by >> 1; s > 0; s >>= 1) {
+      if (ty < s) {
+#pragma unroll
+        for (int k = 0; k < V; ++k)
+          sm[k * plane + ty * bx + tx] = op(sm[k * plane + ty * bx + tx], sm[k * plane + (ty + s) * bx + tx]);
+      }
+      __syncthreads();
+    }
+    if (ty == 0 && cv < nvec) {
+      Acc* dst = out + (o * gridDim.z + blockIdx.z) * inner + cv * V;
+#pragma unroll
+      for (int k = 0; k < V; ++k) dst[k] = sm[k * plane + tx] * scale;
+    }
+    __syncthreads();
+  }
+}
+
 #define TL_REDUCE_KERNELS(NAME, OP, SUF, TIN, ACC)                                                   \
   extern "C" __global__ void __launch_bounds__(256, 4) tl_reduce_##NAME##_rows_warp_##SUF(              \
       const TIN* __restrict__ x, ACC* __restrict__ out, long long rows, long long R, ACC scale) {    \
@@ -152,6 +216,11 @@ __device__ __forceinline__ void tl_reduce_cols(const TIn* __restrict__ x, Acc* _
       const TIN* __restrict__ x, ACC* __restrict__ out, long long outer, long long R,                \
       long long inner, long long chunk, ACC scale) {                                                 \
     tl_reduce_cols<TIN, ACC>(x, out, outer, R, inner, chunk, scale, OP());                           \
+  }                                                                                                  \
+  extern "C" __global__ void __launch_bounds__(256, 4) tl_reduce_##NAME##_cols_vec_##SUF(               \
+      const TIN* __restrict__ x, ACC* __restrict__ out, long long outer, long long R,                \
+      long long inner, long long chunk, ACC scale) {                                                 \
+    tl_reduce_cols_vec<TIN, ACC>(x, out, outer, R, inner, chunk, scale, OP());                       \
   }
 
 #define TL_REDUCE_ALL_OPS(SUF, TIN, ACC)       \

@@ -165,6 +165,8 @@ def run(results: list, quick: bool = False):
     shape = (1 << 14, 1024)
     bench("reduce_sum_cols", shape, lambda: randn(shape), lambda x: R.reduce(x, "sum", axes=0),
           lambda x: x.sum(axis=0), lambda x: x.nbytes)
+    bench("reduce_sum_cols[vec]", shape, lambda: randn(shape), lambda x: R.reduce(x, "sum", axes=0, variant="vec"),
+          lambda x: x.sum(axis=0), lambda x: x.nbytes)
     bench("argmax_rows", (4096, 8192), lambda: randn((4096, 8192)), lambda x: R.argreduce(x, "argmax", axis=1),
           lambda x: x.argmax(axis=1), lambda x: x.nbytes)
     shape = (8192, 4096)

@@ -115,6 +115,26 @@ def test_reduce_noncontiguous_and_prod(rng):
         close(to_np(got), ref, 1e-5, 1e-4, op)
 
 
+@pytest.mark.parametrize("shape,axes", [((1000, 8), (0,)), ((3, 4097, 64), (1,)), ((16384, 1024), (0,)),
+                                        ((2, 3, 1000, 16), (1, 2)), ((7, 5, 12), (0,))])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_reduce_cols_vec_candidate(rng, shape, axes, dtype):
+    # The 16-byte-load column kernel (variant="vec"), also on a base that is not 16-byte aligned
+    # (the launcher copies it) and with the output poisoned beforehand.
+    flat = cupy.asarray(rng.standard_normal(int(np.prod(shape)) + 1).astype(dtype))
+    for x in (flat[:-1].reshape(shape), flat[1:].reshape(shape)):
+        for op in ("sum", "max", "mean"):
+            poison(int(np.prod(shape)) * 8)
+            got = R.reduce(x, op, axes=axes, variant="vec")
+            ref = getattr(np, op)(to_np(x), axis=axes)
+            n = x.size // max(1, ref.size)
+            rtol = {np.float32: 1e-5, np.float64: 1e-12, np.float16: 2e-3}[dtype]
+            atol = rtol * np.sqrt(n) * 4 if op != "max" else 0
+            if dtype == np.float16 and op != "max":
+                atol = max(atol, float(np.abs(ref).max()) * 1e-3)
+            close(to_np(got), ref, rtol, atol, f"vec {op} {shape} {axes} {dtype}")
+
+
 @pytest.mark.parametrize("shape,axis", [((100, 1023), 1), ((7, 65536), 1), ((4097, 33), 0), ((100000, 3), 0),
                                         ((3, 5, 7), None), ((10 ** 6,), 0)])
 @pytest.mark.parametrize("op", ["argmax", "argmin"])

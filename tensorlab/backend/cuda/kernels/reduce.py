@@ -23,7 +23,7 @@ _ACC = {"f32": np.float32, "f64": np.float64, "f16": np.float32}
 DEFAULT_SM = 132
 
 HOT_KERNELS = [f"tl_reduce_{op}_{v}_{s}" for op in ("sum", "max") for v in ("rows_warp", "rows", "cols")
-               for s in ("f32",)] + ["tl_argmax_rows_f32", "tl_argmax_rows_warp_f32"]
+               for s in ("f32",)] + ["tl_argmax_rows_f32", "tl_argmax_rows_warp_f32", "tl_reduce_sum_cols_vec_f32"]
 EMU_EXEMPT: dict = {}
 
 WARP_ROW_MAX = 1024      # rows up to this length get one warp each
@@ -84,30 +84,48 @@ def _rows_stage(plan, kernel_base, suf, rows, R, x, out, scale, acc, sm, tmp_pre
     _rows_stage(plan, kernel_base, acc_suf, rows, chunks, Buf(name), out, scale, acc, sm)
 
 
-def _cols_stage(plan, kernel_base, suf, outer, R, inner, x, out, scale, acc, sm, allow_split=True):
-    bx = min(32, next_pow2(inner))
+def _cols_stage(plan, kernel_base, suf, outer, R, inner, x, out, scale, acc, sm, allow_split=True, vec=False):
+    """Appends the launches reducing (outer, R, inner) over R. `vec`: the 16-byte-load candidate
+    (`*_cols_vec_*`, needs inner % V == 0 and a 16-byte-aligned base), which also aims at twice
+    the resident blocks of the scalar kernel (more bytes in flight)."""
+    V = _VEC[suf] if vec else 1
+    if vec and inner % V:
+        raise ValueError(f"reduce: the 'vec' column kernel needs inner % {V} == 0 for {suf}; got inner={inner}")
+    lanes = inner // V
+    bx = min(32, next_pow2(lanes))
     by = max(1, min(256 // bx, next_pow2(R)))
-    gx, gy = ceil_div(inner, bx), min(outer, 65535)
+    gx, gy = ceil_div(lanes, bx), min(outer, 65535)
+    target = 8 * sm if vec else 4 * sm
     splits = 1
-    if allow_split and gx * gy < 2 * sm and R >= by * 64:
-        splits = max(1, min(ceil_div(4 * sm, gx * gy), R // (by * 32), 65535))
+    if allow_split and gx * gy < target // 2 and R >= by * 64:
+        splits = max(1, min(ceil_div(target, gx * gy), R // (by * 32), 65535))
     chunk = ceil_div(R, splits)
     splits = ceil_div(R, chunk)
-    smem = bx * by * np.dtype(acc).itemsize
+    smem = V * bx * by * np.dtype(acc).itemsize
+    kernel = f"{kernel_base}_cols_vec_{suf}" if vec else f"{kernel_base}_cols_{suf}"
     if splits == 1:
-        plan.launches.append(Launch(f"{kernel_base}_cols_{suf}", (gx, gy, 1), (bx, by), smem,
+        plan.launches.append(Launch(kernel, (gx, gy, 1), (bx, by), smem,
                                     (x, out, i64(outer), i64(R), i64(inner), i64(R), acc(scale))))
         return
     name = f"part{len(plan.temps)}"
     plan.temps[name] = ((outer, splits, inner), np.dtype(acc))
-    plan.launches.append(Launch(f"{kernel_base}_cols_{suf}", (gx, gy, splits), (bx, by), smem,
+    plan.launches.append(Launch(kernel, (gx, gy, splits), (bx, by), smem,
                                 (x, Buf(name), i64(outer), i64(R), i64(inner), i64(chunk), acc(1.0))))
     acc_suf = "f64" if acc is np.float64 else "f32"
-    _cols_stage(plan, kernel_base, acc_suf, outer, splits, inner, Buf(name), out, scale, acc, sm, False)
+    # The partials (accumulator dtype, inner columns) are aligned whenever the input was.
+    _cols_stage(plan, kernel_base, acc_suf, outer, splits, inner, Buf(name), out, scale, acc, sm, False,
+                vec and inner % _VEC[acc_suf] == 0)
 
 
-def plan_reduce(shape, dtype, op, axes=None, sm_count=DEFAULT_SM):
+VARIANTS = (None, "vec")
+
+
+def plan_reduce(shape, dtype, op, axes=None, sm_count=DEFAULT_SM, variant=None):
     """Plans `op` over `axes` of a C-contiguous array of `shape` / `dtype`.
+
+    `variant="vec"` (a candidate, compiled and emulated only) runs column reductions (inner > 1)
+    whose inner extent is a multiple of the 16-byte vector width on the `*_cols_vec_*` kernel;
+    the input must then be 16-byte aligned. Other reductions ignore it.
 
     Returns:
         (plan, info): plan reads Buf("x") (transposed by info["perm"] first if that is not None)
@@ -116,6 +134,8 @@ def plan_reduce(shape, dtype, op, axes=None, sm_count=DEFAULT_SM):
     dtype = np.dtype(dtype)
     if op not in OPS:
         raise ValueError(f"unknown reduction {op!r}; expected one of {OPS}")
+    if variant not in VARIANTS:
+        raise ValueError(f"reduce: no variant {variant!r}; valid: {VARIANTS}")
     if dtype not in _SUF:
         raise TypeError(f"reduce supports float16/32/64, got {dtype}")
     nd = len(shape)
@@ -134,7 +154,8 @@ def plan_reduce(shape, dtype, op, axes=None, sm_count=DEFAULT_SM):
     if inner == 1:
         _rows_stage(plan, base, suf, outer, R, Buf("x"), Buf("out"), scale, acc, sm_count)
     else:
-        _cols_stage(plan, base, suf, outer, R, inner, Buf("x"), Buf("out"), scale, acc, sm_count)
+        vec = variant == "vec" and inner % _VEC[suf] == 0
+        _cols_stage(plan, base, suf, outer, R, inner, Buf("x"), Buf("out"), scale, acc, sm_count, vec=vec)
     return plan, info
 
 
@@ -201,7 +222,7 @@ def _sm():
     return sm_count()
 
 
-def reduce(x, op, axes=None, keepdims=False):
+def reduce(x, op, axes=None, keepdims=False, variant=None):
     """Reduces a CuPy array with `op` in ("sum", "mean", "prod", "max", "min").
 
     Args:
@@ -209,6 +230,7 @@ def reduce(x, op, axes=None, keepdims=False):
         op: the reduction.
         axes: int, tuple of ints, or None (all axes).
         keepdims: keep reduced axes as size 1.
+        variant: None, or "vec" for the 16-byte-load column kernel candidate (see `plan_reduce`).
     Returns:
         cupy.ndarray of x.dtype (float16 accumulates in float32).
     """
@@ -216,7 +238,11 @@ def reduce(x, op, axes=None, keepdims=False):
 
     nd = x.ndim
     axes_t = tuple(range(nd)) if axes is None else tuple(sorted({a % nd for a in ((axes,) if isinstance(axes, int) else axes)}))
-    plan, info = plan_reduce(x.shape, x.dtype, op, axes_t, _sm())
+    perm = coalesce(x.shape, axes_t)[0]
+    src = cupy.ascontiguousarray(x.transpose(perm) if perm is not None else x)
+    if variant == "vec" and src.data.ptr % 16:
+        src = src.copy()  # the vector loads need a 16-byte-aligned base (a fresh allocation is)
+    plan, info = plan_reduce(x.shape, x.dtype, op, axes_t, _sm(), variant)
     out_shape = info["out_shape"]
     if info["R"] == 0 and op in ("max", "min"):
         raise ValueError(f"zero-size reduction for {op}")
@@ -224,8 +250,6 @@ def reduce(x, op, axes=None, keepdims=False):
         fill = {"sum": 0.0, "prod": 1.0, "mean": np.nan}.get(op, 0.0)
         out = cupy.full(out_shape, fill, dtype=x.dtype)
     else:
-        src = x.transpose(info["perm"]) if info["perm"] is not None else x
-        src = cupy.ascontiguousarray(src)
         out = cupy.empty(out_shape, dtype=info["acc_dtype"])
         run_plan(plan, {"x": src, "out": out})
         if out.dtype != x.dtype:
