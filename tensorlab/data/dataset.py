@@ -223,6 +223,32 @@ class Dataset:
         """Takes each next element from ``datasets[c]`` for ``c`` read from ``choice_dataset``."""
         return _T().ChooseFrom(datasets, choice_dataset, stop_on_empty_dataset)
 
+    @staticmethod
+    def counter(start=0, step=1, dtype=tl.int64, name=None):
+        """``start, start + step, start + 2 * step, ...`` forever (scalars of ``dtype``)."""
+        from tensorlab.data.sources import Counter
+        return Counter(start, step, dtype)
+
+    @staticmethod
+    def random(seed=None, rerandomize_each_iteration=None, name=None):
+        """Random int64 scalars, forever (a new sequence each pass unless ``seed`` is given)."""
+        from tensorlab.data.sources import RandomInts
+        return RandomInts(seed, rerandomize_each_iteration)
+
+    @staticmethod
+    def load(path, element_spec=None, compression=None, reader_func=None, name=None):
+        """The dataset that ``save`` wrote to directory ``path`` (``reader_func`` gets a dataset of
+        its shards' datasets and returns the dataset to read)."""
+        from tensorlab.data.saving import Loaded
+        return Loaded(path, element_spec, compression, reader_func)
+
+    def save(self, path, compression=None, shard_func=None, checkpoint_args=None, name=None):
+        """Writes every element to directory ``path`` (``compression``: None or ``"GZIP"``;
+        ``shard_func(element)`` picks each element's shard file). The directory is replaced only
+        once the pass is complete."""
+        from tensorlab.data.saving import save
+        save(self, path, compression, shard_func, checkpoint_args)
+
     # ---- transformations
     def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None):
         """Applies ``map_func`` to each element (tuple elements are unpacked into arguments).
@@ -346,6 +372,35 @@ class Dataset:
     def unique(self, name=None):
         """The elements (scalars) with repeats removed, in first-seen order."""
         return _T().Unique(self)
+
+    def scan(self, initial_state, scan_func, name=None):
+        """Running state: ``scan_func(state, element) -> (new_state, output_element)``.
+
+        Example:
+          >>> tl.data.Dataset.range(5).scan(tl.constant(0, tl.int64), lambda s, x: (s + x, s + x))  # 0 1 3 6 10
+        """
+        from tensorlab.data.stateful import Scan
+        return Scan(self, initial_state, scan_func)
+
+    def group_by_window(self, key_func, reduce_func, window_size=None, window_size_func=None, name=None):
+        """Groups elements by ``key_func(element)`` (an int64 scalar) into windows of ``window_size``
+        (or ``window_size_func(key)``) and replaces each window by ``reduce_func(key, window_dataset)``.
+
+        Example:
+          >>> ds.group_by_window(lambda x: x % 2, lambda k, w: w.batch(4), window_size=4)
+        """
+        from tensorlab.data.stateful import GroupByWindow
+        return GroupByWindow(self, key_func, reduce_func, window_size, window_size_func)
+
+    def bucket_by_sequence_length(self, element_length_func, bucket_boundaries, bucket_batch_sizes,
+                                  padded_shapes=None, padding_values=None, pad_to_bucket_boundary=False,
+                                  no_padding=False, drop_remainder=False, name=None):
+        """Batches elements of similar length together: lengths in ``[bucket_boundaries[i-1],
+        bucket_boundaries[i])`` form batches of ``bucket_batch_sizes[i]``, padded per batch."""
+        from tensorlab.data.stateful import bucket_by_sequence_length
+        return bucket_by_sequence_length(self, element_length_func, bucket_boundaries, bucket_batch_sizes,
+                                         padded_shapes, padding_values, pad_to_bucket_boundary, no_padding,
+                                         drop_remainder)
 
     def take_while(self, predicate, name=None):
         """Elements up to (not including) the first for which ``predicate`` is False."""

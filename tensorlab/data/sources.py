@@ -132,3 +132,58 @@ def filenames_of(filenames, what):
             raise TypeError(f"{what}: file names must be strings, got {type(v).__name__}")
         out.append(v)
     return out
+
+
+class Counter(Dataset):
+    """``Dataset.counter``: ``start, start + step, ...`` forever, as scalars of ``dtype``."""
+
+    def __init__(self, start=0, step=1, dtype=tl.int64):
+        self._dtype = tl.as_dtype(dtype)
+        if not (self._dtype.is_integer or self._dtype.is_floating):
+            raise TypeError(f"Dataset.counter: dtype must be an integer or floating dtype, got {self._dtype.name}")
+        self._start, self._step = start, step
+
+    def _gen(self):
+        npd = self._dtype.as_numpy_dtype
+        v, step = np.asarray(self._start, dtype=npd), np.asarray(self._step, dtype=npd)
+        while True:
+            yield v
+            v = np.asarray(v + step, dtype=npd)
+
+    def _spec(self):
+        return tl.TensorSpec([], self._dtype)
+
+    def _card(self):
+        from tensorlab.data.dataset import INFINITE_CARDINALITY
+        return INFINITE_CARDINALITY
+
+
+class RandomInts(Dataset):
+    """``Dataset.random``: int64 scalars drawn uniformly from the whole int64 range, forever.
+
+    With a ``seed`` every pass repeats the same sequence unless ``rerandomize_each_iteration``;
+    without one, each pass draws a new sequence (a seed drawn from ``tl.random``, so
+    ``tl.random.set_seed`` makes runs reproducible)."""
+
+    def __init__(self, seed=None, rerandomize_each_iteration=None):
+        self._seed = seed_from(seed)
+        self._rerandomize = bool(rerandomize_each_iteration) if rerandomize_each_iteration is not None \
+            else seed is None
+        self._iteration = 0
+
+    def _gen(self):
+        it = self._iteration if self._rerandomize else 0
+        if self._rerandomize:
+            self._iteration += 1
+        rng = np.random.default_rng([self._seed, it])
+        info = np.iinfo(np.int64)
+        while True:  # one numpy call per 1024 elements
+            for v in rng.integers(info.min, info.max, size=1024, dtype=np.int64, endpoint=True):
+                yield np.asarray(v)
+
+    def _spec(self):
+        return tl.TensorSpec([], tl.int64)
+
+    def _card(self):
+        from tensorlab.data.dataset import INFINITE_CARDINALITY
+        return INFINITE_CARDINALITY
