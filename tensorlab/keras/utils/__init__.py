@@ -9,7 +9,9 @@ from tensorlab.keras.saving.object_registration import (custom_object_scope, get
                                                         register_keras_serializable)
 from tensorlab.keras.saving.serialization import deserialize_keras_object, serialize_keras_object
 from tensorlab.keras.utils.data import PyDataset, Sequence
+from tensorlab.keras.utils.image_dataset import image_dataset_from_directory
 from tensorlab.keras.utils.progbar import Progbar
+from tensorlab.keras.utils.sequences import pad_sequences, timeseries_dataset_from_array
 
 
 def set_random_seed(seed):
@@ -77,4 +79,5 @@ def plot_model(*args, **kwargs):
 __all__ = ["set_random_seed", "to_categorical", "normalize", "Progbar", "PyDataset", "Sequence",
            "register_keras_serializable", "get_custom_objects", "custom_object_scope", "get_registered_name",
            "get_registered_object", "serialize_keras_object", "deserialize_keras_object",
-           "unpack_x_y_sample_weight", "pack_x_y_sample_weight", "get_file", "plot_model"]
+           "unpack_x_y_sample_weight", "pack_x_y_sample_weight", "get_file", "plot_model",
+           "image_dataset_from_directory", "pad_sequences", "timeseries_dataset_from_array"]
