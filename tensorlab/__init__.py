@@ -21,6 +21,7 @@ from tensorlab.core.device import device
 from tensorlab.core.spec import TensorShape, TensorSpec
 from tensorlab.core.tensor import SymbolicTensor, Tensor, Variable
 from tensorlab.core.autodiff import GradientTape, UnconnectedGradients, custom_gradient
+from tensorlab.core.name_scope import name_scope
 from tensorlab import ops as _ops
 from tensorlab.core import tensor as _tensor_mod
 
@@ -30,6 +31,7 @@ from tensorlab import config  # noqa: E402
 from tensorlab import _namespaces  # noqa: E402
 # (the module is not named "function": tl.function is the decorator, as tl.shape is the op)
 from tensorlab.eager_function import function  # noqa: E402
+from tensorlab.module import Module  # noqa: E402
 
 math = _namespaces.build("MATH", "tensorlab.math", "Math ops (tf.math).")
 nn = _namespaces.build("NN", "tensorlab.nn", "Neural-network ops (tf.nn).")

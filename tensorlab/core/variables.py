@@ -6,6 +6,7 @@ import threading
 
 from tensorlab.core import device as _device_mod
 from tensorlab.core import dtypes as _dt
+from tensorlab.core import name_scope as _name_scope
 from tensorlab.core import registry as _reg
 from tensorlab.core.spec import TensorShape
 from tensorlab.core.tensor import Tensor, _copy_to, _Operators, as_operand, constant, wrap
@@ -125,7 +126,7 @@ class Variable(_Operators):
         self._snap = t
         self.trainable = bool(trainable)
         self._uid = next(_var_ids)
-        self._name = name or "Variable"
+        self._name = _name_scope.scoped(name or "Variable")  # under tl.name_scope, as in TF 2
         self._keras_attrs = None
         self.constraint = constraint
         self.aggregation = aggregation
@@ -235,7 +236,8 @@ class Variable(_Operators):
         return (Variable, (self.numpy(), self.trainable, self._name))
 
     def __deepcopy__(self, memo):
-        v = Variable(self._read_untracked(), trainable=self.trainable, name=self._name)
+        v = Variable(self._read_untracked(), trainable=self.trainable)
+        v._name = self._name  # the same name, not re-scoped under a current tl.name_scope
         v._autocast = self._autocast
         return v
 

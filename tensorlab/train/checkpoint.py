@@ -66,6 +66,9 @@ def _flatten(name, obj, out, seen):
     elif _is_optimizer(obj):
         for i, v in enumerate(obj.variables):
             out[f"{name}/vars/{i}"] = v
+    elif isinstance(obj, tl.Module):
+        for key, child in obj._checkpoint_children():
+            _flatten(f"{name}/{key}", child, out, seen)
     elif isinstance(obj, (list, tuple)):
         for i, v in enumerate(obj):
             _flatten(f"{name}/{i}", v, out, seen)
@@ -76,7 +79,7 @@ def _flatten(name, obj, out, seen):
         out[name] = _StateValue(obj)
     else:
         raise ValueError(f"Checkpoint: cannot track {name}={type(obj).__name__}; give variables, Keras models, "
-                         "optimizers, layers, checkpoints, or lists/dicts of them")
+                         "optimizers, layers, tl.Module objects, checkpoints, or lists/dicts of them")
 
 
 class _StateValue:
