@@ -1,4 +1,5 @@
-"""Image ops (``tl.image``): flips, crops, resizing, projective transforms, brightness, standardization.
+"""Image ops (``tl.image``): flips, crops, resizing, projective transforms, brightness, standardization,
+grayscale conversion and patch extraction (quality measures are in ``image_quality.py``).
 
 All are composites of other ops (gather, reverse, where, reductions), so they
 run on every device, differentiate where the math does, and need no kernels.
@@ -426,7 +427,93 @@ def per_image_standardization(image):
     return _ew.truediv(_ew.subtract(x, mean), adjusted)
 
 
+# ----------------------------------------------------------------- colour channels
+_GRAY_WEIGHTS = (0.2989, 0.5870, 0.1140)  # TF's (ITU-R BT.601 luma) weights
+
+
+def rgb_to_grayscale(images, name=None):
+    """Converts RGB images (last dimension 3) to grayscale (last dimension 1) with TF's luma weights.
+
+    Integer images are converted through float ``[0, 1]`` and back, as in TF;
+    float32/float64 images are weighted in their own dtype.
+
+    Example:
+      >>> tl.image.rgb_to_grayscale(tl.ones([4, 4, 3])).shape
+      TensorShape([4, 4, 1])
+    """
+    x = t(images)
+    if x.ndim < 1 or x.shape[-1] != 3:
+        raise InvalidArgumentError(f"rgb_to_grayscale: the last dimension must be 3 (R, G, B), got shape "
+                                   f"{fmt(x.shape)}")
+    f = x if x.dtype in (dt.float32, dt.float64) else convert_image_dtype(x, dt.float32)
+    with _on_device_of(f):
+        weights = _cr.constant(_GRAY_WEIGHTS, f.dtype)
+    gray = _red.reduce_sum(_ew.multiply(f, weights), axis=-1, keepdims=True)
+    return convert_image_dtype(gray, x.dtype)
+
+
+def grayscale_to_rgb(images, name=None):
+    """Repeats the single channel of grayscale images (last dimension 1) three times.
+
+    Example:
+      >>> tl.image.grayscale_to_rgb(tl.ones([4, 4, 1])).shape
+      TensorShape([4, 4, 3])
+    """
+    x = t(images)
+    if x.ndim < 2 or x.shape[-1] != 1:
+        raise InvalidArgumentError(f"grayscale_to_rgb: expected images of rank 2 or more whose last dimension is 1, "
+                                   f"got shape {fmt(x.shape)}")
+    return _sh.tile(x, [1] * (x.ndim - 1) + [3])
+
+
+# ----------------------------------------------------------------- patches
+def extract_patches(images, sizes, strides, rates, padding, name=None):
+    """Extracts ``sizes``-shaped patches of ``images`` into the depth dimension (``tf.image.extract_patches``).
+
+    Output pixel ``(i, j)`` holds the patch whose top-left input pixel is
+    ``(i * stride_rows, j * stride_cols)`` (after padding), sampled every
+    ``rate`` pixels and flattened in (row, column, channel) order. ``"SAME"``
+    zero-pads as a convolution with the dilated patch size does.
+
+    Args:
+      images: ``[batch, height, width, depth]``, any dtype.
+      sizes: ``[1, size_rows, size_cols, 1]``.
+      strides: ``[1, stride_rows, stride_cols, 1]``.
+      rates: ``[1, rate_rows, rate_cols, 1]`` (the patch's dilation).
+      padding: ``"VALID"`` or ``"SAME"``.
+
+    Returns:
+      ``[batch, out_rows, out_cols, size_rows * size_cols * depth]``.
+
+    Example:
+      >>> x = tl.reshape(tl.range(16), [1, 4, 4, 1])
+      >>> tl.image.extract_patches(x, [1, 2, 2, 1], [1, 2, 2, 1], [1, 1, 1, 1], "VALID")[0, 0, 0].numpy()
+      array([0, 1, 4, 5], dtype=int32)
+    """
+    from tensorlab.ops.conv import compute_padding, norm_padding, norm_window
+    op = "extract_patches"
+    x = _image(op, images, ranks=(4,))
+    ks, ss, rs = (norm_window(op, what, v, 2) for what, v in (("sizes", sizes), ("strides", strides),
+                                                              ("rates", rates)))
+    pad = norm_padding(op, padding, 2)
+    if not isinstance(pad, str):
+        raise InvalidArgumentError(f"{op}: padding must be 'SAME' or 'VALID', got {padding!r}")
+    n, h, w, c = x.shape
+    if None in (h, w, c):
+        raise InvalidArgumentError(f"{op}: height, width and depth must be known, got shape {fmt(x.shape)}")
+    (oh, top, bottom), (ow, left, right) = (compute_padding(op, d, k, s, r, pad)
+                                            for d, k, s, r in zip((h, w), ks, ss, rs))
+    if top or bottom or left or right:
+        x = _sh.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]])
+    with _on_device_of(x):  # input row of (output row i, patch row k): i * stride + k * rate
+        rows = _ew.add(_sh.reshape(_cr.range(oh) * ss[0], [oh, 1]), _sh.reshape(_cr.range(ks[0]) * rs[0], [1, -1]))
+        cols = _ew.add(_sh.reshape(_cr.range(ow) * ss[1], [ow, 1]), _sh.reshape(_cr.range(ks[1]) * rs[1], [1, -1]))
+    p = _ix.gather(_ix.gather(x, rows, axis=1), cols, axis=3)  # [n, oh, kh, ow, kw, c]
+    p = _sh.transpose(p, [0, 1, 3, 2, 4, 5])
+    return _sh.reshape(p, [-1 if n is None else n, oh, ow, ks[0] * ks[1] * c])
+
+
 __all__ = []
 IMAGE = ["flip_left_right", "flip_up_down", "random_flip_left_right", "random_flip_up_down", "random_crop",
          "central_crop", "resize", "ResizeMethod", "transform", "convert_image_dtype", "adjust_brightness",
-         "random_brightness", "per_image_standardization"]
+         "random_brightness", "per_image_standardization", "rgb_to_grayscale", "grayscale_to_rgb", "extract_patches"]

@@ -19,7 +19,7 @@ from tensorlab.ops.elementwise import (_NUMERIC, abs, add, cast, divide, erf, ex
                                        maximum, minimum, multiply, negative, rsqrt, sigmoid,
                                        softplus, subtract, tanh, where)
 from tensorlab.ops.reduction import reduce_sum
-from tensorlab.ops.shape import reshape
+from tensorlab.ops.shape import reshape, transpose
 
 # ----------------------------------------------------------------- relu (primitive)
 
@@ -453,8 +453,91 @@ def _replicas_in_sync():
     return int(dist.get_strategy().num_replicas_in_sync)
 
 
+# ----------------------------------------------------------------- space_to_depth / depth_to_space
+def _block_args(name, input, block_size, data_format):
+    """The input (rank 4, known H, W, C), the block size, and whether it is NCHW."""
+    x = t(input)
+    if data_format not in ("NHWC", "NCHW"):
+        raise InvalidArgumentError(f"{name}: data_format must be 'NHWC' or 'NCHW', got {data_format!r}")
+    if x.ndim != 4:
+        raise InvalidArgumentError(f"{name}: input must be 4-D ({data_format}), got shape {fmt(x.shape)}")
+    try:
+        b = int(block_size)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}: block_size must be an integer, got {block_size!r}") from None
+    if b < 2:
+        raise InvalidArgumentError(f"{name}: block_size must be at least 2, got {b}")
+    if None in tuple(x.shape[1:]):
+        raise InvalidArgumentError(f"{name}: height, width and channels must be known, got shape {fmt(x.shape)}")
+    return x, b, data_format == "NCHW"
+
+
+def space_to_depth(input, block_size, data_format="NHWC", name=None):
+    """Moves ``block_size x block_size`` blocks of pixels into the channels (``tf.nn.space_to_depth``).
+
+    Output channel ``(dy * block_size + dx) * C + c`` of pixel ``(i, j)`` is
+    input channel ``c`` of pixel ``(i * block_size + dy, j * block_size + dx)``.
+
+    Args:
+      input: ``[batch, height, width, C]`` (or ``[batch, C, height, width]`` for
+        NCHW), height and width divisible by ``block_size``.
+      block_size: an int >= 2.
+      data_format: ``"NHWC"`` or ``"NCHW"``.
+
+    Returns:
+      ``[batch, height / bs, width / bs, C * bs * bs]`` (NCHW: channels second).
+
+    Example:
+      >>> tl.nn.space_to_depth(tl.reshape(tl.range(4), [1, 2, 2, 1]), 2).numpy()
+      array([[[[0, 1, 2, 3]]]], dtype=int32)
+    """
+    x, b, nchw = _block_args("space_to_depth", input, block_size, data_format)
+    c, h, w = x.shape[1:] if nchw else (x.shape[3], x.shape[1], x.shape[2])
+    if h % b or w % b:
+        raise InvalidArgumentError(f"space_to_depth: height {h} and width {w} must be divisible by block_size {b} "
+                                   f"(input shape {fmt(x.shape)}, {data_format})")
+    if nchw:
+        y = transpose(reshape(x, [-1, c, h // b, b, w // b, b]), [0, 3, 5, 1, 2, 4])
+        return reshape(y, [-1, b * b * c, h // b, w // b])
+    y = transpose(reshape(x, [-1, h // b, b, w // b, b, c]), [0, 1, 3, 2, 4, 5])
+    return reshape(y, [-1, h // b, w // b, b * b * c])
+
+
+def depth_to_space(input, block_size, data_format="NHWC", name=None):
+    """Moves channels into ``block_size x block_size`` blocks of pixels; the inverse of ``space_to_depth``.
+
+    Output pixel ``(i * block_size + dy, j * block_size + dx)``, channel ``c``
+    is input channel ``(dy * block_size + dx) * C_out + c`` of pixel ``(i, j)``.
+
+    Args:
+      input: ``[batch, height, width, C]`` (NCHW: ``[batch, C, height, width]``)
+        with ``C`` divisible by ``block_size ** 2``.
+      block_size: an int >= 2.
+      data_format: ``"NHWC"`` or ``"NCHW"``.
+
+    Returns:
+      ``[batch, height * bs, width * bs, C / (bs * bs)]`` (NCHW: channels second).
+
+    Example:
+      >>> tl.nn.depth_to_space(tl.reshape(tl.range(4), [1, 1, 1, 4]), 2)[0, :, :, 0].numpy()
+      array([[0, 1],
+             [2, 3]], dtype=int32)
+    """
+    x, b, nchw = _block_args("depth_to_space", input, block_size, data_format)
+    c, h, w = x.shape[1:] if nchw else (x.shape[3], x.shape[1], x.shape[2])
+    if c % (b * b):
+        raise InvalidArgumentError(f"depth_to_space: channels {c} must be divisible by block_size ** 2 = {b * b} "
+                                   f"(input shape {fmt(x.shape)}, {data_format})")
+    oc = c // (b * b)
+    if nchw:
+        y = transpose(reshape(x, [-1, b, b, oc, h, w]), [0, 3, 4, 1, 5, 2])
+        return reshape(y, [-1, oc, h * b, w * b])
+    y = transpose(reshape(x, [-1, h, w, b, b, oc]), [0, 1, 3, 2, 4, 5])
+    return reshape(y, [-1, h * b, w * b, oc])
+
+
 __all__ = []
 NN = ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "softsign", "log_sigmoid",
       "softmax", "log_softmax", "bias_add", "dropout", "moments", "batch_normalization", "l2_normalize",
-      "compute_average_loss", "scale_regularization_loss"]
+      "compute_average_loss", "scale_regularization_loss", "space_to_depth", "depth_to_space"]
 MATH = ["softsign", "log_sigmoid", "softmax", "log_softmax", "l2_normalize"]

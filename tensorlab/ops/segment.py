@@ -1,5 +1,5 @@
-"""Segment reductions (``tl.math.unsorted_segment_sum`` and friends), ``bincount``
-and ``histogram_fixed_width``.
+"""Segment reductions (``tl.math.unsorted_segment_sum`` and friends), ``bincount``,
+``histogram_fixed_width`` and ``confusion_matrix``.
 
 All are composites: sums are the indexing family's scatter-add primitive, the
 extrema the reduction primitives over a segment mask, so gradients come from
@@ -335,6 +335,78 @@ def histogram_fixed_width(values, value_range, nbins=100, dtype=dt.int32, name=N
     return _segment_sum("histogram_fixed_width", ones, ids, n, [-1, 0] if v.dtype in FLOATS else None)
 
 
+# ----------------------------------------------------------------- confusion_matrix
+def _class_range(op, what, v, n):
+    """Checks the class ids ``v`` are in ``[0, n)`` (any non-negative id without ``n``); returns max + 1."""
+    stats = _id_stats(v)
+    if stats is None:
+        return 0
+    if stats[0] < 0:
+        raise InvalidArgumentError(f"{op}: {what} holds the negative value {stats[0]}; classes must be in "
+                                   f"[0, num_classes)")
+    if n is not None and stats[1] >= n:
+        raise InvalidArgumentError(f"{op}: {what} holds {stats[1]}, which is out of range [0, {n}) for "
+                                   f"num_classes={n}")
+    return stats[1] + 1
+
+
+def confusion_matrix(labels, predictions, num_classes=None, weights=None, dtype=dt.int32, name=None):
+    """The confusion matrix of ``labels`` vs ``predictions`` (``tf.math.confusion_matrix``).
+
+    Entry ``[i, j]`` counts (or sums the weights of) the examples with label
+    ``i`` predicted as ``j``. Class ids are cast to int64 (floats truncate, bools
+    are 0 and 1), as in TF.
+
+    Args:
+      labels, predictions: 1-D tensors of class ids of one length (a trailing
+        dimension of size 1 on either is squeezed).
+      num_classes: the matrix size (default: the largest id + 1).
+      weights: None, or one weight per example.
+      dtype: the output dtype (weights are cast to it).
+
+    Returns:
+      A ``[num_classes, num_classes]`` tensor of ``dtype``.
+
+    Raises:
+      InvalidArgumentError: negative ids, ids >= ``num_classes``, or mismatched shapes.
+
+    Example:
+      >>> tl.math.confusion_matrix([1, 2, 4], [2, 2, 4]).numpy()
+      array([[0, 0, 0, 0, 0],
+             [0, 0, 1, 0, 0],
+             [0, 0, 1, 0, 0],
+             [0, 0, 0, 0, 0],
+             [0, 0, 0, 0, 1]], dtype=int32)
+    """
+    from tensorlab.core.tensor import SymbolicTensor
+    from tensorlab.ops.indexing import _on_device_of
+    E, S, C = _ops()[:3]
+    op = "confusion_matrix"
+    lab = t(labels)
+    pred = _on_device_of(lab, predictions, op)
+    if pred.ndim == lab.ndim + 1 and pred.shape[-1] == 1:  # TF's remove_squeezable_dimensions
+        pred = S.squeeze(pred, [-1])
+    elif lab.ndim == pred.ndim + 1 and lab.shape[-1] == 1:
+        lab = S.squeeze(lab, [-1])
+    if lab.ndim != 1 or pred.ndim != 1 or not lab.shape.is_compatible_with(pred.shape):
+        raise InvalidArgumentError(f"{op}: labels and predictions must be 1-D and of one length, got shapes "
+                                   f"{fmt(lab.shape)} and {fmt(pred.shape)}")
+    lab, pred = E.cast(lab, dt.int64), E.cast(pred, dt.int64)
+    out_dtype = dt.as_dtype(dtype)
+    w = None if weights is None else _on_device_of(lab, weights, op)
+    if w is not None and not w.shape.is_compatible_with(pred.shape):
+        raise InvalidArgumentError(f"{op}: weights {fmt(w.shape)} must have the shape of predictions "
+                                   f"{fmt(pred.shape)}")
+    n = _opt_int(op, "num_classes", num_classes)
+    if type(lab) is not Tensor or type(pred) is not Tensor:
+        return SymbolicTensor((n, n), out_dtype)
+    w = C.ones_like(pred, dtype=out_dtype) if w is None else E.cast(w, out_dtype)
+    size = max(_class_range(op, "labels", lab, n), _class_range(op, "predictions", pred, n))
+    n = size if n is None else n
+    cells = _segment_sum(op, w, E.add(E.multiply(lab, n), pred), n * n, None)
+    return S.reshape(cells, [n, n])
+
+
 __all__ = ["histogram_fixed_width"]
 MATH = ["segment_sum", "unsorted_segment_sum", "unsorted_segment_mean", "unsorted_segment_max",
-        "unsorted_segment_min", "bincount"]
+        "unsorted_segment_min", "bincount", "confusion_matrix"]

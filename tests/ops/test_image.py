@@ -44,6 +44,34 @@ def ref_standardize(x):
     return (x - x.mean(axis=axes, keepdims=True)) / np.maximum(x.std(axis=axes, keepdims=True), 1 / np.sqrt(n))
 
 
+def ref_extract_patches(x, ks, ss, rs, padding):
+    """TF's extract_patches by loops: patch (i, j) starts at (i, j) * stride - pad_before, samples every rate."""
+    n, h, w, c = x.shape
+    eff = [(k - 1) * r + 1 for k, r in zip(ks, rs)]
+    if padding == "VALID":
+        out, pads = [(d - e) // s + 1 for d, e, s in zip((h, w), eff, ss)], [0, 0]
+    else:
+        out = [-(-d // s) for d, s in zip((h, w), ss)]
+        pads = [max((o - 1) * s + e - d, 0) // 2 for o, s, e, d in zip(out, ss, eff, (h, w))]
+    res = np.zeros((n, out[0], out[1], ks[0] * ks[1] * c), x.dtype)
+    for i in range(out[0]):
+        for j in range(out[1]):
+            for a in range(ks[0]):
+                for b in range(ks[1]):
+                    r, q = i * ss[0] + a * rs[0] - pads[0], j * ss[1] + b * rs[1] - pads[1]
+                    if 0 <= r < h and 0 <= q < w:
+                        k = (a * ks[1] + b) * c
+                        res[:, i, j, k:k + c] = x[:, r, q, :]
+    return res
+
+
+def _patches(ks, ss, rs, padding):
+    return lambda x: tl.image.extract_patches(x, [1, *ks, 1], [1, *ss, 1], [1, *rs, 1], padding)
+
+
+GRAY = np.array([0.2989, 0.5870, 0.1140])
+
+
 CASES = [
     Case("flip_left_right", tl.image.flip_left_right, lambda x: x[..., ::-1, :], [S((2, 3, 4, 2))]),
     Case("flip_up_down", tl.image.flip_up_down, lambda x: x[..., ::-1, :, :], [S((3, 4, 2))]),
@@ -55,6 +83,12 @@ CASES = [
          lambda x: ref_resize_nearest(x, [5, 2]), [S((2, 3, 4, 1))]),
     Case("per_image_standardization", tl.image.per_image_standardization, ref_standardize, [S((2, 3, 3, 2))],
          rtol=1e-9, grad_rtol=1e-4),
+    Case("rgb_to_grayscale", tl.image.rgb_to_grayscale, lambda x: (x @ GRAY)[..., None], [S((2, 3, 4, 3))]),
+    Case("grayscale_to_rgb", tl.image.grayscale_to_rgb, lambda x: np.repeat(x, 3, axis=-1), [S((3, 4, 1))]),
+    Case("extract_patches_valid", _patches((2, 3), (1, 2), (1, 1), "VALID"),
+         lambda x: ref_extract_patches(x, (2, 3), (1, 2), (1, 1), "VALID"), [S((2, 4, 5, 2))]),
+    Case("extract_patches_same_rates", _patches((3, 2), (2, 1), (2, 3), "SAME"),
+         lambda x: ref_extract_patches(x, (3, 2), (2, 1), (2, 3), "SAME"), [S((1, 5, 6, 2))]),
 ]
 
 
@@ -114,6 +148,71 @@ def test_error_resize_bad_args():
         tl.image.resize(tl.zeros([4, 4, 1]), [2, 2], method="bicubic")
     with pytest.raises(tl.errors.InvalidArgumentError, match=r"size must be \[new_height, new_width\]"):
         tl.image.resize(tl.zeros([4, 4, 1]), [2, 0])
+
+
+# ----------------------------------------------------------------- colour channels, patches
+def test_rgb_to_grayscale_integer_images_round_trip_through_float(rng):
+    x = rng.integers(0, 256, size=(2, 5, 5, 3)).astype(np.uint8)
+    got = tl.image.rgb_to_grayscale(tl.constant(x))
+    assert got.dtype == tl.uint8 and tuple(got.shape) == (2, 5, 5, 1)
+    ref = ((x / 255.0) @ GRAY * 255.5).astype(np.uint8)[..., None]  # TF's convert_image_dtype both ways
+    assert np.abs(got.numpy().astype(int) - ref).max() <= 1
+    np.testing.assert_array_equal(tl.image.grayscale_to_rgb(got).numpy(), np.repeat(got.numpy(), 3, axis=-1))
+
+
+@pytest.mark.parametrize("padding", ["VALID", "SAME"])
+@pytest.mark.parametrize("ks,ss,rs", [((1, 1), (1, 1), (1, 1)), ((2, 2), (2, 2), (1, 1)), ((3, 2), (1, 3), (2, 1)),
+                                      ((2, 3), (3, 2), (3, 2)), ((1, 4), (2, 1), (1, 2))])
+def test_extract_patches_matches_loops(rng, padding, ks, ss, rs):
+    x = rng.integers(-50, 50, size=(2, 7, 8, 3)).astype(np.int32)
+    got = _patches(ks, ss, rs, padding)(tl.constant(x))
+    assert got.dtype == tl.int32
+    np.testing.assert_array_equal(got.numpy(), ref_extract_patches(x, ks, ss, rs, padding))
+
+
+def test_extract_patches_tf_documented_values():
+    n = 10
+    images = tl.constant([[[[x * n + y + 1] for y in range(n)] for x in range(n)]])
+    got = tl.image.extract_patches(images, [1, 3, 3, 1], [1, 5, 5, 1], [1, 1, 1, 1], "VALID").numpy()
+    np.testing.assert_array_equal(got, [[[[1, 2, 3, 11, 12, 13, 21, 22, 23], [6, 7, 8, 16, 17, 18, 26, 27, 28]],
+                                         [[51, 52, 53, 61, 62, 63, 71, 72, 73], [56, 57, 58, 66, 67, 68, 76, 77, 78]]]])
+    got = tl.image.extract_patches(images, [1, 3, 3, 1], [1, 5, 5, 1], [1, 2, 2, 1], "VALID").numpy()
+    np.testing.assert_array_equal(got, [[[[1, 3, 5, 21, 23, 25, 41, 43, 45], [6, 8, 10, 26, 28, 30, 46, 48, 50]],
+                                         [[51, 53, 55, 71, 73, 75, 91, 93, 95],
+                                          [56, 58, 60, 76, 78, 80, 96, 98, 100]]]])
+
+
+def test_error_colour_and_patch_arguments():
+    with pytest.raises(tl.errors.InvalidArgumentError, match=r"rgb_to_grayscale: the last dimension must be 3 "
+                                                            r"\(R, G, B\), got shape \[4,4,4\]"):
+        tl.image.rgb_to_grayscale(tl.zeros([4, 4, 4]))
+    with pytest.raises(tl.errors.InvalidArgumentError, match=r"grayscale_to_rgb: .*last dimension is 1, got shape "
+                                                            r"\[4,4,3\]"):
+        tl.image.grayscale_to_rgb(tl.zeros([4, 4, 3]))
+    with pytest.raises(tl.errors.InvalidArgumentError, match=r"extract_patches: expected an image of rank 4"):
+        tl.image.extract_patches(tl.zeros([4, 4, 1]), [1, 2, 2, 1], [1, 1, 1, 1], [1, 1, 1, 1], "VALID")
+    with pytest.raises(tl.errors.InvalidArgumentError, match=r"extract_patches: sizes \[2, 2, 2, 1\] must be 1 in "
+                                                            r"the batch and channel dims"):
+        tl.image.extract_patches(tl.zeros([1, 4, 4, 1]), [2, 2, 2, 1], [1, 1, 1, 1], [1, 1, 1, 1], "VALID")
+    with pytest.raises(tl.errors.InvalidArgumentError, match=r"extract_patches: the window \(size 3, dilation 2, so 5 "
+                                                            r"wide\) is larger than the padded input"):
+        tl.image.extract_patches(tl.zeros([1, 4, 4, 1]), [1, 3, 3, 1], [1, 1, 1, 1], [1, 2, 2, 1], "VALID")
+    with pytest.raises(tl.errors.InvalidArgumentError, match=r"extract_patches: padding must be 'SAME' or 'VALID'"):
+        tl.image.extract_patches(tl.zeros([1, 4, 4, 1]), [1, 2, 2, 1], [1, 1, 1, 1], [1, 1, 1, 1], [[0, 0], [1, 1]])
+
+
+@pytest.mark.gpu
+def test_gpu_constants_follow_the_images_device(rng):
+    x = rng.uniform(0, 1, size=(1, 5, 6, 3)).astype(np.float32)
+    with tl.device("cpu"):
+        ref = [tl.image.rgb_to_grayscale(x).numpy(), _patches((2, 2), (1, 2), (2, 1), "SAME")(x).numpy()]
+    with tl.device("gpu:0"):
+        xg = tl.constant(x)
+    with tl.device("cpu"):  # the op's own constants must go to the images' device, not the current one
+        got = [tl.image.rgb_to_grayscale(xg), _patches((2, 2), (1, 2), (2, 1), "SAME")(xg)]
+    for g, r in zip(got, ref):
+        assert "GPU" in g.device
+        np.testing.assert_allclose(g.numpy(), r, rtol=1e-6)
 
 
 def test_random_flip_left_right_per_image(rng):

@@ -54,6 +54,33 @@ def _moments(x):
     return x.mean(axis=(0, 2)), x.var(axis=(0, 2))
 
 
+def _ref_space_to_depth(x, b):
+    """TF's NHWC ordering, pixel by pixel: out[n, i, j, (dy * b + dx) * c + k] = x[n, i * b + dy, j * b + dx, k]."""
+    n, h, w, c = x.shape
+    out = np.empty((n, h // b, w // b, b * b * c), x.dtype)
+    for i in range(h // b):
+        for j in range(w // b):
+            for dy in range(b):
+                for dx in range(b):
+                    out[:, i, j, (dy * b + dx) * c:(dy * b + dx + 1) * c] = x[:, i * b + dy, j * b + dx, :]
+    return out
+
+
+def _ref_depth_to_space(x, b):
+    n, h, w, c = x.shape
+    oc = c // (b * b)
+    out = np.empty((n, h * b, w * b, oc), x.dtype)
+    for i in range(h * b):
+        for j in range(w * b):
+            k = ((i % b) * b + j % b) * oc
+            out[:, i, j, :] = x[:, i // b, j // b, k:k + oc]
+    return out
+
+
+def _nchw(ref):
+    return lambda x, b: ref(x.transpose(0, 2, 3, 1), b).transpose(0, 3, 1, 2)
+
+
 CASES = [
     Case("relu", tl.nn.relu, lambda x: np.maximum(x, 0), [Away()]),
     Case("relu6", tl.nn.relu6, lambda x: np.clip(x, 0, 6), [Away(high=8.0)]),
@@ -96,6 +123,14 @@ CASES = [
          lambda x: x / np.sqrt(np.maximum((x ** 2).sum(-1, keepdims=True), 1e-12)), [S(shape=(3, 4))]),
     Case("compute_average_loss", lambda x, w: tl.nn.compute_average_loss(x, sample_weight=w, global_batch_size=8),
          lambda x, w: (x * w).sum() / 8, [S(shape=(4,)), S(shape=(4,))]),
+    Case("space_to_depth", lambda x: tl.nn.space_to_depth(x, 2), lambda x: _ref_space_to_depth(x, 2),
+         [S(shape=(2, 4, 6, 3))]),
+    Case("space_to_depth_nchw_b3", lambda x: tl.nn.space_to_depth(x, 3, data_format="NCHW"),
+         lambda x: _nchw(_ref_space_to_depth)(x, 3), [S(shape=(1, 2, 3, 6))]),
+    Case("depth_to_space", lambda x: tl.nn.depth_to_space(x, 2), lambda x: _ref_depth_to_space(x, 2),
+         [S(shape=(2, 2, 3, 12))]),
+    Case("depth_to_space_nchw", lambda x: tl.nn.depth_to_space(x, 2, data_format="NCHW"),
+         lambda x: _nchw(_ref_depth_to_space)(x, 2), [S(shape=(2, 8, 3, 2))]),
 ]
 
 
@@ -254,3 +289,38 @@ def test_error_bias_add_bad_data_format_and_rank():
 def test_error_compute_average_loss_scalar():
     with pytest.raises(tl.errors.InvalidArgumentError, match="compute_average_loss.*rank >= 1"):
         tl.nn.compute_average_loss(tl.constant(1.0))
+
+
+# ----------------------------------------------------------------- space_to_depth / depth_to_space
+@pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
+def test_depth_to_space_inverts_space_to_depth(rng, data_format):
+    x = rng.integers(-100, 100, size=(3, 6, 9, 2)).astype(np.int32)
+    if data_format == "NCHW":
+        x = x.transpose(0, 3, 1, 2)
+    y = tl.nn.space_to_depth(tl.constant(x), 3, data_format=data_format)
+    assert y.dtype == tl.int32
+    np.testing.assert_array_equal(tl.nn.depth_to_space(y, 3, data_format=data_format).numpy(), x)
+
+
+def test_space_to_depth_tf_example_and_unknown_batch():
+    x = tl.reshape(tl.range(1, 17), [1, 4, 4, 1])
+    np.testing.assert_array_equal(tl.nn.space_to_depth(x, 2)[0, :, :, :].numpy(),
+                                  [[[1, 2, 5, 6], [3, 4, 7, 8]], [[9, 10, 13, 14], [11, 12, 15, 16]]])
+    assert tuple(tl.nn.depth_to_space(tl.SymbolicTensor((None, 2, 2, 8)), 2).shape) == (None, 4, 4, 2)
+
+
+def test_error_space_to_depth_and_depth_to_space_arguments():
+    with pytest.raises(tl.errors.InvalidArgumentError, match=r"space_to_depth: height 5 and width 4 must be divisible "
+                                                            r"by block_size 2 \(input shape \[1,5,4,1\], NHWC\)"):
+        tl.nn.space_to_depth(tl.zeros([1, 5, 4, 1]), 2)
+    with pytest.raises(tl.errors.InvalidArgumentError, match=r"depth_to_space: channels 6 must be divisible by "
+                                                            r"block_size \*\* 2 = 4"):
+        tl.nn.depth_to_space(tl.zeros([1, 2, 2, 6]), 2)
+    with pytest.raises(tl.errors.InvalidArgumentError, match=r"depth_to_space: block_size must be at least 2, got 1"):
+        tl.nn.depth_to_space(tl.zeros([1, 2, 2, 4]), 1)
+    with pytest.raises(tl.errors.InvalidArgumentError, match=r"space_to_depth: input must be 4-D \(NHWC\), got "
+                                                            r"shape \[4,4,1\]"):
+        tl.nn.space_to_depth(tl.zeros([4, 4, 1]), 2)
+    with pytest.raises(tl.errors.InvalidArgumentError, match=r"space_to_depth: data_format must be 'NHWC' or 'NCHW', "
+                                                            r"got 'NCHW_VECT_C'"):
+        tl.nn.space_to_depth(tl.zeros([1, 4, 4, 1]), 2, data_format="NCHW_VECT_C")
