@@ -12,7 +12,8 @@ import types
 
 FAMILIES = ["elementwise", "reduction", "linalg", "linalg_solvers", "shape", "sorting", "indexing", "creation",
             "random_ops", "nn", "conv", "conv3d", "pooling", "losses", "control_flow", "gradient_ops", "image",
-            "training_ops", "normalization", "fused", "segment", "rnn"]
+            "training_ops", "normalization", "fused", "segment", "rnn", "functional_ops", "tensor_array",
+            "image_quality", "asserts"]
 
 EXPORTS = {}
 for _fam in FAMILIES:
