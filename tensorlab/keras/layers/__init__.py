@@ -10,16 +10,17 @@ from tensorlab.keras.layers.base import InputSpec, Layer
 from tensorlab.keras.layers.input_layer import Input, InputLayer
 from tensorlab.keras.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from tensorlab.keras.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
-from tensorlab.keras.layers.conv_rnn import ConvLSTM2D
+from tensorlab.keras.layers.conv_rnn import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from tensorlab.keras.layers.conv import (Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Convolution1D,
                                          Convolution1DTranspose, Convolution2D, Convolution2DTranspose,
                                          DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D,
                                          SeparableConvolution1D, SeparableConvolution2D)
+from tensorlab.keras.layers.group_query_attention import GroupedQueryAttention, GroupQueryAttention
 from tensorlab.keras.layers.core import Activation, Dense, EinsumDense, Embedding, Identity, Lambda, Masking
 from tensorlab.keras.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
                                             add, average, concatenate, dot, maximum, minimum, multiply, subtract)
 from tensorlab.keras.layers.normalization import (BatchNormalization, GroupNormalization, LayerNormalization,
-                                                  SpectralNormalization, UnitNormalization)
+                                                  RMSNormalization, SpectralNormalization, UnitNormalization)
 from tensorlab.keras.layers.pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
                                             GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
                                             GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,

@@ -1,5 +1,6 @@
 """Attention layers: MultiHeadAttention (Vaswani et al., 2017, with Keras 3's weight layout), Attention
-and AdditiveAttention."""
+and AdditiveAttention; the mask merging and scaled dot-product attention MultiHeadAttention shares with
+GroupQueryAttention (group_query_attention.py)."""
 import math
 
 import tensorlab as tl
@@ -15,6 +16,79 @@ def _prod(dims):
             return None
         n *= d
     return n
+
+
+def check_attention_input(layer, what, x, rank, dim):
+    """A ValueError naming ``layer`` unless ``x`` (query, value or key) has ``rank`` and last dimension ``dim``."""
+    name = type(layer).__name__
+    if len(x.shape) != rank:
+        raise ValueError(f'Layer "{layer.name}" ({name}): {what} must have rank {rank} like the query the layer '
+                         f"was built for; received {what} shape {shape_str(tuple(x.shape))}")
+    if x.shape[-1] is not None and x.shape[-1] != dim:
+        raise ValueError(f'Layer "{layer.name}" ({name}): expected the last dimension of {what} to be {dim}, but '
+                         f"received {what} with shape {shape_str(tuple(x.shape))}")
+
+
+def merged_attention_mask(query, value, key, query_mask=None, value_mask=None, key_mask=None, attention_mask=None,
+                          use_causal_mask=False, sliding_window=None):
+    """The boolean ``(batch, Tq, Tv)`` mask (or a broadcastable part of it, or None) of an attention call.
+
+    Keras' rules: the query's mask ``(B, Tq)`` (default: its Keras mask) keeps rows, the value's and
+    the key's ``(B, Tv)`` keep columns (the key's only when ``key`` is not ``value``), and they are
+    ANDed with ``attention_mask``, the causal mask ``j <= i`` and the band ``|i - j| < sliding_window``.
+    """
+    tq, tv = query.shape[1], value.shape[1]
+    mask = None
+    if query_mask is None:
+        query_mask = getattr(query, "_keras_mask", None)
+    if value_mask is None:
+        value_mask = getattr(value, "_keras_mask", None)
+    if key_mask is None and key is not value:
+        key_mask = getattr(key, "_keras_mask", None)
+    for m, shape in ((query_mask, (-1, tq, 1)), (value_mask, (-1, 1, tv)), (key_mask, (-1, 1, tv))):
+        if m is not None:
+            m = tl.reshape(tl.cast(m, tl.bool), shape)
+            mask = m if mask is None else tl.logical_and(mask, m)
+    if attention_mask is not None:
+        am = attention_mask if isinstance(attention_mask, (tl.Tensor, tl.SymbolicTensor)) else \
+            tl.convert_to_tensor(attention_mask)
+        am = tl.cast(am, tl.bool)
+        mask = am if mask is None else tl.logical_and(mask, am)
+    # Lengths are unknown only in a symbolic call, whose output shapes these masks do not change.
+    if (use_causal_mask or sliding_window is not None) and None not in (tq, tv):
+        rows, cols = tl.reshape(tl.range(tq), (tq, 1)), tl.reshape(tl.range(tv), (1, tv))
+        if use_causal_mask:
+            causal = tl.greater_equal(rows, cols)
+            mask = causal if mask is None else tl.logical_and(mask, causal)
+        if sliding_window is not None:
+            band = tl.less(tl.abs(rows - cols), sliding_window)
+            mask = band if mask is None else tl.logical_and(mask, band)
+    return mask
+
+
+def attend(layer, q, k, v, mask, scale, training, zero_masked=False):
+    """Scaled dot-product attention of heads ``q (B, H, Tq, d)``, ``k (B, H, Tv, d)``, ``v (B, H, Tv, dv)``.
+
+    Returns ``(context (B, H, Tq, dv), probabilities (B, H, Tq, Tv))``. Masked-out scores get a
+    large negative number; with ``zero_masked`` the masked probabilities are then set to zero,
+    so a query row with nothing to attend to attends to nothing (Keras 3's Softmax), instead
+    of uniformly. ``layer.dropout`` (seeded by ``layer.seed``) drops probabilities in training.
+    """
+    dt = q.dtype
+    scores = tl.matmul(q * scale, k, transpose_b=True)
+    if mask is not None:
+        if len(mask.shape) == 3:
+            mask = tl.reshape(mask, (-1 if mask.shape[0] is None else mask.shape[0], 1) + tuple(mask.shape[1:]))
+        big = 3e4 if dt == tl.float16 else 1e9
+        keep = tl.cast(mask, dt)
+        scores = scores + (1.0 - keep) * (-big)
+    probs = tl.nn.softmax(scores, axis=-1)
+    if mask is not None and zero_masked:
+        probs = probs * keep
+    drop = probs
+    if training and layer.dropout > 0 and not is_symbolic(probs):
+        drop = tl.nn.dropout(probs, layer.dropout, seed=layer.seed)
+    return tl.matmul(drop, v), probs
 
 
 class MultiHeadAttention(Layer):
@@ -135,14 +209,6 @@ class MultiHeadAttention(Layer):
         y = tl.reshape(y, (-1 if x.shape[0] is None else x.shape[0], x.shape[1], h, head_dim))
         return tl.transpose(y, (0, 2, 1, 3))
 
-    def _check(self, what, x, dim):
-        if len(x.shape) != self._rank:
-            raise ValueError(f'Layer "{self.name}" (MultiHeadAttention): {what} must have rank {self._rank} like '
-                             f"the query the layer was built for; received {what} shape {shape_str(tuple(x.shape))}")
-        if x.shape[-1] is not None and x.shape[-1] != dim:
-            raise ValueError(f'Layer "{self.name}" (MultiHeadAttention): expected the last dimension of {what} to '
-                             f"be {dim}, but received {what} with shape {shape_str(tuple(x.shape))}")
-
     def _flatten_positions(self, x):
         """``(B, d1, ..., dk, F) -> (B, d1*...*dk, F)`` for attention over several axes."""
         if len(x.shape) == 3:
@@ -153,55 +219,21 @@ class MultiHeadAttention(Layer):
                              f"for inputs of rank > 3; received shape {shape_str(tuple(x.shape))}")
         return tl.reshape(x, (-1 if x.shape[0] is None else x.shape[0], n, x.shape[-1]))
 
-    def _mask(self, query, value, key, query_mask, value_mask, key_mask, attention_mask, use_causal_mask):
-        tq, tv = query.shape[1], value.shape[1]
-        mask = None
-        if query_mask is None:
-            query_mask = getattr(query, "_keras_mask", None)
-        if value_mask is None:
-            value_mask = getattr(value, "_keras_mask", None)
-        if key_mask is None and key is not value:
-            key_mask = getattr(key, "_keras_mask", None)
-        for m, shape in ((query_mask, (-1, tq, 1)), (value_mask, (-1, 1, tv)), (key_mask, (-1, 1, tv))):
-            if m is not None:
-                m = tl.reshape(tl.cast(m, tl.bool), shape)
-                mask = m if mask is None else tl.logical_and(mask, m)
-        if attention_mask is not None:
-            am = attention_mask if isinstance(attention_mask, (tl.Tensor, tl.SymbolicTensor)) else \
-                tl.convert_to_tensor(attention_mask)
-            am = tl.cast(am, tl.bool)
-            mask = am if mask is None else tl.logical_and(mask, am)
-        if use_causal_mask:
-            causal = tl.greater_equal(tl.reshape(tl.range(tq), (tq, 1)), tl.reshape(tl.range(tv), (1, tv)))
-            mask = causal if mask is None else tl.logical_and(mask, causal)
-        return mask
-
     def call(self, query, value=None, key=None, query_mask=None, value_mask=None, key_mask=None,
              attention_mask=None, return_attention_scores=False, training=None, use_causal_mask=False):
         value = query if value is None else value
         key = value if key is None else key
-        self._check("query", query, self._query_dim)
-        self._check("value", value, self._value_in)
-        self._check("key", key, self._key_in)
+        check_attention_input(self, "query", query, self._rank, self._query_dim)
+        check_attention_input(self, "value", value, self._rank, self._value_in)
+        check_attention_input(self, "key", key, self._rank, self._key_in)
         q_full_shape = tuple(query.shape)
         query, value, key = (self._flatten_positions(t) for t in (query, value, key))
-        dt = query.dtype
         q = self._project(query, self.query_kernel, self.query_bias, self.key_dim)
         k = self._project(key, self.key_kernel, self.key_bias, self.key_dim)
         v = self._project(value, self.value_kernel, self.value_bias, self.value_dim)
-        q = q * (1.0 / math.sqrt(self.key_dim))
-        scores = tl.matmul(q, k, transpose_b=True)                   # (B, H, Tq, Tv)
-        mask = self._mask(query, value, key, query_mask, value_mask, key_mask, attention_mask, use_causal_mask)
-        if mask is not None:
-            if len(mask.shape) == 3:
-                mask = tl.reshape(mask, (-1 if mask.shape[0] is None else mask.shape[0], 1) + tuple(mask.shape[1:]))
-            big = 3e4 if dt == tl.float16 else 1e9
-            scores = scores + (1.0 - tl.cast(mask, dt)) * (-big)
-        probs = tl.nn.softmax(scores, axis=-1)
-        drop = probs
-        if training and self.dropout > 0 and not is_symbolic(probs):
-            drop = tl.nn.dropout(probs, self.dropout, seed=self.seed)
-        ctx = tl.matmul(drop, v)                                      # (B, H, Tq, vd)
+        mask = merged_attention_mask(query, value, key, query_mask, value_mask, key_mask, attention_mask,
+                                     use_causal_mask)
+        ctx, probs = attend(self, q, k, v, mask, 1.0 / math.sqrt(self.key_dim), training)  # (B, H, Tq, vd)
         ctx = tl.transpose(ctx, (0, 2, 1, 3))
         b = -1 if ctx.shape[0] is None else ctx.shape[0]
         ctx = tl.reshape(ctx, (b, ctx.shape[1], self.num_heads * self.value_dim))

@@ -1,5 +1,5 @@
-"""Normalization layers: BatchNormalization, LayerNormalization, GroupNormalization, UnitNormalization,
-SpectralNormalization."""
+"""Normalization layers: BatchNormalization, LayerNormalization, RMSNormalization, GroupNormalization,
+UnitNormalization, SpectralNormalization."""
 import sys
 
 import tensorlab as tl
@@ -94,6 +94,12 @@ class _NormBase(Layer):
         if self.beta is not None:
             shift = shift + self._bcast(self.beta, x.dtype)
         return x * inv + shift
+
+    def _rms_normalize(self, x, scale):
+        """``x * rsqrt(mean(x ** 2 over the feature axes) + epsilon) * scale`` (scale may be None)."""
+        ms = tl.reduce_mean(tl.square(x), axis=self._axes, keepdims=True)
+        y = x * tl.rsqrt(ms + self.epsilon)
+        return y * self._bcast(scale, x.dtype) if scale is not None else y
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -270,9 +276,7 @@ class LayerNormalization(_NormBase):
     def _call_float(self, x):
         self._check_built_shape(x)
         if self.rms_scaling:
-            ms = tl.reduce_mean(tl.square(x), axis=self._axes, keepdims=True)
-            y = x * tl.rsqrt(ms + self.epsilon)
-            return y * self._bcast(self.gamma, x.dtype) if self.gamma is not None else y
+            return self._rms_normalize(x, self.gamma)
         if self._last_axis_only() and not is_symbolic(x):
             return _fused.layer_norm(x, self._param(self.gamma, x), self._param(self.beta, x), self.epsilon)
         mean = tl.reduce_mean(x, axis=self._axes, keepdims=True)
@@ -284,6 +288,57 @@ class LayerNormalization(_NormBase):
         config.update({"axis": self.axis, "epsilon": self.epsilon, "rms_scaling": self.rms_scaling})
         config.update(self._norm_config())
         config["center"] = self._center_arg
+        return config
+
+
+class RMSNormalization(_NormBase):
+    """Root-mean-square normalization (Zhang & Sennrich, 2019), as in Keras 3.9:
+    ``x * rsqrt(mean(x ** 2, axis) + epsilon) * scale``.
+
+    Unlike ``LayerNormalization`` it neither centers nor learns a shift. float16/bfloat16 inputs
+    are normalized in float32 and cast back.
+
+    Args:
+      axis: axis or list of axes to normalize over (default -1); ``scale`` has their sizes.
+      epsilon: added to the mean square (default 1e-6).
+
+    Example:
+      >>> rms = tl.keras.layers.RMSNormalization()
+      >>> rms(tl.constant([[3.0, 4.0]])).numpy()  # sqrt(mean([9, 16])) = 3.5355
+      array([[0.8485281, 1.1313708]], dtype=float32)
+    """
+
+    def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        ints = isinstance(axis, (list, tuple)) and axis and \
+            all(isinstance(a, int) and not isinstance(a, bool) for a in axis)
+        if not ints and (isinstance(axis, bool) or not isinstance(axis, int)):
+            raise TypeError(f"RMSNormalization: `axis` must be an int or a non-empty list of ints; received "
+                            f"axis={axis!r}")
+        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or epsilon < 0:
+            raise ValueError(f"RMSNormalization: `epsilon` must be a non-negative float; received "
+                             f"epsilon={epsilon!r}")
+        self.axis = axis if isinstance(axis, int) else list(axis)
+        self.epsilon = float(epsilon)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        param_shape = self._setup_axes(input_shape)
+        # float32 under mixed precision: the normalization runs in float32 (_NormBase.call).
+        self.scale = self.add_weight(name="scale", shape=param_shape, initializer="ones", trainable=True,
+                                     autocast=False)
+        self.built = True
+
+    def call(self, inputs):
+        return _NormBase.call(self, inputs)
+
+    def _call_float(self, x):
+        self._check_built_shape(x)
+        return self._rms_normalize(x, self.scale)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"axis": self.axis, "epsilon": self.epsilon})
         return config
 
 

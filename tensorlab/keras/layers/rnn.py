@@ -354,8 +354,11 @@ class GRU(_CellRNN):
     cell_class = GRUCell
 
 
-class Bidirectional(Layer):
+class Bidirectional(Wrapper):
     """Runs a recurrent layer forwards and a copy of it backwards, and merges their outputs.
+
+    A ``Wrapper``: ``layer`` (also ``forward_layer``) is the forward layer, ``backward_layer``
+    the backward one.
 
     Args:
       layer: an ``RNN`` instance (``LSTM``, ``GRU``, ``SimpleRNN``...).
@@ -387,12 +390,17 @@ class Bidirectional(Layer):
                              f"received {layer!r}")
         if merge_mode not in self._MODES:
             raise ValueError(f"Bidirectional: invalid merge_mode {merge_mode!r}; valid: {self._MODES}")
-        super().__init__(**kwargs)
-        cfg = layer.get_config()
-        cfg["go_backwards"] = not layer.go_backwards
-        cfg["name"] = "backward_" + layer.name
+        super().__init__(layer, **kwargs)
         self.forward_layer = layer
-        self.backward_layer = backward_layer if backward_layer is not None else type(layer).from_config(cfg)
+        # Only an explicit backward layer goes into the config (tf.keras' format); the default
+        # one is rebuilt from `layer`.
+        self._backward_given = backward_layer is not None
+        if backward_layer is None:
+            cfg = layer.get_config()
+            cfg["go_backwards"] = not layer.go_backwards
+            cfg["name"] = "backward_" + layer.name
+            backward_layer = type(layer).from_config(cfg)
+        self.backward_layer = backward_layer
         if self.backward_layer.return_sequences != layer.return_sequences or \
                 self.backward_layer.return_state != layer.return_state:
             raise ValueError("Bidirectional: forward and backward layers must agree on return_sequences and "
@@ -470,9 +478,9 @@ class Bidirectional(Layer):
 
     def get_config(self):
         from tensorlab.keras import layers as _layers
-        config = super().get_config()
-        config["layer"] = _layers.serialize(self.forward_layer)
-        config["backward_layer"] = _layers.serialize(self.backward_layer)
+        config = super().get_config()  # "layer": the forward layer
+        if self._backward_given:
+            config["backward_layer"] = _layers.serialize(self.backward_layer)
         config["merge_mode"] = self.merge_mode
         return config
 

@@ -16,7 +16,7 @@ def set_recurrent_weight_args(layer, kernel_initializer, recurrent_initializer, 
                               kernel_regularizer, recurrent_regularizer, bias_regularizer, kernel_constraint,
                               recurrent_constraint, bias_constraint):
     """Resolves the initializer, regularizer and constraint arguments of a recurrent layer's three
-    weights (kernel, recurrent kernel, bias) onto ``layer`` (the cells and ConvLSTM2D)."""
+    weights (kernel, recurrent kernel, bias) onto ``layer`` (the cells and ConvLSTM1D/2D/3D)."""
     set_kernel_bias_args(layer, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
                          kernel_constraint, bias_constraint)
     layer.recurrent_initializer = initializers.get(recurrent_initializer)

@@ -1,5 +1,5 @@
 """Checks shared by the layer tests: config round trip, symbolic shapes,
-gradient flow, and rank errors."""
+gradient flow, gradients against finite differences, and rank errors."""
 import numpy as np
 import pytest
 
@@ -98,3 +98,45 @@ def input_grad(layer, x, r, **kw):
         y = layer(x, **kw)
         loss = tl.reduce_sum(y * tl.constant(r, dtype=y.dtype))
     return tape.gradient(loss, x).numpy()
+
+
+def fd_input_grad(layer, x, r, eps=1e-6, **kw):
+    """Central finite differences of ``sum(layer(x) * r)`` with respect to ``x`` (float64)."""
+    xn = x.numpy().astype(np.float64)
+    g = np.zeros_like(xn)
+    for i in np.ndindex(xn.shape):
+        hi, lo = xn.copy(), xn.copy()
+        hi[i] += eps
+        lo[i] -= eps
+        g[i] = (np.sum(layer(tl.constant(hi), **kw).numpy() * r) - np.sum(layer(tl.constant(lo), **kw).numpy() * r)) \
+            / (2 * eps)
+    return g
+
+
+def check_input_grad_fd(layer, x, rng, rtol=1e-6, atol=1e-8, **kw):
+    y = layer(x, **kw)
+    r = rng.standard_normal(tuple(y.shape))
+    np.testing.assert_allclose(input_grad(layer, x, r, **kw), fd_input_grad(layer, x, r, **kw), rtol=rtol, atol=atol)
+
+
+def check_weight_grads_fd(layer, x, rng, eps=1e-6, rtol=1e-6, atol=1e-8, **kw):
+    """The gradient of ``sum(layer(x) * r)`` for each trainable weight against central finite
+    differences (a float64 layer with few weights)."""
+    y = layer(x, **kw)
+    r = rng.standard_normal(tuple(y.shape))
+    with tl.GradientTape() as tape:
+        loss = tl.reduce_sum(layer(x, **kw) * tl.constant(r, dtype=y.dtype))
+    grads = tape.gradient(loss, layer.trainable_weights)
+    for w, g in zip(layer.trainable_weights, grads):
+        base = w.numpy().copy()
+        num = np.zeros_like(base)
+        for i in np.ndindex(base.shape):
+            sums = []
+            for step in (eps, -eps):
+                moved = base.copy()
+                moved[i] += step
+                w.assign(moved)
+                sums.append(np.sum(layer(x, **kw).numpy() * r))
+            num[i] = (sums[0] - sums[1]) / (2 * eps)
+        w.assign(base)
+        np.testing.assert_allclose(g.numpy(), num, rtol=rtol, atol=atol, err_msg=w.name)

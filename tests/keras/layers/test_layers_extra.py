@@ -9,27 +9,8 @@ import tensorlab as tl
 from tensorlab import keras
 from tensorlab.keras import layers
 
-from tests.keras.layers.layer_checks import check_grads, check_rank_error, check_roundtrip, check_symbolic, \
-    input_grad, rand
-
-
-def fd_input_grad(layer, x, r, eps=1e-6, **kw):
-    """Central finite differences of ``sum(layer(x) * r)`` with respect to ``x`` (float64)."""
-    xn = x.numpy().astype(np.float64)
-    g = np.zeros_like(xn)
-    for i in np.ndindex(xn.shape):
-        hi, lo = xn.copy(), xn.copy()
-        hi[i] += eps
-        lo[i] -= eps
-        g[i] = (np.sum(layer(tl.constant(hi), **kw).numpy() * r) - np.sum(layer(tl.constant(lo), **kw).numpy() * r)) \
-            / (2 * eps)
-    return g
-
-
-def check_input_grad_fd(layer, x, rng, rtol=1e-6, atol=1e-8, **kw):
-    y = layer(x, **kw)
-    r = rng.standard_normal(tuple(y.shape))
-    np.testing.assert_allclose(input_grad(layer, x, r, **kw), fd_input_grad(layer, x, r, **kw), rtol=rtol, atol=atol)
+from tests.keras.layers.layer_checks import check_grads, check_input_grad_fd, check_rank_error, check_roundtrip, \
+    check_symbolic, input_grad, rand
 
 
 def config_keys(layer):

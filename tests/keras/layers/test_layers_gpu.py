@@ -44,6 +44,11 @@ CASES = [
     (lambda: layers.Conv3DTranspose(3, 2, strides=(1, 2, 2), padding="same"), (2, 3, 3, 3, 2)),
     (lambda: layers.DepthwiseConv1D(3, depth_multiplier=2, padding="causal"), (2, 7, 3)),
     (lambda: layers.SeparableConv1D(4, 3, strides=2, padding="same"), (2, 9, 3)),
+    (lambda: layers.ConvLSTM1D(3, 3, padding="same", return_sequences=True), (2, 3, 7, 2)),
+    (lambda: layers.ConvLSTM3D(2, 2, strides=(1, 2, 1), data_format="channels_first"), (2, 2, 2, 3, 4, 3)),
+    (lambda: layers.RMSNormalization(axis=[1, 2]), (3, 4, 5)),
+    (lambda: layers.GroupQueryAttention(3, 4, 2, use_gate=True, sliding_window=2), (2, 5, 6)),
+    (lambda: layers.GroupQueryAttention(2, 4, 1, use_bias=False), (2, 4, 5)),
 ]
 
 
@@ -51,11 +56,12 @@ def _run(make, x_np, device, weights=None):
     with tl.device(device):
         layer = make()
         x = tl.constant(x_np)
-        layer(x)
+        args = (x, x) if "value" in layer.call.__code__.co_varnames else (x,)  # attention: over x itself
+        layer(*args)
         if weights is not None:
             layer.set_weights(weights)
         with tl.GradientTape() as tape:
-            y = layer(x, training=True) if "training" in layer.call.__code__.co_varnames else layer(x)
+            y = layer(*args, training=True) if "training" in layer.call.__code__.co_varnames else layer(*args)
             loss = tl.reduce_sum(y * y)
         grads = tape.gradient(loss, layer.trainable_weights)
         return layer, y.numpy(), [None if g is None else g.numpy() for g in grads]

@@ -1,11 +1,13 @@
-"""BatchNormalization (training vs inference, moving statistics) and LayerNormalization."""
+"""BatchNormalization (training vs inference, moving statistics), LayerNormalization, RMSNormalization,
+SpectralNormalization."""
 import numpy as np
 import pytest
 
 import tensorlab as tl
 from tensorlab.keras import layers
 
-from tests.keras.layers.layer_checks import check_grads, check_roundtrip, check_symbolic, rand
+from tests.keras.layers.layer_checks import (check_grads, check_input_grad_fd, check_roundtrip, check_symbolic,
+                                             check_weight_grads_fd, rand)
 
 
 def _bn_ref(x, mean, var, gamma, beta, eps):
@@ -199,3 +201,82 @@ def test_spectral_normalization_trains_inside_a_model(rng):
     assert hist.history["loss"][-1] < hist.history["loss"][0]
     model.layers[0](tl.constant(x), training=True)  # normalizes the kernel the last update moved
     assert abs(np.linalg.svd(model.layers[0].layer.kernel.numpy(), compute_uv=False)[0] - 1.0) < 2e-2
+
+
+def rms_ref(x, axes, scale, eps):
+    shape = [x.shape[i] if i in axes else 1 for i in range(x.ndim)]
+    return x / np.sqrt((x ** 2).mean(axes, keepdims=True) + eps) * scale.reshape(shape)
+
+
+@pytest.mark.parametrize("axis", [-1, [1, 2], 1])
+def test_rmsnorm_matches_numpy(axis, rng):
+    layer = layers.RMSNormalization(axis=axis, epsilon=1e-4, dtype="float64")
+    x = rand(rng, 2, 3, 4) * 3 + 0.5
+    layer(x)
+    assert [w.name.split("/")[-1] for w in layer.weights] == ["scale:0"]
+    axes = tuple(a % 3 for a in ((axis,) if isinstance(axis, int) else axis))
+    assert layer.scale.shape == tuple(x.shape[a] for a in axes)
+    np.testing.assert_array_equal(layer.scale.numpy(), 1.0)  # initialized to ones
+    layer.set_weights([rng.standard_normal(tuple(layer.scale.shape))])
+    y = layer(x).numpy()
+    np.testing.assert_allclose(y, rms_ref(x.numpy(), axes, layer.scale.numpy(), 1e-4), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer(x, training=True).numpy(), y)  # same in training
+    check_symbolic(layer, x)
+    check_roundtrip(layer, x)
+    assert layer.get_config()["axis"] == axis and layer.get_config()["epsilon"] == 1e-4
+
+
+def test_rmsnorm_gradients_match_finite_differences(rng):
+    layer = layers.RMSNormalization(dtype="float64")
+    x = rand(rng, 3, 5)
+    layer(x)
+    layer.set_weights([rng.standard_normal(5)])
+    check_input_grad_fd(layer, x, rng)
+    check_weight_grads_fd(layer, x, rng)
+    check_grads(layers.RMSNormalization(axis=[1, 2]), rand(rng, 2, 3, 4, dtype="float32"))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "mixed_float16", "mixed_bfloat16"])
+def test_rmsnorm_normalizes_half_inputs_in_float32(dtype, rng):
+    x32 = rand(rng, 4, 6, 16, dtype="float32") * 100 + 300  # squares beyond float16's largest, 65504
+    half, full = layers.RMSNormalization(dtype=dtype), layers.RMSNormalization()
+    y = half(x32)
+    assert y.dtype.name == dtype.replace("mixed_", "")
+    assert half.scale.dtype.name == ("float16" if dtype == "float16" else "float32")
+    np.testing.assert_allclose(y.numpy().astype(np.float32), full(x32).numpy(), rtol=2e-2, atol=2e-2)
+    assert np.all(np.isfinite(y.numpy().astype(np.float32)))
+
+
+def test_rmsnorm_model_trains_saves_and_loads(tmp_path):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((64, 6)) * rng.uniform(0.5, 5, (64, 1))).astype(np.float32)
+    y = (x[:, 0] > x[:, 1]).astype(np.int32)
+    model = tl.keras.Sequential([tl.keras.Input((6,)), layers.Dense(8), layers.RMSNormalization(),
+                                 layers.ReLU(), layers.Dense(2)])
+    model.compile(tl.keras.optimizers.Adam(1e-2), tl.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    hist = model.fit(x, y, epochs=10, batch_size=16, verbose=0)
+    assert hist.history["loss"][-1] < 0.7 * hist.history["loss"][0]
+    assert not np.allclose(model.layers[1].scale.numpy(), 1.0)  # the scale learned
+    path = str(tmp_path / "rms.keras")
+    model.save(path)
+    back = tl.keras.models.load_model(path)
+    assert isinstance(back.layers[1], layers.RMSNormalization)
+    np.testing.assert_allclose(back.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6, atol=1e-6)
+
+
+def test_error_rmsnorm(rng):
+    layer = layers.RMSNormalization()
+    layer(rand(rng, 2, 4, dtype="float32"))
+    for shape, expected in (((2, 6), r"expected axis 1 of input shape to have value 4.*\(2, 6\)"),
+                            ((2, 3, 4), r"expected ndim=2, found ndim=3.*\(2, 3, 4\)")):
+        with pytest.raises(ValueError, match=r'layer "rms_normalization.*\(RMSNormalization\).*' + expected):
+            layer(rand(rng, *shape, dtype="float32"))
+    with pytest.raises(ValueError, match=r"RMSNormalization\): axis 3 is out of range for inputs of rank 3 "
+                                         r"\(input shape \(2, 3, 4\)\)"):
+        layers.RMSNormalization(axis=3)(rand(rng, 2, 3, 4, dtype="float32"))
+    with pytest.raises(TypeError, match=r"RMSNormalization: `axis` must be an int or a non-empty list of ints; "
+                                        r"received axis='last'"):
+        layers.RMSNormalization(axis="last")
+    with pytest.raises(ValueError, match=r"RMSNormalization: `epsilon` must be a non-negative float; received "
+                                         r"epsilon=-1"):
+        layers.RMSNormalization(epsilon=-1)

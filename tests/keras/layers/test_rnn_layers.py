@@ -300,3 +300,47 @@ def test_wrapper_base_class_for_user_wrappers(rng):
     assert isinstance(layers.TimeDistributed(layers.Dense(2)), layers.Wrapper)
     with pytest.raises(ValueError, match="Twice: `layer` must be a Layer instance"):
         Twice("dense")
+
+
+def test_bidirectional_is_a_wrapper_with_keras_config(rng, tmp_path):
+    """Bidirectional is a keras.layers.Wrapper whose `layer` is the forward layer; its config is
+    Keras' ("layer", "merge_mode", and "backward_layer" only when one was given); the weights keep
+    their order and their .keras paths (forward_layer/cell, backward_layer/cell)."""
+    from tensorlab.keras.saving.h5_weights import variable_paths
+
+    fw = layers.LSTM(3, return_sequences=True, dtype="float64")
+    bi = layers.Bidirectional(fw, merge_mode="sum", dtype="float64")
+    assert isinstance(bi, layers.Wrapper) and bi.layer is fw and bi.forward_layer is fw
+    assert bi.backward_layer.go_backwards and bi.backward_layer.name == "backward_" + fw.name
+    x = rand(rng, 2, 4, 5)
+    y = bi(x)
+    assert bi.weights == fw.weights + bi.backward_layer.weights and len(bi.weights) == 6
+    cfg = bi.get_config()
+    assert set(cfg) == {"name", "trainable", "dtype", "layer", "merge_mode"}
+    assert cfg["layer"]["class_name"] == "LSTM" and cfg["merge_mode"] == "sum"
+    clone = check_roundtrip(bi, x)
+    assert clone.layer.return_sequences and not clone.layer.go_backwards and clone.backward_layer.go_backwards
+    # weights copied in order reproduce the reference: forward then (reversed) backward
+    fw_ref = lstm_ref(x.numpy(), *_weights(bi.forward_layer))[0]
+    bw_ref = lstm_ref(x.numpy(), *_weights(bi.backward_layer), backwards=True)[0][:, ::-1]
+    np.testing.assert_allclose(y.numpy(), fw_ref + bw_ref, rtol=1e-10, atol=1e-12)
+    # an explicit backward layer is kept in the config and rebuilt from it
+    given = layers.Bidirectional(layers.LSTM(3, return_state=True),
+                                 backward_layer=layers.GRU(2, return_state=True, go_backwards=True))
+    out = given(rand(rng, 2, 4, 5, dtype="float32"))
+    assert [tuple(o.shape) for o in out] == [(2, 5), (2, 3), (2, 3), (2, 2)]
+    cfg = given.get_config()
+    assert cfg["backward_layer"]["class_name"] == "GRU" and cfg["backward_layer"]["config"]["units"] == 2
+    rebuilt = layers.deserialize(layers.serialize(given))
+    assert isinstance(rebuilt.backward_layer, layers.GRU) and rebuilt.backward_layer.units == 2
+    # a model with it saves and loads; the weights sit where Keras 3 puts them
+    model = keras.Sequential([keras.Input((4, 5)), layers.Bidirectional(layers.GRU(3)), layers.Dense(2)])
+    paths = [p for p, _ in variable_paths(model)]
+    assert paths[:2] == ["layers/bidirectional/backward_layer/cell", "layers/bidirectional/forward_layer/cell"]
+    data = rng.standard_normal((3, 4, 5)).astype("float32")
+    model.save(str(tmp_path / "bi.keras"))
+    back = keras.models.load_model(str(tmp_path / "bi.keras"))
+    assert isinstance(back.layers[0], layers.Wrapper)
+    np.testing.assert_allclose(back.predict(data, verbose=0), model.predict(data, verbose=0), rtol=1e-6, atol=1e-6)
+    with pytest.raises(ValueError, match="Bidirectional: forward and backward layers must agree"):
+        layers.Bidirectional(layers.LSTM(3, return_sequences=True), backward_layer=layers.LSTM(3, go_backwards=True))
