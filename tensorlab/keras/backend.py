@@ -79,7 +79,7 @@ def set_image_data_format(data_format):
 
 
 def to_snake_case(name):
-    s = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)  # Keras' rule: ConvLSTM2D -> conv_lstm2d
     s = re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
     return s[1:] if s.startswith("_") else s
 

@@ -55,6 +55,10 @@ def test_auto_names_are_unique_snake_case():
     assert Linear().name == "linear_1"
     assert keras.layers.Layer().name == "layer"
     assert Block(name="custom").name == "custom"
+    # Keras' rule for acronyms and digits: the default names match Keras' (and its saved files)
+    from tensorlab.keras.backend import to_snake_case
+    assert [to_snake_case(n) for n in ("ConvLSTM2D", "Conv2DTranspose", "GRUCell", "MultiHeadAttention")] == \
+        ["conv_lstm2d", "conv2d_transpose", "gru_cell", "multi_head_attention"]
 
 
 def test_tracking_of_sublayers_in_lists_dicts_and_raw_variables(rng):

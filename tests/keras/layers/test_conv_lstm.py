@@ -252,7 +252,7 @@ def test_nd_errors_name_the_layer_and_the_shapes(rng):
     check_rank_error(layers.ConvLSTM1D(2, 3), tl.zeros((2, 3, 6)), "expected ndim=4")
     check_rank_error(layers.ConvLSTM3D(2, 3), tl.zeros((2, 3, 6, 6, 2)), "expected ndim=6")
     layer = layers.ConvLSTM1D(2, 3)
-    with pytest.raises(ValueError, match=r"conv_lst_m1d.*\(ConvLSTM1D\).*ndim=4 \(batch, time, steps, channels\)"):
+    with pytest.raises(ValueError, match=r"conv_lstm1d.*\(ConvLSTM1D\).*ndim=4 \(batch, time, steps, channels\)"):
         layer.build((2, 3, 6))
     layer(tl.ones((2, 3, 6, 2)))
     with pytest.raises(ValueError, match=r"\(ConvLSTM1D\) needs known time, steps and 2 channels; received input "
