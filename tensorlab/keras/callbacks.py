@@ -541,3 +541,4 @@ class RemoteMonitor(Callback):
 # File-writing callbacks live beside the file formats they use.
 from tensorlab.keras.callbacks_io import BackupAndRestore, TensorBoard  # noqa: E402,F401
 from tensorlab.keras.callbacks_preempt import TerminateOnSignal  # noqa: E402,F401
+from tensorlab.keras.callbacks_ema import SwapEMAWeights  # noqa: E402,F401

@@ -279,7 +279,7 @@ class Loss:
 
     Args:
       reduction: ``"sum_over_batch_size"`` (mean over all elements, the default),
-        ``"sum"``, ``"mean"`` (weighted mean) or ``"none"`` (per-sample values).
+        ``"sum"``, ``"mean"`` (weighted mean) or ``"none"``/None (per-sample values).
       name: the loss's name.
       dtype: the dtype the loss computes in; default: the prediction's, float32 for a
         float16/bfloat16 prediction.
@@ -290,7 +290,8 @@ class Loss:
             raise ValueError(f"{type(self).__name__}: invalid reduction {reduction!r}; valid: "
                              "'sum_over_batch_size', 'sum', 'mean', 'none'")
         self.name = name or _backend.to_snake_case(type(self).__name__)
-        self.reduction = "sum_over_batch_size" if reduction in ("auto", None) else reduction
+        # Keras 3: None means no reduction ("auto" is tf.keras' default).
+        self.reduction = {"auto": "sum_over_batch_size", None: "none"}.get(reduction, reduction)
         self.dtype = None if dtype is None else getattr(dtype, "name", dtype)
 
     def call(self, y_true, y_pred):
@@ -415,6 +416,16 @@ _CLASS_OF = {"mean_squared_error": MeanSquaredError, "mean_absolute_error": Mean
              "sparse_categorical_crossentropy": SparseCategoricalCrossentropy, "kl_divergence": KLDivergence,
              "poisson": Poisson, "cosine_similarity": CosineSimilarity, "hinge": Hinge,
              "squared_hinge": SquaredHinge, "categorical_hinge": CategoricalHinge}
+
+# Focal cross-entropies, Dice, Tversky, Circle: in losses_extra.py, which builds on this module.
+from tensorlab.keras import losses_extra as _extra  # noqa: E402
+from tensorlab.keras.losses_extra import (BinaryFocalCrossentropy, CategoricalFocalCrossentropy,  # noqa: E402,F401
+                                          Circle, Dice, Tversky, binary_focal_crossentropy,
+                                          categorical_focal_crossentropy, circle, dice, tversky)
+
+_FUNCS.update({f.__name__: f for f in _extra.FUNCTIONS})
+_CLASSES.update({c.__name__: c for c in _extra.CLASSES})
+_CLASS_OF.update(zip((f.__name__ for f in _extra.FUNCTIONS), _extra.CLASSES))
 
 
 def get(identifier):

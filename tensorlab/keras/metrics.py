@@ -24,6 +24,15 @@ def _t(x):
     return tl.convert_to_tensor(x)
 
 
+def _as_dtype(x, dtype):
+    """``x`` as a tensor of ``dtype``; host values convert straight to it (no floatx rounding)."""
+    if isinstance(x, tl.Variable):
+        x = x.read_value()
+    if not isinstance(x, tl.Tensor):
+        return tl.convert_to_tensor(x, dtype=dtype)
+    return x if x.dtype.name == dtype else tl.cast(x, dtype)
+
+
 class Metric:
     """Base class of metrics.
 
@@ -88,9 +97,7 @@ class Sum(Metric):
         self.total = self.add_variable(name="total")
 
     def update_state(self, values, sample_weight=None):
-        values = _t(values)
-        if values.dtype.name != self.dtype:
-            values = tl.cast(values, self.dtype)
+        values = _as_dtype(values, self.dtype)
         if sample_weight is not None:
             values = _losses.reduce_weighted_values(values, sample_weight, "none")
         self.total.assign_add(tl.reduce_sum(values))
@@ -113,9 +120,7 @@ class Mean(Metric):
         self._device_count = False
 
     def update_state(self, values, sample_weight=None):
-        values = _t(values)
-        if values.dtype.name != self.dtype:
-            values = tl.cast(values, self.dtype)
+        values = _as_dtype(values, self.dtype)
         n = values.shape.num_elements()
         if (sample_weight is None or isinstance(sample_weight, (int, float))) and \
                 _backend.replica_context_of_many() is None:
@@ -130,7 +135,7 @@ class Mean(Metric):
         # across replicas, so it goes to the ``count`` variable too).
         if sample_weight is None or isinstance(sample_weight, (int, float)):
             sample_weight = tl.constant(1.0 if sample_weight is None else float(sample_weight), dtype=self.dtype)
-        sw = _t(sample_weight)
+        sw = _as_dtype(sample_weight, self.dtype)
         weighted = _losses.reduce_weighted_values(values, sw, "none")
         self.total.assign_add(tl.reduce_sum(weighted))
         self.count.assign_add(tl.reduce_sum(tl.cast(sw, self.dtype) * tl.ones_like(weighted)))
@@ -492,6 +497,21 @@ _NAMES = {
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy, "cosine_similarity": CosineSimilarity,
     "precision": Precision, "recall": Recall, "auc": AUC,
 }
+
+# F-scores, R2, correlations (metrics_extra.py) and the IoU family (metrics_iou.py) build on this module.
+from tensorlab.keras.metrics_extra import (ConcordanceCorrelation, F1Score, FBetaScore,  # noqa: E402,F401
+                                           PearsonCorrelation, R2Score, concordance_correlation,
+                                           pearson_correlation)
+from tensorlab.keras.metrics_iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU  # noqa: E402
+
+for _cls in (FBetaScore, F1Score, R2Score, PearsonCorrelation, ConcordanceCorrelation, IoU, BinaryIoU, MeanIoU,
+             OneHotIoU, OneHotMeanIoU):
+    # serialize_keras_object records a class's module: the public one, as Keras records its export name.
+    _cls.__module__ = __name__
+    _CLASSES[_cls.__name__] = _cls
+    _NAMES[_backend.to_snake_case(_cls.__name__)] = _cls
+del _cls
+_NAMES["fbeta_score"] = FBetaScore
 
 
 def get(identifier):

@@ -300,11 +300,14 @@ class Trainer:
                 raise ValueError("fit: the data produced no batches; check x, batch_size and steps_per_epoch")
             epoch_logs = _host_logs(logs)
             if val_adapter is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_adapter(val_adapter, cbs=None)
+                val_logs = self._evaluate_adapter(val_adapter, cbs=cbs)  # test hooks fire, as in Keras
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
+        if isinstance(self.optimizer, _optimizers.Optimizer) and epochs > 0:
+            # With use_ema the variables end with their moving averages (a no-op otherwise).
+            self.optimizer.finalize_variable_values(self._trainable_vars())
         cbs.on_train_end(epoch_logs)
         history = getattr(cbs, "history", None)
         if history is None:

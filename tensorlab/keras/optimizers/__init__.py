@@ -6,13 +6,13 @@ Example:
 """
 from tensorlab.keras import _ids
 from tensorlab.keras.optimizers import schedules
-from tensorlab.keras.optimizers.algorithms import (SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Nadam,
-                                                   RMSprop)
+from tensorlab.keras.optimizers.algorithms import (SGD, Adadelta, Adafactor, Adagrad, Adam, Adamax, AdamW, Ftrl,
+                                                   Lamb, Lion, Nadam, RMSprop)
 from tensorlab.keras.optimizers.base import Optimizer
 from tensorlab.keras.optimizers.loss_scale import LossScaleOptimizer
 
-_TABLE = {c.__name__: c for c in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam,
-                                  LossScaleOptimizer)}
+_TABLE = {c.__name__: c for c in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion, Adafactor,
+                                  Ftrl, Lamb, LossScaleOptimizer)}
 _TABLE.update({k.lower(): v for k, v in list(_TABLE.items())})
 
 
@@ -39,4 +39,4 @@ def deserialize(config, custom_objects=None):
 
 
 __all__ = ["Optimizer", "LossScaleOptimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam",
-           "schedules", "get", "serialize", "deserialize"]
+           "Lion", "Adafactor", "Ftrl", "Lamb", "schedules", "get", "serialize", "deserialize"]

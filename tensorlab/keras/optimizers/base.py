@@ -62,6 +62,12 @@ class Optimizer:
       clipnorm: clip each gradient to this L2 norm.
       clipvalue: clip each gradient elementwise to ``[-clipvalue, clipvalue]``.
       global_clipnorm: clip all gradients together to this global L2 norm.
+      use_ema: keep an exponential moving average of the variables (``SwapEMAWeights``
+        swaps it in for evaluation; ``fit`` ends with it in the variables).
+      ema_momentum: ``average = ema_momentum * average + (1 - ema_momentum) * value``
+        after each step (the first step copies the values).
+      ema_overwrite_frequency: every this many steps, the variables take their averages'
+        values; None: only ``finalize_variable_values`` (called at the end of ``fit``) does.
       loss_scale_factor: a fixed loss scale: ``scale_loss`` multiplies the loss by it and
         ``apply_gradients`` divides the gradients by it (for a dynamic scale, wrap the
         optimizer in ``keras.mixed_precision.LossScaleOptimizer``).
@@ -83,12 +89,23 @@ class Optimizer:
                              f"{loss_scale_factor!r}")
         if sum(x is not None for x in (clipnorm, global_clipnorm)) > 1:
             raise ValueError(f"{type(self).__name__}: give at most one of clipnorm and global_clipnorm")
+        if use_ema:
+            if not 0 <= ema_momentum <= 1:
+                raise ValueError(f"{type(self).__name__}: ema_momentum must be in the range [0, 1], got "
+                                 f"{ema_momentum!r}")
+            if ema_overwrite_frequency and (not isinstance(ema_overwrite_frequency, int)
+                                            or ema_overwrite_frequency < 1):
+                raise ValueError(f"{type(self).__name__}: ema_overwrite_frequency must be an integer >= 1 or "
+                                 f"None, got {ema_overwrite_frequency!r}")
         self.name = name or self._default_name
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
         self.global_clipnorm = global_clipnorm
-        self.use_ema = use_ema
+        self.use_ema = bool(use_ema)
+        self.ema_momentum = float(ema_momentum)
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        self._averages = {}  # var uid -> (var, its moving average), with use_ema
         self.loss_scale_factor = None if loss_scale_factor is None else float(loss_scale_factor)
         self._iterations = tl.Variable(tl.constant(0, dtype="int64"), trainable=False, name="iteration")
         self._step = 0
@@ -173,14 +190,28 @@ class Optimizer:
         self._slot_vars.append(v)
         return v
 
+    def add_variable(self, shape, initializer="zeros", dtype=None, name=None):
+        """A state variable of ``shape`` (on the current device), tracked in ``variables``."""
+        from tensorlab.keras import initializers
+        value = initializers.get(initializer)(tuple(shape), dtype=dtype or _backend.floatx())
+        v = tl.Variable(value, trainable=False, name=f"{self.name}/{name or 'var'}")
+        self._slot_vars.append(v)
+        return v
+
     def build_slots(self, var):
         """The per-variable state (a tuple of variables); none by default."""
         return ()
 
     def build(self, var_list):
-        for v in var_list:
-            if v._uid not in self._slots:
-                self._slots[v._uid] = self.build_slots(v)
+        """Creates the state of the variables not seen before (``apply_gradients`` calls it)."""
+        new = [v for v in var_list if v._uid not in self._slots]
+        if self.use_ema:
+            # As Keras: every average before the other slots (the order checkpoints store).
+            for v in new:
+                if v._uid not in self._averages:
+                    self._averages[v._uid] = (v, self.add_variable_from_reference(v, "average"))
+        for v in new:
+            self._slots[v._uid] = self.build_slots(v)
 
     @property
     def variables(self):
@@ -255,7 +286,9 @@ class Optimizer:
         for g, (_, var) in zip(grads, pairs):
             s = slots.get(var._uid)
             if s is None:
-                s = slots[var._uid] = self.build_slots(var)
+                # All new variables at once, in build()'s order (the one a restore rebuilds).
+                self.build([v for _, v in pairs])
+                s = slots[var._uid]
             if isinstance(g, variable_cls):
                 g = g.read_value()
             if g.dtype != var.dtype:
@@ -269,8 +302,35 @@ class Optimizer:
                 self.update(var, g, s, lr, step)
             if var.constraint is not None:
                 var.assign(var.constraint(var._read_untracked()))
+        if self.use_ema:
+            self._update_moving_averages(step)
         self._iterations.assign_add(1)
         return self._iterations
+
+    def _update_moving_averages(self, step):
+        # As Keras: the first step copies the values (momentum 0), later steps average;
+        # every ``ema_overwrite_frequency`` steps the variables take their averages.
+        m = self.ema_momentum if step > 1 else 0.0
+        for var, avg in self._averages.values():
+            avg.assign(avg._read_untracked() * m + var._read_untracked() * (1.0 - m))
+        if self.ema_overwrite_frequency and step % self.ema_overwrite_frequency == 0:
+            for var, avg in self._averages.values():
+                var.assign(avg._read_untracked())
+
+    @property
+    def _model_variables_moving_average(self):
+        """The moving averages (``use_ema``), in the order their variables were first seen."""
+        return [avg for _, avg in self._averages.values()]
+
+    def finalize_variable_values(self, var_list):
+        """With ``use_ema``, assigns each variable of ``var_list`` its moving average (``fit``
+        calls this at the end); otherwise does nothing."""
+        if not self.use_ema:
+            return
+        for var in var_list:
+            pair = self._averages.get(var._uid)
+            if pair is not None:
+                var.assign(pair[1]._read_untracked())
 
     _decoupled_decay = True
     # ``_fused_update(var, grad, slots) -> bool``: an optimizer whose update is one fused
@@ -323,7 +383,8 @@ class Optimizer:
             lr = _schedules.serialize(lr)
         cfg = {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
                "clipnorm": self.clipnorm, "clipvalue": self.clipvalue, "global_clipnorm": self.global_clipnorm,
-               "loss_scale_factor": self.loss_scale_factor}
+               "use_ema": self.use_ema, "ema_momentum": self.ema_momentum,
+               "ema_overwrite_frequency": self.ema_overwrite_frequency, "loss_scale_factor": self.loss_scale_factor}
         cfg.update(self._hparams())
         return cfg
 

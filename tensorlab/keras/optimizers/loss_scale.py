@@ -136,6 +136,13 @@ class LossScaleOptimizer(Optimizer):
     def build_slots(self, var):
         return self.inner_optimizer.build_slots(var)
 
+    @property
+    def _model_variables_moving_average(self):
+        return self.inner_optimizer._model_variables_moving_average
+
+    def finalize_variable_values(self, var_list):
+        self.inner_optimizer.finalize_variable_values(var_list)
+
     # ------------------------------------------------------------------ scaling
     def scale_loss(self, loss):
         """``loss`` times the current scale (Keras 3); call it inside the tape."""

@@ -265,7 +265,7 @@ def _compile_from(model, cc):
         cfg = dict(opt.get("config", {}))
         for k in ("use_ema", "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
                   "gradient_accumulation_steps"):
-            if not cfg.get(k) or k == "ema_momentum":
+            if not cfg.get("use_ema" if k == "ema_momentum" else k):
                 cfg.pop(k, None)
         opt["config"] = cfg
         cc["optimizer"] = opt
