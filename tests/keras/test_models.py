@@ -261,3 +261,17 @@ def test_subclassed_model_save_and_load(tmp_path, rng):
     loaded = keras.models.load_model(tmp_path / "net.keras")
     assert isinstance(loaded, SavedNet) and loaded.units == 5
     np.testing.assert_allclose(loaded.predict(x, verbose=0), m.predict(x, verbose=0), rtol=1e-6)
+
+
+def test_functional_layers_follow_keras_order():
+    # Keras 3 orders a functional model's layers (and so its weights and optimizer slots) by
+    # decreasing depth from the outputs, ties in the order a walk from the outputs meets them;
+    # the expected list is what Keras 3.15 gives for this graph.
+    L = keras.layers
+    frames, seq = keras.Input((4,), name="frames"), keras.Input((3,), name="seq")
+    a = L.Dense(2, name="a")(frames)
+    b = L.Dense(2, name="b")(L.Dense(2, name="b0")(L.Dense(3, name="b1")(seq)))
+    out = L.Dense(1, name="out")(L.Concatenate(name="cat")([a, b]))
+    model = keras.Model([frames, seq], out)
+    assert [l.name for l in model.layers] == ["seq", "b1", "frames", "b0", "a", "b", "cat", "out"]
+    assert [v.name for v in model.trainable_variables][:2] == ["b1/kernel:0", "b1/bias:0"]

@@ -48,11 +48,27 @@ def k_embedding(k):
                          k.layers.Dense(3)])
 
 
+def k_recurrent_conv_and_gqa(k):
+    # ConvLSTM (Keras keeps its weights in a cell sub-object), grouped-query attention and RMS norm
+    frames = k.Input((3, 5, 5, 2))
+    c = k.layers.ConvLSTM2D(3, 3, padding="same")(frames)
+    c = k.layers.GlobalAveragePooling2D()(c)
+    seq = k.Input((6, 4))
+    s = k.layers.ConvLSTM1D(4, 2, padding="same", return_sequences=True)(k.layers.Reshape((6, 1, 4))(seq))
+    s = k.layers.Reshape((6, 4))(s)
+    a = k.layers.GroupQueryAttention(head_dim=2, num_query_heads=4, num_key_value_heads=2)(s, s)
+    a = k.layers.RMSNormalization()(a)
+    return k.Model([frames, seq], k.layers.Dense(2)(k.layers.Concatenate()([c, k.layers.Flatten()(a)])))
+
+
 CASES = [("cnn", k_cnn, lambda r: r.random((4, 8, 8, 3)).astype("float32"), lambda r: r.integers(0, 5, 4)),
          ("attention_rnn", k_seq_models, lambda r: r.random((3, 5, 4)).astype("float32"),
           lambda r: r.random((3, 2)).astype("float32")),
          ("embedding", k_embedding, lambda r: r.integers(0, 20, (3, 7)).astype("int32"),
-          lambda r: r.random((3, 3)).astype("float32"))]
+          lambda r: r.random((3, 3)).astype("float32")),
+         ("conv_lstm_gqa", k_recurrent_conv_and_gqa,
+          lambda r: [r.random((3, 3, 5, 5, 2)).astype("float32"), r.random((3, 6, 4)).astype("float32")],
+          lambda r: r.random((3, 2)).astype("float32"))]
 
 
 def _loss(name):

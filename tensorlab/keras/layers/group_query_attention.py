@@ -67,6 +67,8 @@ class GroupedQueryAttention(Layer):
       (TensorShape([3, 5, 8]), TensorShape([3, 4, 5, 5]))
     """
 
+    _keras_class_name = "GroupQueryAttention"  # the name Keras exports and writes in saved configs
+
     def __init__(self, head_dim, num_query_heads, num_key_value_heads, dropout=0.0, use_bias=True,
                  sliding_window=None, flash_attention=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,

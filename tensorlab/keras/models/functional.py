@@ -58,6 +58,50 @@ def discover_nodes(inputs, outputs):
     return order
 
 
+def _parent(t):
+    layer, ni, _ = t._keras_history
+    return layer._inbound_nodes[ni]
+
+
+def keras_layer_order(inputs, outputs):
+    """The model's layers in Keras 3's order (``map_graph``): by decreasing depth from the
+    outputs, ties broken by the order a depth-first walk from the outputs first meets them.
+    Weights, optimizer slots and saved files follow this order, so it must be Keras'."""
+    input_ids = {id(t) for t in inputs}
+    finished, in_progress, nodes, index = set(), set(), [], {}
+
+    def walk(t):
+        node = _parent(t)
+        if id(node) in finished:
+            return
+        index.setdefault(id(node.layer), len(index))
+        in_progress.add(id(node))
+        if not node.is_input and id(t) not in input_ids:
+            for u in node.input_tensors:
+                walk(u)
+        finished.add(id(node))
+        in_progress.discard(id(node))
+        nodes.append(node)
+
+    for t in outputs:
+        walk(t)
+    node_depth, layer_depth, layers = {}, {}, {}
+    for node in reversed(nodes):
+        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = depth
+        layers[id(node.layer)] = node.layer
+        node_depth[id(node)] = depth
+        if not node.is_input:
+            for u in node.input_tensors:
+                p = _parent(u)
+                node_depth[id(p)] = max(depth + 1, node_depth.get(id(p), 0))
+    for t in inputs:  # inputs that no output depends on
+        layer = t._keras_history[0]
+        if id(layer) not in layer_depth:
+            layer_depth[id(layer)], index[id(layer)], layers[id(layer)] = 0, -1, layer
+    return [layers[k] for k in sorted(layer_depth, key=lambda k: (-layer_depth[k], index[k]))]
+
+
 class Functional(Model):
     """A model defined by ``keras.Model(inputs, outputs)``.
 
@@ -89,18 +133,7 @@ class Functional(Model):
         self.outputs = _flat_keras(outputs, "outputs") if not isinstance(outputs, dict) else \
             [outputs[k] for k in outputs]
         self._node_order = discover_nodes(self.inputs, self.outputs)
-        layers = []
-        seen = set()
-        for t in self.inputs:
-            layer = t._keras_history[0]
-            if id(layer) not in seen:
-                seen.add(id(layer))
-                layers.append(layer)
-        for node in self._node_order:
-            if id(node.layer) not in seen:
-                seen.add(id(node.layer))
-                layers.append(node.layer)
-        self._graph_layers = layers
+        self._graph_layers = keras_layer_order(self.inputs, self.outputs)
         self.input_names = [t._keras_history[0].name for t in self.inputs]
         if isinstance(outputs, dict):
             self.output_names = list(outputs)

@@ -119,7 +119,8 @@ def variable_paths(model, include_optimizer=True):
             # Keras keeps these variables in sub-layers; tensorlab's layer holds them itself.
             mine = own(obj)
             for prefix, sub in groups.items():
-                vs = [v for v in mine if getattr(v, "_keras_attrs", {}).get("name", "").startswith(prefix + "/")]
+                vs = [v for v in mine if not prefix
+                      or getattr(v, "_keras_attrs", {}).get("name", "").startswith(prefix + "/")]
                 out.append((_join(path, sub), vs))
             return
         out.append((path, own(obj)))
@@ -150,8 +151,12 @@ def variable_paths(model, include_optimizer=True):
 
 
 # Layers whose variables Keras 3 keeps in named sub-layers: {class: {variable-name prefix: sub-path}}.
+# Keras' own sub-objects for layers whose weights tensorlab holds directly: {name prefix of the
+# variables ("" for all of them): Keras attribute path}.
 _SUBOBJECTS = {"MultiHeadAttention": {"query": "query_dense", "key": "key_dense", "value": "value_dense",
-                                      "attention_output": "output_dense"}}
+                                      "attention_output": "output_dense"},
+               # Keras' ConvLSTM layers are RNNs over a ConvLSTMCell: kernel, recurrent_kernel, bias in `cell`
+               "ConvLSTM1D": {"": "cell"}, "ConvLSTM2D": {"": "cell"}, "ConvLSTM3D": {"": "cell"}}
 
 
 def _join(a, b):

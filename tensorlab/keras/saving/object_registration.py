@@ -46,7 +46,11 @@ def register_keras_serializable(package="Custom", name=None):
 
 def get_registered_name(obj):
     """The name ``obj`` is registered under, or its ``__name__``."""
-    return _NAMES.get(obj, getattr(obj, "__name__", str(obj)))
+    if obj in _NAMES:
+        return _NAMES[obj]
+    # A class may be known to Keras under another exported name (GroupedQueryAttention is
+    # keras.layers.GroupQueryAttention); only the class itself, not user subclasses.
+    return getattr(obj, "__dict__", {}).get("_keras_class_name") or getattr(obj, "__name__", str(obj))
 
 
 def get_registered_object(name, custom_objects=None, module_objects=None):

@@ -24,7 +24,8 @@ def serialize_keras_object(obj):
     if hasattr(obj, "get_config"):
         cls = type(obj)
         config = obj.get_config()
-        out = {"module": _module_of(cls), "class_name": cls.__name__, "config": _plain(config),
+        out = {"module": _module_of(cls), "class_name": cls.__dict__.get("_keras_class_name") or cls.__name__,
+               "config": _plain(config),
                "registered_name": get_registered_name(cls)}
         build_cfg = getattr(obj, "_build_shapes", None)
         if build_cfg and hasattr(obj, "fit"):  # models: layers are rebuilt by their model

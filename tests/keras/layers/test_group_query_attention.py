@@ -180,7 +180,7 @@ def test_config_symbolic_and_weight_gradients(rng):
         # the key bias cancels in the softmax (its gradient is zero), as in any attention layer
         assert g is not None and (np.any(g.numpy() != 0) or "key/bias" in w.name), w.name
     assert type(layers.GroupedQueryAttention(2, 2, 1)) is layers.GroupQueryAttention
-    assert layers.serialize(gqa)["class_name"] == "GroupedQueryAttention"  # Keras' class name
+    assert layers.serialize(gqa)["class_name"] == "GroupQueryAttention"  # the name Keras writes in its configs
     assert gqa.name.startswith("grouped_query_attention")
 
 

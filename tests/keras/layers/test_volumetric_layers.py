@@ -107,6 +107,7 @@ def test_spatial_dropout3d_drops_whole_channels(rng):
 
 
 def test_a_volumetric_cnn_trains_saves_and_loads(tmp_path):
+    keras.utils.set_random_seed(0)  # initial weights and dropout masks independent of earlier tests
     rng = np.random.default_rng(0)
     x = rng.standard_normal((32, 6, 8, 8, 1)).astype(np.float32)
     y = (x[:, :3].mean(axis=(1, 2, 3, 4)) > x[:, 3:].mean(axis=(1, 2, 3, 4))).astype(np.int32)
