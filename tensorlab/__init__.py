@@ -66,7 +66,25 @@ def is_tensor(x):
     return isinstance(x, (Tensor, SymbolicTensor, Variable))
 
 
-_LAZY = {"keras", "data", "train", "io", "summary", "distribute", "examples"}
+def get_logger():
+    """The ``logging`` logger tensorlab writes to (``tf.get_logger``)."""
+    import logging
+    return logging.getLogger("tensorlab")
+
+
+def init_scope():
+    """``tf.init_scope``: lifts code out of a traced function; tensorlab always runs eagerly, so
+    this is a context manager that changes nothing (as TF's does in eager code)."""
+    import contextlib
+    return contextlib.nullcontext()
+
+
+version = __import__("types").SimpleNamespace(VERSION=__version__)
+
+_LAZY = {"keras", "data", "train", "io", "summary", "distribute", "examples", "nest", "autograph"}
+# TF 2's top-level initializer names are the Keras initializers (``tf.zeros_initializer()``...).
+_INITIALIZERS = {"zeros_initializer": "Zeros", "ones_initializer": "Ones", "constant_initializer": "Constant",
+                 "random_normal_initializer": "RandomNormal", "random_uniform_initializer": "RandomUniform"}
 
 
 def __getattr__(name):
@@ -76,4 +94,9 @@ def __getattr__(name):
         mod = importlib.import_module(f"tensorlab.{name}")
         globals()[name] = mod
         return mod
+    if name in _INITIALIZERS:
+        from tensorlab.keras import initializers
+        cls = getattr(initializers, _INITIALIZERS[name])
+        globals()[name] = cls
+        return cls
     raise AttributeError(f"module 'tensorlab' has no attribute {name!r}")
