@@ -402,6 +402,12 @@ class Dataset:
                                          padded_shapes, padding_values, pad_to_bucket_boundary, no_padding,
                                          drop_remainder)
 
+    def ignore_errors(self, log_warning=False, name=None):
+        """Drops the elements whose ``map`` or ``filter`` function raised (an error elsewhere
+        still propagates); ``log_warning`` logs each dropped element's error."""
+        from tensorlab.data.ignore_errors import IgnoreErrors
+        return IgnoreErrors(self, log_warning)
+
     def take_while(self, predicate, name=None):
         """Elements up to (not including) the first for which ``predicate`` is False."""
         return _T().TakeWhile(self, predicate)

@@ -42,6 +42,11 @@ def bucket_by_sequence_length(element_length_func, bucket_boundaries, bucket_bat
                                                    no_padding, drop_remainder)
 
 
+def ignore_errors(log_warning=False):
+    """``ds.apply(ignore_errors())`` is ``ds.ignore_errors()``."""
+    return lambda ds: ds.ignore_errors(log_warning)
+
+
 def scan(initial_state, scan_func):
     """``ds.apply(scan(...))`` is ``ds.scan(...)``."""
     return lambda ds: ds.scan(initial_state, scan_func)
@@ -70,5 +75,5 @@ def RandomDataset(seed=None):  # noqa: N802 (TF's name)
 
 __all__ = ["AUTOTUNE", "AutoShardPolicy", "CsvDataset", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY",
            "cardinality", "choose_from_datasets", "copy_to_device", "make_csv_dataset", "prefetch_to_device",
-           "sample_from_datasets", "string", "assert_cardinality", "group_by_window", "bucket_by_sequence_length", "scan",
+           "sample_from_datasets", "string", "assert_cardinality", "group_by_window", "bucket_by_sequence_length", "scan", "ignore_errors",
            "save", "load", "Counter", "RandomDataset"]

@@ -12,7 +12,7 @@ import threading
 import tensorlab as tl
 from tensorlab.data import _structure as st
 from tensorlab.data.dataset import AUTOTUNE, cpu_count
-from tensorlab.data.transforms import Map, _int, _Unary
+from tensorlab.data.transforms import SKIPPED, Map, _int, _Unary
 
 # The prefetch depth AUTOTUNE picks: enough to hide jitter in producing a batch
 # without holding many batches of memory.
@@ -41,13 +41,17 @@ class ParallelMap(Map):
         if n == 1:
             yield from Map._gen(self)
             return
+        yield from (r for r in self._results(n) if r is not SKIPPED)
+
+    def _results(self, n):
+        apply = self._apply if self._skip is None else self._apply_or_skip
         window = 2 * n  # calls in flight: keeps every thread busy while results wait to be consumed
         pool = cf.ThreadPoolExecutor(n, thread_name_prefix="tl.data.map")
         try:
             if self._ordered():
                 pending = collections.deque()
                 for e in self._in._gen():
-                    pending.append(pool.submit(self._apply, e))
+                    pending.append(pool.submit(apply, e))
                     if len(pending) >= window:
                         yield pending.popleft().result()
                 while pending:
@@ -55,7 +59,7 @@ class ParallelMap(Map):
             else:
                 pending = set()
                 for e in self._in._gen():
-                    pending.add(pool.submit(self._apply, e))
+                    pending.add(pool.submit(apply, e))
                     if len(pending) >= window:
                         done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
                         for f in done:

@@ -70,7 +70,12 @@ def trace_spec(fn, spec, what):
         return None
 
 
+SKIPPED = object()  # what a map or filter call gives for an element dropped by ignore_errors
+
+
 class Map(_Unary):
+    _skip = None  # set on copies made by ignore_errors: called with the error of a dropped element
+
     def __init__(self, ds, fn):
         super().__init__(ds)
         if not callable(fn):
@@ -81,9 +86,19 @@ class Map(_Unary):
         with tl.device("cpu"):
             return st.element_from_user(st.call_user(self._fn, e), "map")
 
+    def _apply_or_skip(self, e):
+        try:
+            return self._apply(e)
+        except Exception as err:
+            self._skip(err)
+            return SKIPPED
+
     def _gen(self):
+        apply = self._apply if self._skip is None else self._apply_or_skip
         for e in self._in._gen():
-            yield self._apply(e)
+            out = apply(e)
+            if out is not SKIPPED:
+                yield out
 
     def _spec(self):
         try:
@@ -104,15 +119,26 @@ def _truth(v, what):
 
 
 class Filter(_Unary):
+    _skip = None  # as Map's
+
     def __init__(self, ds, predicate):
         super().__init__(ds)
         self._pred = predicate
 
+    def _keep(self, e):
+        with tl.device("cpu"):
+            return _truth(st.call_user(self._pred, e), "filter")
+
     def _gen(self):
-        pred = self._pred
         for e in self._in._gen():
-            with tl.device("cpu"):
-                keep = _truth(st.call_user(pred, e), "filter")
+            if self._skip is None:
+                keep = self._keep(e)
+            else:
+                try:
+                    keep = self._keep(e)
+                except Exception as err:
+                    self._skip(err)
+                    keep = False
             if keep:
                 yield e
 

@@ -252,3 +252,31 @@ def test_load_errors(tmp_path, rng):
         f.write(data[:-12])  # truncated
     with pytest.raises(tl.errors.DataLossError, match="truncated"):
         vals(D.load(path))
+
+
+# ----------------------------------------------------------------- ignore_errors
+def _checked_sqrt(x):
+    if int(x) % 3 == 0:
+        raise ValueError(f"bad element {int(x)}")
+    return tl.sqrt(tl.cast(x, tl.float64))
+
+
+@pytest.mark.parametrize("parallel", [None, 3])
+def test_ignore_errors_drops_failing_map_and_filter_calls(parallel, caplog):
+    base = D.range(1, 20)
+    ds = base.map(_checked_sqrt, num_parallel_calls=parallel).filter(lambda v: 1 / (int(v * v) - 4) < 10)
+    kept = [x for x in range(1, 20) if x % 3 and x != 4]
+    out = ds.prefetch(2).ignore_errors(log_warning=True)
+    np.testing.assert_allclose(vals(out), np.sqrt(kept))
+    assert out.dropped == 7  # six multiples of 3 from map, and 4 from the filter's division by zero
+    assert "bad element 3" in caplog.text and "ZeroDivisionError" in caplog.text
+    np.testing.assert_allclose(vals(out), np.sqrt(kept))  # a second pass drops the same ones
+    with pytest.raises(ValueError, match="bad element 3"):  # the original dataset is unchanged
+        vals(ds)
+    assert vals(tl.data.experimental.ignore_errors()(base.map(_checked_sqrt)).take(2)) == [1.0, np.sqrt(2)]
+
+
+def test_ignore_errors_lets_other_errors_through():
+    ragged = D.from_generator(lambda: iter([np.ones(2), np.ones(3)]), output_signature=tl.TensorSpec([None]))
+    with pytest.raises(tl.errors.InvalidArgumentError, match="Cannot batch tensors with different shapes"):
+        vals(ragged.batch(2).ignore_errors())
