@@ -100,3 +100,43 @@ def test_utils_exports_the_data_helpers():
     assert keras.utils.image_dataset_from_directory is keras.preprocessing.image_dataset_from_directory
     assert keras.preprocessing.timeseries_dataset_from_array is keras.utils.timeseries_dataset_from_array
     assert isinstance(keras.utils.timeseries_dataset_from_array(np.arange(5.0), None, 2), tl.data.Dataset)
+
+
+def test_split_dataset_arrays_and_fractions(rng):
+    x = rng.normal(size=(10, 3)).astype(np.float32)
+    y = np.arange(10)
+    left, right = keras.utils.split_dataset((x, y), left_size=0.8)
+    lx, ly = zip(*[(a.numpy(), b.numpy()) for a, b in left])
+    rx, ry = zip(*[(a.numpy(), b.numpy()) for a, b in right])
+    np.testing.assert_array_equal(np.array(lx), x[:8])
+    assert list(ly) == list(range(8)) and list(ry) == [8, 9]
+    a, b = keras.utils.split_dataset(x, right_size=3, shuffle=True, seed=4)
+    got = np.concatenate([np.array([v.numpy() for v in a]), np.array([v.numpy() for v in b])])
+    assert len(list(b)) == 3 and not np.array_equal(got, x)
+    np.testing.assert_array_equal(np.sort(got, axis=0), np.sort(x, axis=0))
+    a2, _ = keras.utils.split_dataset(x, right_size=3, shuffle=True, seed=4)
+    np.testing.assert_array_equal(np.array([v.numpy() for v in a2]), np.array([v.numpy() for v in a]))
+
+
+def test_split_dataset_keeps_batching_and_structure(rng):
+    ds = tl.data.Dataset.from_tensor_slices({"a": rng.normal(size=(11, 2)), "b": np.arange(11)}).batch(4)
+    left, right = keras.utils.split_dataset(ds, left_size=7)
+    assert [int(e["b"].shape[0]) for e in left] == [4, 3] and [e["b"].numpy().tolist() for e in right] == [[7, 8, 9, 10]]
+
+
+def test_split_dataset_errors(rng):
+    x = np.zeros((5, 2)) + 1.0
+    with pytest.raises(ValueError, match="at least one of left_size and right_size"):
+        keras.utils.split_dataset(x)
+    with pytest.raises(ValueError, match=r"must be in \(0, 1\)"):
+        keras.utils.split_dataset(x, left_size=1.5)
+    with pytest.raises(ValueError, match=r"must be in \[1, 4\]"):
+        keras.utils.split_dataset(x, left_size=5)
+    with pytest.raises(ValueError, match="exceeds the 5 samples"):
+        keras.utils.split_dataset(x, left_size=3, right_size=3)
+    with pytest.raises(ValueError, match="leave the right split empty"):
+        keras.utils.split_dataset(x, left_size=0.95)
+    with pytest.raises(TypeError, match="must be an int, a float or None"):
+        keras.utils.split_dataset(x, left_size="half")
+    with pytest.raises(TypeError, match="dataset must be"):
+        keras.utils.split_dataset("abc", left_size=1)

@@ -9,6 +9,7 @@ from tensorlab.keras.saving.object_registration import (custom_object_scope, get
                                                         register_keras_serializable)
 from tensorlab.keras.saving.serialization import deserialize_keras_object, serialize_keras_object
 from tensorlab.keras.utils.data import PyDataset, Sequence
+from tensorlab.keras.utils.dataset_split import split_dataset
 from tensorlab.keras.utils.image_dataset import image_dataset_from_directory
 from tensorlab.keras.utils.progbar import Progbar
 from tensorlab.keras.utils.sequences import pad_sequences, timeseries_dataset_from_array
@@ -80,4 +81,4 @@ __all__ = ["set_random_seed", "to_categorical", "normalize", "Progbar", "PyDatas
            "register_keras_serializable", "get_custom_objects", "custom_object_scope", "get_registered_name",
            "get_registered_object", "serialize_keras_object", "deserialize_keras_object",
            "unpack_x_y_sample_weight", "pack_x_y_sample_weight", "get_file", "plot_model",
-           "image_dataset_from_directory", "pad_sequences", "timeseries_dataset_from_array"]
+           "image_dataset_from_directory", "pad_sequences", "timeseries_dataset_from_array", "split_dataset"]
