@@ -39,6 +39,17 @@ linalg = _namespaces.build("LINALG", "tensorlab.linalg", "Linear algebra (tf.lin
 random = _namespaces.build("RANDOM", "tensorlab.random", "Random numbers (tf.random).")
 image = _namespaces.build("IMAGE", "tensorlab.image", "Image ops (tf.image).")
 debugging = _namespaces.build("DEBUGGING", "tensorlab.debugging", "Debugging ops (tf.debugging).")
+
+
+def _image_codecs(name):
+    # tl.image.decode_png & co. live in tensorlab.io (file formats, Pillow), loaded on first use.
+    from tensorlab.io import images
+    if name in images.IMAGE:
+        return getattr(images, name)
+    raise AttributeError(f"module 'tensorlab.image' has no attribute {name!r}")
+
+
+image.__getattr__ = _image_codecs
 newaxis = None
 
 

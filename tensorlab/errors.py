@@ -55,6 +55,22 @@ class AbortedError(OpError, RuntimeError):
     """An operation was aborted, e.g. because a peer in a collective failed."""
 
 
+class AlreadyExistsError(OpError, FileExistsError):
+    """An entity (a file, a directory) that an operation would create already exists."""
+
+
+class PermissionDeniedError(OpError, PermissionError):
+    """The caller may not run the operation (e.g. a file it cannot write)."""
+
+
+class CancelledError(OpError, RuntimeError):
+    """An operation was cancelled."""
+
+
+class UnavailableError(OpError, RuntimeError):
+    """A service or device is not available at the moment."""
+
+
 class InternalError(OpError, RuntimeError):
     """An internal invariant was broken; please report it."""
 
@@ -67,4 +83,5 @@ __all__ = [
     "OpError", "InvalidArgumentError", "NotFoundError", "UnimplementedError",
     "ResourceExhaustedError", "FailedPreconditionError", "OutOfRangeError",
     "DataLossError", "DeadlineExceededError", "AbortedError", "InternalError", "UnknownError",
+    "AlreadyExistsError", "PermissionDeniedError", "CancelledError", "UnavailableError",
 ]
