@@ -29,6 +29,10 @@ from tensorlab.keras.layers.preprocessing import CenterCrop, Normalization, Resc
 from tensorlab.keras.layers.categorical import CategoryEncoding, Discretization, Hashing, IntegerLookup
 from tensorlab.keras.layers.image_augmentation import (RandomBrightness, RandomContrast, RandomCrop, RandomFlip,
                                                        RandomRotation, RandomTranslation, RandomZoom)
+from tensorlab.keras.layers.color_augmentation import (AutoContrast, Equalization, RandomColorDegeneration,
+                                                       RandomColorJitter, RandomGrayscale, RandomHue, RandomInvert,
+                                                       RandomPosterization, RandomSaturation, RandomSharpness,
+                                                       Solarization)
 from tensorlab.keras.layers.regularization import (ActivityRegularization, AlphaDropout, Dropout, GaussianDropout,
                                                    GaussianNoise, SpatialDropout1D, SpatialDropout2D)
 from tensorlab.keras.layers.reshaping import (Cropping1D, Cropping2D, Flatten, Permute, RepeatVector, Reshape,
