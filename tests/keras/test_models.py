@@ -3,6 +3,7 @@ summary, get_layer, configs/JSON and weight files."""
 import numpy as np
 import pytest
 
+import tensorlab as tl
 from tensorlab import keras
 from tensorlab.keras import layers
 
@@ -216,8 +217,8 @@ def test_subclassed_model_build_and_summary():
         pass
 
     inp = keras.Input((3,))
-    with pytest.raises(TypeError, match="subclassed model cannot take inputs"):
-        Plain(inputs=inp, outputs=inp)
+    built = Plain(inputs=inp, outputs=layers.Dense(2)(inp))  # becomes Functional, as in Keras
+    assert built.predict(np.ones((4, 3), np.float32), verbose=0).shape == (4, 2)
 
 
 def test_tensorlab_ops_on_functional_tensors_are_replayed(rng):
@@ -275,3 +276,42 @@ def test_functional_layers_follow_keras_order():
     model = keras.Model([frames, seq], out)
     assert [l.name for l in model.layers] == ["seq", "b1", "frames", "b0", "a", "b", "cat", "out"]
     assert [v.name for v in model.trainable_variables][:2] == ["b1/kernel:0", "b1/bias:0"]
+
+
+def test_model_subclass_built_from_inputs_and_outputs_is_functional(rng):
+    # Keras' "customizing fit" pattern: a Model subclass that overrides train_step and is built
+    # with super().__init__(inputs, outputs) becomes a Functional model.
+    class CustomModel(keras.Model):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.loss_tracker = keras.metrics.Mean(name="loss")
+            self.steps_seen = 0
+
+        def train_step(self, data):
+            x, y = data
+            with tl.GradientTape() as tape:
+                loss = keras.losses.mean_squared_error(y, self(x, training=True))
+            grads = tape.gradient(loss, self.trainable_variables)
+            self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+            self.loss_tracker.update_state(loss)
+            self.steps_seen += 1
+            return {"loss": self.loss_tracker.result()}
+
+        @property
+        def metrics(self):
+            return [self.loss_tracker]
+
+    class Deeper(CustomModel):
+        pass
+
+    inputs = keras.Input((4,))
+    model = Deeper(inputs, keras.layers.Dense(1)(inputs), name="custom")
+    assert isinstance(model, keras.Model) and type(model).__mro__[2].__name__ == "Functional"
+    assert model.name == "custom" and len(model.layers) == 2
+    model.compile(optimizer=keras.optimizers.SGD(0.01))  # the loss is per sample: its gradient sums
+    x = rng.normal(size=(64, 4)).astype("float32")
+    y = x @ np.array([[1.0], [-2.0], [0.5], [0.0]], np.float32)
+    hist = model.fit(x, y, batch_size=16, epochs=4, verbose=0)
+    assert model.steps_seen == 16 and hist.history["loss"][-1] < hist.history["loss"][0] / 2
+    plain = CustomModel.__new__(CustomModel)  # the class keeps working for later instances
+    assert isinstance(plain, keras.Model)

@@ -12,6 +12,18 @@ from tensorlab.keras.layers.base import Layer, _ctx
 from tensorlab.keras.models.trainer import Trainer
 
 
+def _inject_functional(cls):
+    """Puts ``Functional`` in place of ``Model`` among ``cls``'s ancestors (Keras'
+    ``inject_functional_model_class``)."""
+    from tensorlab.keras.models.functional import Functional
+    if cls is Model:
+        return Functional
+    if cls is object or not issubclass(cls, Model):
+        return cls
+    cls.__bases__ = tuple(_inject_functional(b) for b in cls.__bases__)
+    return cls
+
+
 class Model(Trainer, Layer):
     """A model: layers plus training and inference features.
 
@@ -41,8 +53,13 @@ class Model(Trainer, Layer):
 
     def __init__(self, *args, **kwargs):
         if args or "inputs" in kwargs or "outputs" in kwargs:
-            raise TypeError(f"{type(self).__name__}: a subclassed model cannot take inputs/outputs; use "
-                            "keras.Model(inputs, outputs) for a Functional model")
+            # A subclass built from inputs and outputs (``super().__init__(inputs, outputs)``, e.g. to
+            # override ``train_step``) becomes a Functional model, as in Keras.
+            from tensorlab.keras.models.functional import Functional
+            if not isinstance(self, Functional):
+                _inject_functional(type(self))
+            Functional.__init__(self, *args, **kwargs)
+            return
         super().__init__(**kwargs)
         self.compiled = False
         self.stop_training = False
