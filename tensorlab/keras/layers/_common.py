@@ -89,8 +89,10 @@ def normalize_padding(value, allow_causal=False):
 
 
 def normalize_data_format(value):
+    """``value``, or for None the global ``keras.config.image_data_format()`` (as Keras' layers)."""
     if value is None:
-        return "channels_last"
+        from tensorlab.keras import backend
+        return backend.image_data_format()
     v = str(value).lower()
     if v not in ("channels_last", "channels_first"):
         raise ValueError("The `data_format` argument must be one of 'channels_last', 'channels_first'; "

@@ -232,3 +232,18 @@ def test_depthwise_and_separable_conv1d_are_the_2d_layers_on_a_height_1_image(rn
         x2[:, 5:] += 1.0
         np.testing.assert_allclose(layer(x2).numpy()[:, :5], y[:, :5], rtol=1e-6)
         assert not np.allclose(layer(x2).numpy()[:, 5:], y[:, 5:])
+
+
+def test_default_data_format_follows_the_global_setting(rng):
+    from tensorlab import keras
+    keras.config.set_image_data_format("channels_first")
+    try:
+        conv = keras.layers.Conv2D(4, 3)
+        pool = keras.layers.MaxPooling2D()
+        assert conv.data_format == "channels_first" and pool.data_format == "channels_first"
+        y = pool(conv(rng.normal(size=(2, 3, 8, 8)).astype("float32")))
+        assert y.shape == (2, 4, 3, 3)
+        assert keras.layers.Conv2D(4, 3, data_format="channels_last").data_format == "channels_last"
+    finally:
+        keras.config.set_image_data_format("channels_last")
+    assert keras.layers.Conv2D(4, 3).data_format == "channels_last"
