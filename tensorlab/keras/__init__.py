@@ -16,7 +16,6 @@ from tensorlab.keras import saving
 from tensorlab.keras import layers
 from tensorlab.keras import losses, metrics, optimizers, callbacks
 from tensorlab.keras import models, utils, datasets, preprocessing
-from tensorlab.keras import applications
 from tensorlab.keras import ops, random
 from tensorlab.keras import config, dtype_policies, mixed_precision
 from tensorlab.keras.dtype_policies import DTypePolicy
@@ -32,3 +31,13 @@ __all__ = ["Sequential", "Model", "Input", "InputLayer", "Layer", "InputSpec", "
            "models", "optimizers", "losses", "metrics", "callbacks", "initializers", "activations",
            "regularizers", "constraints", "utils", "datasets", "saving", "backend", "clear_session", "ops",
            "random", "config", "dtype_policies", "mixed_precision", "DTypePolicy", "preprocessing", "applications"]
+
+
+def __getattr__(name):
+    # keras.applications (13 model builders) loads on first use: it is not needed to train.
+    if name == "applications":
+        import importlib
+        mod = importlib.import_module("tensorlab.keras.applications")
+        globals()[name] = mod
+        return mod
+    raise AttributeError(f"module 'tensorlab.keras' has no attribute {name!r}")
