@@ -427,6 +427,11 @@ _FUNCS.update({f.__name__: f for f in _extra.FUNCTIONS})
 _CLASSES.update({c.__name__: c for c in _extra.CLASSES})
 _CLASS_OF.update(zip((f.__name__ for f in _extra.FUNCTIONS), _extra.CLASSES))
 
+# CTC: in losses_ctc.py.
+from tensorlab.keras.losses_ctc import CTC, ctc  # noqa: E402
+
+_FUNCS["ctc"], _CLASSES["CTC"], _CLASS_OF["ctc"] = ctc, CTC, CTC
+
 
 def get(identifier):
     """A loss function or object from a name (``"mse"``, ``"sparse_categorical_crossentropy"``),

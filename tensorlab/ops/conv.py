@@ -496,6 +496,34 @@ def convolution(input, filters, strides=None, padding="VALID", data_format=None,
         f"{fmt(x.shape)}")
 
 
+def atrous_conv2d(value, filters, rate, padding, name=None):
+    """Atrous (dilated) 2-D convolution of an NHWC input (``tf.nn.atrous_conv2d``).
+
+    ``conv2d`` with stride 1 and the filter taps ``rate`` pixels apart in both
+    spatial dimensions (``dilations=rate``).
+
+    Args:
+      value: float ``[batch, height, width, in_channels]``.
+      filters: ``[kh, kw, in_channels, out_channels]``, same dtype.
+      rate: a positive int, the dilation.
+      padding: ``"SAME"`` or ``"VALID"``.
+
+    Returns:
+      ``[batch, out_height, out_width, out_channels]``; with VALID padding
+      ``out_height = height - (kh - 1) * rate``.
+
+    Example:
+      >>> tl.nn.atrous_conv2d(tl.ones([1, 7, 7, 2]), tl.ones([3, 3, 2, 4]), rate=2, padding="VALID").shape
+      TensorShape([1, 3, 3, 4])
+    """
+    op = "atrous_conv2d"
+    if isinstance(rate, bool) or not isinstance(rate, int) or rate < 1:
+        raise InvalidArgumentError(f"{op}: rate must be a positive integer (the dilation), got {rate!r}")
+    if not isinstance(padding, str) or padding.upper() not in ("SAME", "VALID"):
+        raise InvalidArgumentError(f"{op}: padding must be 'SAME' or 'VALID', got {padding!r}")
+    return _conv2d(op, tf(value, op), t(filters), 1, padding, rate)
+
+
 __all__ = []
 NN = ["conv1d", "conv2d", "conv2d_transpose", "conv1d_transpose", "depthwise_conv2d", "separable_conv2d",
-      "convolution"]
+      "convolution", "atrous_conv2d"]

@@ -401,6 +401,46 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
     return multiply(x, rsqrt(maximum(sq, float(epsilon))))
 
 
+def local_response_normalization(input, depth_radius=5, bias=1.0, alpha=1.0, beta=0.5, name=None):
+    """Local response normalization across channels (``tf.nn.local_response_normalization``, ``tf.nn.lrn``).
+
+    ``output = input / (bias + alpha * sqr_sum) ** beta``, where ``sqr_sum`` sums
+    ``input ** 2`` over the ``2 * depth_radius + 1`` channels centred on each channel
+    (the window is cut at the first and last channel), as in TF.
+
+    Args:
+      input: float ``[batch, height, width, channels]``.
+      depth_radius: the half-width of the channel window (an int >= 0).
+      bias, alpha, beta: the constants above.
+
+    Returns:
+      A tensor of the input's shape and dtype.
+
+    Example:
+      >>> tl.nn.lrn(tl.ones([1, 1, 1, 3]), depth_radius=1, beta=1.0).numpy()
+      array([[[[0.33333334, 0.25      , 0.33333334]]]], dtype=float32)
+    """
+    from tensorlab.ops.elementwise import pow as _pow
+    from tensorlab.ops.pooling import avg_pool2d_p
+    from tensorlab.ops.shape import _reshape_to, pad
+    op = "local_response_normalization"
+    x = tf(input, op)
+    if x.ndim != 4 or x.shape[-1] is None:
+        raise InvalidArgumentError(f"{op}: input must have rank 4 (NHWC) with a known number of channels, got "
+                                   f"shape {fmt(x.shape)}")
+    if isinstance(depth_radius, bool) or not isinstance(depth_radius, int) or depth_radius < 0:
+        raise InvalidArgumentError(f"{op}: depth_radius must be an integer >= 0, got {depth_radius!r}")
+    r, c = depth_radius, x.shape[-1]
+    # The window sums are an average pool (times the window size) over the zero-padded channels.
+    rows = reshape(pad(multiply(x, x), [[0, 0], [0, 0], [0, 0], [r, r]]), [-1, 1, c + 2 * r, 1])
+    sums = avg_pool2d_p(rows, ksize=(1, 2 * r + 1), strides=(1, 1), pads=(0, 0, 0, 0))
+    sums = _reshape_to(multiply(sums, float(2 * r + 1)), x.shape)
+    return multiply(x, _pow(add(multiply(sums, float(alpha)), float(bias)), -float(beta)))
+
+
+lrn = local_response_normalization
+
+
 # ----------------------------------------------------------------- loss scaling
 def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size=None, name=None):
     """Sums per-example losses and divides by the global batch size.
@@ -539,5 +579,6 @@ def depth_to_space(input, block_size, data_format="NHWC", name=None):
 __all__ = []
 NN = ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "softsign", "log_sigmoid",
       "softmax", "log_softmax", "bias_add", "dropout", "moments", "batch_normalization", "l2_normalize",
-      "compute_average_loss", "scale_regularization_loss", "space_to_depth", "depth_to_space"]
+      "compute_average_loss", "scale_regularization_loss", "space_to_depth", "depth_to_space",
+      "local_response_normalization", "lrn"]
 MATH = ["softsign", "log_sigmoid", "softmax", "log_softmax", "l2_normalize"]

@@ -5,9 +5,14 @@ average (SAME-padded average pooling divides by the number of real cells in
 each window); the max-pool gradient goes to the first maximal cell of each
 window (row-major order within the window).
 """
+import collections
+import contextlib
+
+from tensorlab.core import device as _dev
 from tensorlab.core import dtypes as dt
 from tensorlab.core.registry import defgrad, primitive
 from tensorlab.core.spec import TensorSpec
+from tensorlab.core.tensor import SymbolicTensor
 from tensorlab.errors import InvalidArgumentError
 from tensorlab.ops._rules import FLOATS, check_same_dtype, fmt, require_dtypes, require_float, t, tf
 from tensorlab.ops import shape as _shape
@@ -309,5 +314,76 @@ def avg_pool(input, ksize, strides, padding, data_format=None, name=None):
     return _generic("avg_pool", tf(input, "avg_pool"), ksize, strides, padding, data_format, avg_pool2d_p)
 
 
+MaxPoolWithArgmax = collections.namedtuple("MaxPoolWithArgmax", ["output", "argmax"])
+
+
+def _window_argmax(op, x, out_hw, ksize, strides, pads, include_batch):
+    """The flattened input index of each window's first maximum (row-major within the window)."""
+    from tensorlab.ops import creation as cr, elementwise as E
+    from tensorlab.ops.gradient_ops import stop_gradient
+    from tensorlab.ops.reduction import argmax
+    _known(op, x, (0, 1, 2, 3) if include_batch else (1, 2, 3), "batch size, height, width and depth"
+           if include_batch else "height, width and depth")
+    n, h, w, c = x.shape
+    (oh, ow), (kh, kw), (sh, sw), (top, bottom, left, right) = out_hw, ksize, strides, pads
+    low = float("-inf") if x.dtype.is_floating else x.dtype.min  # padding never beats a real cell
+    xp = _shape.pad(stop_gradient(x), [[0, 0], [top, bottom], [left, right], [0, 0]], constant_values=low)
+    windows = [xp[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :] for i in range(kh) for j in range(kw)]
+    k = argmax(_shape.stack(windows, axis=-1), axis=-1)
+    with contextlib.nullcontext() if isinstance(x, SymbolicTensor) else _dev.device(x._device):
+        rows = _shape.reshape(cr.range(oh, dtype=dt.int64) * sh - top, [1, oh, 1, 1])
+        cols = _shape.reshape(cr.range(ow, dtype=dt.int64) * sw - left, [1, 1, ow, 1])
+        chans = cr.range(c, dtype=dt.int64)
+        batch = _shape.reshape(cr.range(n, dtype=dt.int64) * (h * w * c), [n, 1, 1, 1]) if include_batch else 0
+    # A window's first maximum can only be padding when all its real cells are the lowest value:
+    # clamping then names a real cell of the window holding that value.
+    y = E.clip_by_value(E.add(rows, E.floordiv(k, kw)), 0, h - 1)
+    xx = E.clip_by_value(E.add(cols, E.floormod(k, kw)), 0, w - 1)
+    return E.add(E.add(E.multiply(E.add(E.multiply(y, w), xx), c), chans), batch)
+
+
+def max_pool_with_argmax(input, ksize, strides, padding, data_format="NHWC", output_dtype=dt.int64,
+                         include_batch_in_index=False, name=None):
+    """Max pooling that also returns where each maximum is (``tf.nn.max_pool_with_argmax``).
+
+    The maximum at input position ``[b, y, x, c]`` is given the flattened index
+    ``(y * width + x) * channels + c``, plus ``b * height * width * channels`` with
+    ``include_batch_in_index``. Ties go to the first maximal cell of the window in
+    row-major order, the cell the gradient of ``output`` goes to.
+
+    Args:
+      input: ``[batch, height, width, channels]`` (float or integer).
+      ksize, strides: an int or a list of 1, 2 or 4 ints.
+      padding: ``"SAME"`` or ``"VALID"``.
+      data_format: only ``"NHWC"``.
+      output_dtype: ``tl.int64`` (default) or ``tl.int32``, the dtype of ``argmax``.
+      include_batch_in_index: whether the index counts the batch position too.
+
+    Returns:
+      A namedtuple ``(output, argmax)``, both ``[batch, out_height, out_width, channels]``.
+
+    Example:
+      >>> x = tl.reshape(tl.range(16.0), [1, 4, 4, 1])
+      >>> tl.nn.max_pool_with_argmax(x, 2, 2, "VALID").argmax[0, :, :, 0].numpy()
+      array([[ 5,  7],
+             [13, 15]])
+    """
+    op = "max_pool_with_argmax"
+    check_data_format(op, data_format, ("NHWC",))
+    if not isinstance(padding, str) or padding.upper() not in ("SAME", "VALID"):
+        raise InvalidArgumentError(f"{op}: padding must be 'SAME' or 'VALID', got {padding!r}")
+    out_dt = dt.as_dtype(output_dtype)
+    if out_dt not in (dt.int32, dt.int64):
+        raise TypeError(f"{op}: output_dtype must be int32 or int64, got {out_dt.name}")
+    x = t(input)
+    output = _pool2d(op, max_pool2d_p, x, ksize, strides, padding)
+    k, s = norm_window(op, "ksize", ksize, 2), norm_window(op, "strides", strides, 2)
+    pads = tuple(p for i in range(2) for p in compute_padding(op, x.shape[1 + i], k[i], s[i], 1, padding)[1:])
+    index = _window_argmax(op, x, tuple(output.shape[1:3]), k, s, pads, bool(include_batch_in_index))
+    from tensorlab.ops.elementwise import cast
+    return MaxPoolWithArgmax(output, index if out_dt == dt.int64 else cast(index, out_dt))
+
+
 __all__ = []
-NN = ["max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d", "max_pool3d", "avg_pool3d", "max_pool", "avg_pool"]
+NN = ["max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d", "max_pool3d", "avg_pool3d", "max_pool", "avg_pool",
+      "max_pool_with_argmax"]
