@@ -1,5 +1,8 @@
-"""Built-in data sets (``keras.datasets``): ``digits`` ships with tensorlab; ``mnist`` and
-``fashion_mnist`` read the standard ``.npz`` files if they are on disk."""
-from tensorlab.keras.datasets import digits, fashion_mnist, mnist
+"""Built-in data sets (``keras.datasets``): ``digits`` ships with tensorlab; the others read the
+files Keras downloads (``~/.keras/datasets/`` or ``path=``) if they are on disk: tensorlab never
+downloads."""
+from tensorlab.keras.datasets import (boston_housing, california_housing, cifar10, cifar100, digits, fashion_mnist,
+                                      imdb, mnist, reuters)
 
-__all__ = ["digits", "mnist", "fashion_mnist"]
+__all__ = ["digits", "mnist", "fashion_mnist", "cifar10", "cifar100", "imdb", "reuters", "boston_housing",
+           "california_housing"]
