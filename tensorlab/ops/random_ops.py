@@ -55,6 +55,15 @@ def _mix(*parts):
     return int.from_bytes(h[:8], "little") >> 1
 
 
+def _state_seed(state):
+    """The seed a TF-style RNG state (an int, or a list or 1-D tensor of ints) stands for."""
+    if isinstance(state, (Tensor, Variable)):
+        state = state.numpy().tolist()
+    if isinstance(state, (list, tuple)):
+        return _mix(*(int(s) for s in state))
+    return int(state)
+
+
 def _fresh_seed():
     return int.from_bytes(os.urandom(8), "little") >> 1
 
@@ -64,6 +73,7 @@ random_normal_p = primitive("random_normal", lambda shape, mean, stddev, dtype, 
 random_uniform_p = primitive("random_uniform", lambda shape, minval, maxval, dtype, gen: TensorSpec(shape, dtype))
 truncated_normal_p = primitive("truncated_normal",
                                lambda shape, mean, stddev, dtype, gen: TensorSpec(shape, dtype))
+random_uniform_full_int_p = primitive("random_uniform_full_int", lambda shape, dtype, gen: TensorSpec(shape, dtype))
 
 
 def _categorical_rule(logits, num_samples, dtype, gen):
@@ -76,10 +86,17 @@ def _categorical_rule(logits, num_samples, dtype, gen):
 
 random_shuffle_p = primitive("random_shuffle", lambda x, gen: TensorSpec(x.shape, x.dtype))
 categorical_p = primitive("categorical", _categorical_rule)
-not_differentiable(random_normal_p, random_uniform_p, truncated_normal_p, random_shuffle_p, categorical_p)
+not_differentiable(random_normal_p, random_uniform_p, truncated_normal_p, random_shuffle_p, categorical_p,
+                   random_uniform_full_int_p)
 
 
 # ----------------------------------------------------------------- argument checks
+def _key_counter_state(key, counter):
+    if isinstance(counter, (Tensor, Variable)):
+        counter = counter.numpy().tolist()
+    return list(counter) + [int(_scalar(key))]
+
+
 def _shape_arg(name, shape):
     if isinstance(shape, (Tensor, Variable)):
         shape = shape.numpy().tolist()
@@ -124,7 +141,7 @@ class Generator:
         if copy_from is not None:
             seed = copy_from._seed
         elif state is not None:
-            seed = int(_scalar(state) if not isinstance(state, (list, tuple)) else _mix(*state))
+            seed = _state_seed(state)
         self._seed = _fresh_seed() if seed is None else int(seed)
         self._gens = {}
         self._splits = 0
@@ -141,11 +158,33 @@ class Generator:
         """A generator seeded from the operating system's entropy."""
         return cls(seed=_fresh_seed())
 
-    def reset_from_seed(self, seed):
-        """Restarts this generator as ``Generator.from_seed(seed)``."""
-        self._seed = _mix("generator", int(seed))
+    @classmethod
+    def from_state(cls, state, alg=None):
+        """A generator determined by ``state`` (an int, or a list or 1-D tensor of ints)."""
+        return cls(state=state)
+
+    @classmethod
+    def from_key_counter(cls, key, counter, alg=None):
+        """A generator determined by an integer ``key`` and a list of integers ``counter``
+        (the same as ``from_state(counter + [key])``, TF's state layout)."""
+        return cls(state=_key_counter_state(key, counter))
+
+    def _restart(self, seed):
+        self._seed = seed
         self._gens = {}
         self._splits = 0
+
+    def reset(self, state):
+        """Restarts this generator as ``Generator.from_state(state)``."""
+        self._restart(_state_seed(state))
+
+    def reset_from_seed(self, seed):
+        """Restarts this generator as ``Generator.from_seed(seed)``."""
+        self._restart(_mix("generator", int(_scalar(seed))))
+
+    def reset_from_key_counter(self, key, counter):
+        """Restarts this generator as ``Generator.from_key_counter(key, counter)``."""
+        self._restart(_state_seed(_key_counter_state(key, counter)))
 
     def _backend(self, dev):
         """This generator's backend generator on ``dev`` (made on first use)."""
@@ -183,6 +222,11 @@ class Generator:
         minval = _scalar(minval)
         maxval = _scalar(maxval)
         if d in _INT_DTYPES:
+            if minval is None and maxval is None:
+                return self.uniform_full_int(shape, d)
+            if minval is None:
+                raise ValueError(f"uniform: for integer dtype {d.name}, give both minval and maxval, or neither "
+                                 f"(the dtype's full range); got minval=None and maxval={maxval!r}")
             if maxval is None:
                 raise ValueError(f"uniform: must specify maxval for integer dtype {d.name}")
             minval, maxval = int(minval), int(maxval)
@@ -205,10 +249,36 @@ class Generator:
         return truncated_normal_p.create(dev, shape=_shape_arg("truncated_normal", shape),
                                          mean=float(_scalar(mean)), stddev=float(_scalar(stddev)), dtype=d, gen=g)
 
+    def uniform_full_int(self, shape, dtype=dt.int64, name=None):
+        """Integers drawn uniformly from the whole range of ``dtype`` (int32 or int64).
+
+        TF's default dtype is uint64, which tensorlab does not have: the default is int64.
+        """
+        d = dt.as_dtype(dtype)
+        if d not in _INT_DTYPES:
+            raise TypeError(f"uniform_full_int: dtype must be int32 or int64, got {d.name}")
+        dev, g = self._backend(_dev.current())
+        return random_uniform_full_int_p.create(dev, shape=_shape_arg("uniform_full_int", shape), dtype=d, gen=g)
+
+    def binomial(self, shape, counts, probs, dtype=dt.int32, name=None):
+        """Binomial samples of ``shape``: successes in ``counts`` trials of success probability ``probs``.
+
+        Args:
+          shape: the output shape.
+          counts, probs: tensors of one dtype (float or int32/int64), broadcastable with each other
+            and with the rightmost dimensions of ``shape``; counts are whole numbers in [0, 2**31),
+            probs in [0, 1].
+          dtype: the output dtype: float16, float32, float64, int32 or int64.
+
+        Example:
+          >>> tl.random.Generator.from_seed(1).binomial([4, 2], counts=[10.0, 20.0], probs=0.5)
+        """
+        from tensorlab.ops.random_distributions import draw_binomial  # that module imports this one
+        return draw_binomial(self, "binomial", shape, counts, probs, dtype)
+
     def make_seeds(self, count=1):
         """``count`` new seed pairs, an int64 tensor of shape ``[2, count]``."""
-        # Kept within 31 bits: CuPy's integer sampler refuses wider ranges.
-        return self.uniform([2, int(count)], minval=0, maxval=2 ** 31 - 1, dtype=dt.int64)
+        return self.uniform_full_int([2, int(count)], dt.int64)
 
     def split(self, count=1):
         """``count`` new generators with independent streams derived from this one."""
@@ -429,22 +499,25 @@ def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=dt.float32, name
     Args:
       shape: the output shape.
       seed: a shape-[2] int32/int64 tensor or a pair of integers.
-      minval, maxval: the range (``maxval`` defaults to 1 for floats); integer
-        dtypes (int32, int64) need both.
+      minval, maxval: the range (``maxval`` defaults to 1 for floats); for integer
+        dtypes (int32, int64) give both, or both ``None`` for the dtype's full range.
       dtype: float16/bfloat16/float32/float64/int32/int64.
 
     Raises:
-      ValueError: an integer ``dtype`` without both ``minval`` and ``maxval``.
+      ValueError: an integer ``dtype`` with only one of ``minval`` and ``maxval``.
 
     Example:
       >>> a = tl.random.stateless_uniform([2, 3], seed=[1, 2])
       >>> b = tl.random.stateless_uniform([2, 3], seed=[1, 2])   # equal to a
+      >>> tl.random.stateless_uniform([2], seed=[1, 2], minval=None, maxval=None, dtype=tl.int64)  # full range
     """
-    if dt.as_dtype(dtype) in _INT_DTYPES and (minval is None or maxval is None):
-        raise ValueError(f"stateless_uniform: for integer dtype {dt.as_dtype(dtype).name}, give both minval and "
-                         f"maxval (full-range integers are not supported), got minval={minval!r} and "
-                         f"maxval={maxval!r}")
-    return _stateless("stateless_uniform", seed).uniform(shape, 0 if minval is None else minval, maxval, dtype)
+    d = dt.as_dtype(dtype)
+    if d in _INT_DTYPES and (minval is None) != (maxval is None):
+        raise ValueError(f"stateless_uniform: for integer dtype {d.name}, give both minval and maxval, or neither "
+                         f"(the dtype's full range); got minval={minval!r} and maxval={maxval!r}")
+    if d not in _INT_DTYPES and minval is None:
+        minval = 0
+    return _stateless("stateless_uniform", seed).uniform(shape, minval, maxval, dtype)
 
 
 def stateless_normal(shape, seed, mean=0.0, stddev=1.0, dtype=dt.float32, name=None, alg="auto_select"):

@@ -76,3 +76,9 @@ def categorical(logits, num_samples, dtype, gen):
     u = np.maximum(u, np.finfo(np.float64).tiny)
     scores = logits.astype(np.float64)[:, None, :] - np.log(-np.log(u))
     return np.argmax(scores, axis=-1).astype(dtype.as_numpy_dtype)
+
+
+@impl(R.random_uniform_full_int_p, "cpu")
+def random_uniform_full_int(shape, dtype, gen):
+    info = np.iinfo(dtype.as_numpy_dtype)
+    return gen.integers(info.min, info.max, size=shape, dtype=info.dtype, endpoint=True)

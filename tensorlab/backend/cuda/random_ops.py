@@ -67,3 +67,14 @@ def categorical(logits, num_samples, dtype, gen):
     u = cp.maximum(u, _np.finfo(_np.float64).tiny)
     scores = logits.astype(cp.float64)[:, None, :] - cp.log(-cp.log(u))
     return cp.argmax(scores, axis=-1).astype(dtype.as_numpy_dtype)
+
+
+@impl(R.random_uniform_full_int_p, "cuda", fallback=_REASON)
+def random_uniform_full_int(shape, dtype, gen):
+    nd = _np.dtype(dtype.as_numpy_dtype)
+    # Drawn in 32-bit halves: a range of at most 2**32 values takes CuPy's plain 32-bit integer path.
+    lo = gen.randint(0, 2 ** 32, size=shape, dtype=_np.uint64)
+    if nd.itemsize == 4:
+        return lo.astype(_np.uint32).view(nd)
+    hi = gen.randint(0, 2 ** 32, size=shape, dtype=_np.uint64)
+    return ((hi << _np.uint64(32)) | lo).view(nd)

@@ -124,6 +124,15 @@ class _RandomState:
     def permutation(self, n):
         return self._rs.permutation(n)
 
+    def standard_gamma(self, shape, size=None, dtype=float):
+        return self._rs.standard_gamma(shape, size).astype(dtype)
+
+    def poisson(self, lam=1.0, size=None, dtype="l"):
+        return self._rs.poisson(lam, size).astype(dtype)
+
+    def binomial(self, n, p, size=None, dtype=int):
+        return self._rs.binomial(n, p, size).astype(dtype)
+
 
 class _Pool:
     def free_all_blocks(self):
