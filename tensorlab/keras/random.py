@@ -18,7 +18,7 @@ import tensorlab as tl
 from tensorlab.keras import backend as _backend
 
 __all__ = ["SeedGenerator", "normal", "uniform", "truncated_normal", "randint", "dropout", "shuffle",
-           "categorical"]
+           "categorical", "gamma", "beta", "binomial"]
 
 _SEED_MAX = 2 ** 31 - 1
 
@@ -167,3 +167,30 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
                                     dtype=tl.float64)
     gumbel = tl.cast(-tl.math.log(-tl.math.log(u)), logits.dtype)
     return tl.cast(tl.argmax(tl.expand_dims(logits, 1) + gumbel, axis=-1), dtype)
+
+
+def gamma(shape, alpha, dtype=None, seed=None):
+    """Gamma(``alpha``, 1) samples of ``shape`` (``alpha`` a scalar or broadcastable to ``shape``)."""
+    dtype = _float_dtype("gamma", dtype)
+    return tl.random.stateless_gamma(shape, draw_seed(seed), alpha=alpha, dtype=dtype)
+
+
+def beta(shape, alpha, beta, dtype=None, seed=None):
+    """Beta(``alpha``, ``beta``) samples of ``shape``, as ``X / (X + Y)`` with X ~ Gamma(alpha), Y ~ Gamma(beta)
+    (two independent seeds derived from ``seed``, as Keras)."""
+    dtype = _float_dtype("beta", dtype)
+    s = draw_seed(seed)
+    s1, s2 = tl.random.experimental.stateless_split(s, 2)
+    x = tl.random.stateless_gamma(shape, s1, alpha=alpha, dtype=dtype)
+    y = tl.random.stateless_gamma(shape, s2, alpha=beta, dtype=dtype)
+    return x / (x + y)
+
+
+def binomial(shape, counts, probabilities, dtype=None, seed=None):
+    """Binomial(``counts``, ``probabilities``) samples of ``shape``, returned in a float ``dtype`` as Keras does."""
+    dtype = _float_dtype("binomial", dtype)
+    counts = tl.cast(tl.convert_to_tensor(counts), dtype)
+    probabilities = tl.cast(tl.convert_to_tensor(probabilities), dtype)
+    out = tl.random.stateless_binomial(shape, draw_seed(seed), counts=counts, probs=probabilities,
+                                       output_dtype=tl.int64)
+    return tl.cast(out, dtype)

@@ -116,3 +116,18 @@ def test_error_bad_arguments():
         krandom.dropout(np.ones(3), 1.5)
     with pytest.raises(ValueError, match="axis"):
         krandom.shuffle(np.ones((2, 3)), axis=2)
+
+
+def test_gamma_beta_binomial_moments_and_seeding():
+    from tensorlab.keras import random as kr
+    n = 40000
+    g = kr.gamma((n,), 3.0, seed=1).numpy().astype("float64")
+    b = kr.beta((n,), 2.0, 5.0, seed=2).numpy().astype("float64")
+    k = kr.binomial((n,), 10, 0.3, seed=3).numpy().astype("float64")
+    for x, mean, var in ((g, 3.0, 3.0), (b, 2 / 7, 2 * 5 / (49 * 8)), (k, 3.0, 2.1)):
+        assert abs(x.mean() - mean) < 5 * (var / n) ** 0.5 and abs(x.var() - var) < 0.05 * var
+    assert b.min() > 0 and b.max() < 1 and set(k.tolist()) <= set(range(11))
+    assert kr.gamma((4,), 2.0, seed=7).numpy().tolist() == kr.gamma((4,), 2.0, seed=7).numpy().tolist()
+    gen = kr.SeedGenerator(5)
+    assert kr.beta((4,), 1.0, 1.0, seed=gen).numpy().tolist() != kr.beta((4,), 1.0, 1.0, seed=gen).numpy().tolist()
+    assert kr.binomial((2,), 5, 0.5, dtype="float64").dtype.name == "float64"
