@@ -6,7 +6,7 @@ import tensorlab as tl
 import tensorlab.keras.random as krandom
 
 KERAS_RANDOM = ["SeedGenerator", "normal", "uniform", "truncated_normal", "randint", "dropout", "shuffle",
-                "categorical"]
+                "categorical", "gamma", "beta", "binomial"]
 
 
 def test_names_match_keras_and_are_callable():
