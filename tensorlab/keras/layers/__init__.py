@@ -33,6 +33,10 @@ from tensorlab.keras.layers.color_augmentation import (AutoContrast, Equalizatio
                                                        RandomColorJitter, RandomGrayscale, RandomHue, RandomInvert,
                                                        RandomPosterization, RandomSaturation, RandomSharpness,
                                                        Solarization)
+from tensorlab.keras.layers.geometric_augmentation import (Pipeline, RandAugment, RandomElasticTransform,
+                                                           RandomErasing, RandomGaussianBlur, RandomPerspective,
+                                                           RandomShear)
+from tensorlab.keras.layers.mixing_augmentation import CutMix, MixUp
 from tensorlab.keras.layers.regularization import (ActivityRegularization, AlphaDropout, Dropout, GaussianDropout,
                                                    GaussianNoise, SpatialDropout1D, SpatialDropout2D)
 from tensorlab.keras.layers.reshaping import (Cropping1D, Cropping2D, Flatten, Permute, RepeatVector, Reshape,
