@@ -206,13 +206,14 @@ def resize(images, size, method=ResizeMethod.BILINEAR, preserve_aspect_ratio=Fal
     if preserve_aspect_ratio:
         s = min(out_h / in_h, out_w / in_w)
         out_h, out_w = max(1, int(round(in_h * s))), max(1, int(round(in_w * s)))
-    if m == "nearest":
-        y = _nearest_axis(x, h_ax, in_h, out_h) if out_h != in_h else x
-        return _nearest_axis(y, w_ax, in_w, out_w) if out_w != in_w else y
-    if x.dtype not in FLOATS:
-        x = _ew.cast(x, dt.float32)
-    y = _bilinear_axis(x, h_ax, in_h, out_h) if out_h != in_h else x
-    return _bilinear_axis(y, w_ax, in_w, out_w) if out_w != in_w else y
+    with _on_device_of(x):  # the sample coordinates are made on the image's device
+        if m == "nearest":
+            y = _nearest_axis(x, h_ax, in_h, out_h) if out_h != in_h else x
+            return _nearest_axis(y, w_ax, in_w, out_w) if out_w != in_w else y
+        if x.dtype not in FLOATS:
+            x = _ew.cast(x, dt.float32)
+        y = _bilinear_axis(x, h_ax, in_h, out_h) if out_h != in_h else x
+        return _bilinear_axis(y, w_ax, in_w, out_w) if out_w != in_w else y
 
 
 # ----------------------------------------------------------------- projective transforms
@@ -343,7 +344,11 @@ def transform(images, transforms, interpolation="bilinear", fill_mode="constant"
     if out_h <= 0 or out_w <= 0:
         raise InvalidArgumentError(f"transform: output_shape must be two positive sizes, got {output_shape}")
     # Python lists/arrays convert in the images' float dtype, so float64 images get exact float64 transforms.
-    m = transforms if isinstance(transforms, (Tensor, Variable, SymbolicTensor)) else _cr.constant(transforms, x.dtype)
+    if isinstance(transforms, (Tensor, Variable, SymbolicTensor)):
+        m = transforms
+    else:
+        with _on_device_of(x):
+            m = _cr.constant(transforms, x.dtype)
     m = _ew.cast(t(m), x.dtype)
     given = m.shape
     if m.ndim == 1:

@@ -204,12 +204,19 @@ def test_error_colour_and_patch_arguments():
 @pytest.mark.gpu
 def test_gpu_constants_follow_the_images_device(rng):
     x = rng.uniform(0, 1, size=(1, 5, 6, 3)).astype(np.float32)
+    shear = [1.0, 0.2, 0.0, 0.1, 1.0, 0.0, 0.0, 0.0]
+
+    def ops(img):
+        return [tl.image.rgb_to_grayscale(img), _patches((2, 2), (1, 2), (2, 1), "SAME")(img),
+                tl.image.resize(img, [7, 4]), tl.image.resize(img, [3, 9], method="nearest"),
+                tl.image.transform(img, shear)]
+
     with tl.device("cpu"):
-        ref = [tl.image.rgb_to_grayscale(x).numpy(), _patches((2, 2), (1, 2), (2, 1), "SAME")(x).numpy()]
+        ref = [r.numpy() for r in ops(x)]
     with tl.device("gpu:0"):
         xg = tl.constant(x)
     with tl.device("cpu"):  # the op's own constants must go to the images' device, not the current one
-        got = [tl.image.rgb_to_grayscale(xg), _patches((2, 2), (1, 2), (2, 1), "SAME")(xg)]
+        got = ops(xg)
     for g, r in zip(got, ref):
         assert "GPU" in g.device
         np.testing.assert_allclose(g.numpy(), r, rtol=1e-6)

@@ -303,7 +303,8 @@ def _stack_rows(*cols):
     """``[n, 8]`` transforms from eight ``[n]`` columns (tensors or numbers)."""
     n = next(c.shape[0] for c in cols if hasattr(c, "shape"))
     like = next(c for c in cols if hasattr(c, "shape"))
-    return tl.stack([c if hasattr(c, "shape") else tl.fill([n], tl.cast(c, like.dtype)) for c in cols], axis=1)
+    with tl.device(like.device):  # the constant columns go where the drawn ones are
+        return tl.stack([c if hasattr(c, "shape") else tl.fill([n], tl.cast(c, like.dtype)) for c in cols], axis=1)
 
 
 class RandomTranslation(_RandomAffine):

@@ -96,3 +96,15 @@ def test_gpu_attention_and_embedding(rng):
             x = tl.constant(q) + emb(tl.constant(ids))
             outs.append(mha(x, x, use_causal_mask=True).numpy())
     np.testing.assert_allclose(outs[1], outs[0], rtol=2e-4, atol=2e-5)
+
+
+def test_gpu_images_in_affine_augmentations_under_a_cpu_scope(rng):
+    # The layers' constant transform columns go to the images' device, not the current one.
+    x = rng.uniform(size=(2, 6, 6, 3)).astype("float32")
+    with tl.device("gpu:0"):
+        xg = tl.constant(x)
+    for make in (lambda: layers.RandomRotation(0.2, seed=1), lambda: layers.RandomTranslation(0.2, 0.2, seed=1),
+                 lambda: layers.RandomZoom(0.2, seed=1), lambda: layers.Resizing(4, 5)):
+        with tl.device("cpu"):
+            y = make()(xg, training=True)
+        assert "GPU" in y.device and y.shape[0] == 2
