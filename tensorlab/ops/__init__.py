@@ -11,8 +11,9 @@ import importlib
 import types
 
 FAMILIES = ["elementwise", "reduction", "linalg", "linalg_solvers", "shape", "sorting", "indexing", "creation",
-            "linalg_decompositions", "ctc", "spectral", "signal",
+            "linalg_decompositions", "linalg_general", "ctc", "spectral", "signal",
             "random_ops", "random_distributions",
+            "bitwise", "special_math",
             "nn", "conv", "conv3d", "pooling", "losses", "control_flow", "gradient_ops", "image",
             "training_ops", "normalization", "fused", "segment", "rnn", "functional_ops", "tensor_array",
             "image_quality", "asserts", "image_color", "image_geometry", "image_nms"]

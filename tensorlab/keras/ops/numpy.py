@@ -806,3 +806,15 @@ def searchsorted(sorted_sequence, values, side="left"):
     if len(a.shape) != 1:
         raise ValueError(f"ops.searchsorted: sorted_sequence must be 1-D, got shape {tuple(a.shape)}")
     return tl.searchsorted(a, v, side=side)
+
+
+# ---------------------------------------------------------------- the rest of Keras' numpy namespace
+# It outgrew this file: sibling modules (numpy_*.py, built on the helpers above) hold the rest,
+# and their names are this module's too (so also ops.<name> at the top level).
+from tensorlab.keras.ops import (numpy_arrays, numpy_bitwise, numpy_math, numpy_nan, numpy_products,  # noqa: E402
+                                 numpy_stats, numpy_windows)
+
+for _mod in (numpy_arrays, numpy_bitwise, numpy_math, numpy_nan, numpy_products, numpy_stats, numpy_windows):
+    for _name in _mod.__all__:
+        globals()[_name] = getattr(_mod, _name)
+    __all__ += _mod.__all__

@@ -29,7 +29,8 @@ def r(rng, *shape, low=-2.0, high=2.0):
 
 
 def test_names_match_keras_and_are_callable():
-    assert sorted(ops.numpy.__all__) == sorted(KERAS_NUMPY_NAMES)
+    # The rest of ops.numpy (numpy_*.py modules) is checked in test_ops_numpy_arrays.py.
+    assert set(KERAS_NUMPY_NAMES) <= set(ops.numpy.__all__)
     for name in KERAS_NUMPY_NAMES:
         assert callable(getattr(ops, name)), name
         assert getattr(ops, name) is getattr(ops.numpy, name)
