@@ -39,6 +39,7 @@ linalg = _namespaces.build("LINALG", "tensorlab.linalg", "Linear algebra (tf.lin
 random = _namespaces.build("RANDOM", "tensorlab.random", "Random numbers (tf.random).")
 image = _namespaces.build("IMAGE", "tensorlab.image", "Image ops (tf.image).")
 debugging = _namespaces.build("DEBUGGING", "tensorlab.debugging", "Debugging ops (tf.debugging).")
+signal = _namespaces.build("SIGNAL", "tensorlab.signal", "Signal processing (tf.signal).")
 bitwise = _namespaces.build("BITWISE", "tensorlab.bitwise", "Bitwise ops (tf.bitwise).")
 
 

@@ -280,3 +280,7 @@ random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, T
 glorot_uniform, glorot_normal, he_uniform, he_normal = GlorotUniform, GlorotNormal, HeUniform, HeNormal
 lecun_uniform, lecun_normal, orthogonal, identity = LecunUniform, LecunNormal, Orthogonal, Identity
 variance_scaling = VarianceScaling
+
+from tensorlab.keras.initializers_stft import STFT, STFTInitializer  # noqa: E402 (it subclasses Initializer)
+
+_TABLE.update({"STFT": STFT, "STFTInitializer": STFTInitializer, "stft": STFT})

@@ -43,6 +43,7 @@ from tensorlab.keras.layers.reshaping import (Cropping1D, Cropping2D, Flatten, P
                                               UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D)
 from tensorlab.keras.layers.rnn import GRU, LSTM, RNN, Bidirectional, SimpleRNN, StackedRNNCells, TimeDistributed
 from tensorlab.keras.layers.reversible_embedding import ReversibleEmbedding
+from tensorlab.keras.layers.spectral import MelSpectrogram, STFTSpectrogram
 from tensorlab.keras.layers.wrapper import Wrapper
 from tensorlab.keras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from tensorlab.keras.layers.volumetric import (AveragePooling3D, AvgPool3D, Conv3D, Conv3DTranspose,

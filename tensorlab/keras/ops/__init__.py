@@ -8,9 +8,10 @@ level (``ops.relu``, ``ops.mean``); ``ops.numpy``, ``ops.core``, ``ops.math``,
 ``ops.nn``, ``ops.image`` and ``ops.linalg`` are the submodules.
 """
 from tensorlab.keras.ops import core, image, linalg, math, nn, numpy
+from tensorlab.keras.ops import spectral  # fft, rfft, stft, ... (also in ops.math, as in Keras)
 
 # Like Keras 3, nn and linalg functions are top-level ops too (ops.relu, ops.norm); image ones are not.
-_TOP_LEVEL = [numpy, core, math, nn, linalg]
+_TOP_LEVEL = [numpy, core, math, nn, linalg, spectral]
 
 __all__ = []
 for _mod in _TOP_LEVEL:

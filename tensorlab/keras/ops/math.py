@@ -1,4 +1,4 @@
-"""Math ops (``keras.ops.math``): reductions, top-k, segment sums and special functions.
+"""Math ops (``keras.ops.math``): reductions, top-k, segment sums, special functions, FFTs and the STFT.
 
     from tensorlab.keras import ops
     ops.logsumexp(logits, axis=-1)
@@ -7,6 +7,8 @@
 import tensorlab as tl
 
 from tensorlab.keras.ops.numpy import _axes, _t, _to_float
+# Keras 3 defines the spectral ops in keras.ops.math; they live in spectral.py (top level via keras.ops).
+from tensorlab.keras.ops.spectral import fft, fft2, ifft2, irfft, istft, rfft, stft  # noqa: F401
 
 __all__ = ["erf", "extract_sequences", "in_top_k", "logsumexp", "rsqrt", "segment_max", "segment_sum",
            "top_k"]
