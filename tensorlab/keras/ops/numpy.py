@@ -95,9 +95,18 @@ def _promote(*xs):
             name = _floatx()
         elif name == "bool" and builtins.any(not isinstance(w, bool) for w in weak):
             name = "int32"
+    # Python numbers become tensors on the device of the tensors they meet (not the default one).
+    dev = next((t.device for t in ts if isinstance(t, tl.Tensor)), None) if strong else None
     out = []
     for x in xs:
-        t = _t(x, name) if isinstance(x, _PY_SCALARS) else _t(x)
+        if isinstance(x, _PY_SCALARS):
+            if dev is None:
+                t = _t(x, name)
+            else:
+                with tl.device(dev):
+                    t = _t(x, name)
+        else:
+            t = _t(x)
         out.append(t if t.dtype.name == name else tl.cast(t, name))
     return out
 

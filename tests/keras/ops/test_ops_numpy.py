@@ -386,3 +386,16 @@ def test_error_bad_arguments(rng):
         ops.matmul(2.0, x)
     with pytest.raises(ValueError, match="ops.take_along_axis"):
         ops.take_along_axis(x, np.zeros((2,), "int32"), axis=0)
+
+
+@pytest.mark.gpu
+def test_python_numbers_meet_gpu_tensors_on_their_device(rng):
+    x = rng.normal(size=(3, 4)).astype("float32")
+    with tl.device("gpu:0"):
+        xg = tl.constant(x)
+    with tl.device("cpu"):  # the number must become a tensor on the GPU, beside xg
+        outs = [ops.where(xg > 0, xg, 0.5), ops.add(xg, 2), ops.maximum(1.0, xg), ops.subtract(3, xg)]
+    refs = [np.where(x > 0, x, 0.5), x + 2, np.maximum(1.0, x), 3 - x]
+    for o, r in zip(outs, refs):
+        assert "GPU" in o.device
+        np.testing.assert_allclose(o.numpy(), r, rtol=1e-6)
