@@ -54,11 +54,17 @@ class DType:
 
     @property
     def min(self):
-        return np.finfo(self._np).min if self.is_floating else np.iinfo(self._np).min
+        return self._finfo().min if self.is_floating else np.iinfo(self._np).min
 
     @property
     def max(self):
-        return np.finfo(self._np).max if self.is_floating else np.iinfo(self._np).max
+        return self._finfo().max if self.is_floating else np.iinfo(self._np).max
+
+    def _finfo(self):
+        if self.name == "bfloat16":  # numpy's finfo does not know ml_dtypes' bfloat16; ml_dtypes' does
+            import ml_dtypes
+            return ml_dtypes.finfo(self._np)
+        return np.finfo(self._np)
 
     def __repr__(self):
         return f"tl.{self.name}"
