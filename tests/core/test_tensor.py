@@ -161,7 +161,7 @@ def test_bfloat16_through_ml_dtypes():
     x = tl.cast(tl.constant([1.0, 2.5]), tl.bfloat16)
     assert x.dtype == tl.bfloat16
     np.testing.assert_allclose(tl.cast(x * 2.0, tl.float32).numpy(), [2.0, 5.0])
-    assert tl.bfloat16.max == pytest.approx(3.3895e38, rel=1e-3) and tl.bfloat16.min == -tl.bfloat16.max
+    assert float(tl.bfloat16.max) == pytest.approx(3.3895e38, rel=1e-3) and float(tl.bfloat16.min) == -float(tl.bfloat16.max)
 
 
 def test_package_attributes_load_lazily_and_unknown_names_raise_attribute_error():
