@@ -16,7 +16,7 @@ from tensorlab.keras import saving
 from tensorlab.keras import layers
 from tensorlab.keras import losses, metrics, optimizers, callbacks
 from tensorlab.keras import models, utils, datasets, preprocessing
-from tensorlab.keras import ops, random
+from tensorlab.keras import ops, random, tree
 from tensorlab.keras import config, dtype_policies, mixed_precision
 from tensorlab.keras.dtype_policies import DTypePolicy
 from tensorlab.keras._node import KerasTensor
@@ -30,7 +30,8 @@ __version__ = "3.0.0-tensorlab"
 __all__ = ["Sequential", "Model", "Input", "InputLayer", "Layer", "InputSpec", "KerasTensor", "layers",
            "models", "optimizers", "losses", "metrics", "callbacks", "initializers", "activations",
            "regularizers", "constraints", "utils", "datasets", "saving", "backend", "clear_session", "ops",
-           "random", "config", "dtype_policies", "mixed_precision", "DTypePolicy", "preprocessing", "applications"]
+           "random", "tree", "config", "dtype_policies", "mixed_precision", "DTypePolicy", "preprocessing",
+           "applications"]
 
 
 def __getattr__(name):

@@ -119,9 +119,76 @@ def mish(x):
     return x * tl.tanh(tl.math.softplus(x))
 
 
+def _nn():
+    # keras.ops imports the layers, which import this module: import it on first use.
+    from tensorlab.keras.ops import nn
+    return nn
+
+
+def celu(x, alpha=1.0):
+    """``max(x, 0) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    return _nn().celu(x, alpha=alpha)
+
+
+def glu(x, axis=-1):
+    """Gated linear unit: halves ``a, b`` of ``x`` along ``axis`` give ``a * sigmoid(b)``."""
+    return _nn().glu(x, axis=axis)
+
+
+def hard_shrink(x, threshold=0.5):
+    """``x`` where ``|x| > threshold``, else 0."""
+    return _nn().hard_shrink(x, threshold=threshold)
+
+
+def hard_tanh(x):
+    """``clip(x, -1, 1)``."""
+    return _nn().hard_tanh(x)
+
+
+def log_sigmoid(x):
+    """``log(sigmoid(x))``, computed stably."""
+    return _nn().log_sigmoid(x)
+
+
+def soft_shrink(x, threshold=0.5):
+    """``x - threshold`` above ``threshold``, ``x + threshold`` below ``-threshold``, else 0."""
+    return _nn().soft_shrink(x, threshold=threshold)
+
+
+def sparse_plus(x):
+    """0 for ``x <= -1``, ``(x + 1)**2 / 4`` for ``|x| < 1``, ``x`` for ``x >= 1``."""
+    return _nn().sparse_plus(x)
+
+
+def sparse_sigmoid(x):
+    """0 for ``x <= -1``, ``(x + 1) / 2`` for ``|x| < 1``, 1 for ``x >= 1``."""
+    return _nn().sparse_sigmoid(x)
+
+
+def sparsemax(x, axis=-1):
+    """The Euclidean projection of ``x`` onto the probability simplex along ``axis`` (sparse softmax)."""
+    return _nn().sparsemax(x, axis=axis)
+
+
+def squareplus(x, b=4):
+    """``(x + sqrt(x**2 + b)) / 2``."""
+    return _nn().squareplus(x, b=b)
+
+
+def tanh_shrink(x):
+    """``x - tanh(x)``."""
+    return _nn().tanh_shrink(x)
+
+
+def threshold(x, threshold, default_value):
+    """``x`` where ``x > threshold``, else ``default_value``."""
+    return _nn().threshold(x, threshold, default_value)
+
+
 _TABLE = {f.__name__: f for f in (linear, relu, relu6, leaky_relu, sigmoid, tanh, softmax, log_softmax, elu,
                                   selu, softplus, softsign, silu, gelu, exponential, hard_sigmoid, hard_silu,
-                                  mish)}
+                                  mish, celu, glu, hard_shrink, hard_tanh, log_sigmoid, soft_shrink, sparse_plus,
+                                  sparse_sigmoid, sparsemax, squareplus, tanh_shrink, threshold)}
 _TABLE.update({"swish": silu, "hard_swish": hard_silu})
 _NAMES = {v: k for k, v in _TABLE.items() if k not in ("swish", "hard_swish")}
 

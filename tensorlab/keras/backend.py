@@ -1,5 +1,7 @@
-"""``tl.keras.backend``: floatx, epsilon, unique layer names, ``clear_session``."""
+"""``tl.keras.backend``: floatx, epsilon, unique layer names, ``clear_session``, dtype helpers
+(``standardize_dtype``, ``result_type`` with Keras 3's promotion lattice)."""
 import collections
+import functools
 import re
 import sys
 
@@ -92,8 +94,28 @@ def unique_name(base):
 
 
 def clear_session(free_memory=True):
-    """Resets layer auto-naming (the next ``Dense`` is called ``dense`` again)."""
+    """Resets layer auto-naming (the next ``Dense`` is called ``dense`` again) and ``get_uid``'s counters."""
     _name_counts.clear()
+    _uids.clear()
+
+
+_uids = collections.defaultdict(int)
+
+
+def get_uid(prefix=""):
+    """1, 2, 3... on successive calls with one ``prefix`` (reset by ``clear_session``).
+
+    Example:
+      >>> keras.backend.get_uid("dense"), keras.backend.get_uid("dense")
+      (1, 2)
+    """
+    _uids[prefix] += 1
+    return _uids[prefix]
+
+
+def backend():
+    """The name of the backend running Keras: ``"tensorlab"``."""
+    return "tensorlab"
 
 
 def is_keras_tensor(x):
@@ -117,3 +139,111 @@ def set_value(x, value):
 def int_shape(x):
     """The static shape of ``x`` as a tuple of ints (``None`` for unknown dims)."""
     return tuple(x.shape)
+
+
+# ----------------------------------------------------------------------------- dtypes
+ALLOWED_DTYPES = ("float16", "float32", "float64", "uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32",
+                  "int64", "bfloat16", "bool", "string", "float8_e4m3fn", "float8_e5m2", "complex64", "complex128")
+# Python types map as on Keras' TensorFlow backend, whose conventions tensorlab follows.
+_PYTHON_DTYPES = {bool: "bool", int: "int64", float: "float32", str: "string", "int": "int64", complex: "complex128"}
+
+
+def standardize_dtype(dtype):
+    """A dtype's Keras name (``"float32"``): from a string, a ``tl.DType``, a numpy dtype or a Python
+    type; None gives ``floatx()``.
+
+    Example:
+      >>> keras.backend.standardize_dtype(float), keras.backend.standardize_dtype(tl.int32)
+      ('float32', 'int32')
+    """
+    if dtype is None:
+        return floatx()
+    dtype = _PYTHON_DTYPES.get(dtype, dtype) if isinstance(dtype, (type, str)) else dtype
+    if hasattr(dtype, "name"):
+        dtype = dtype.name
+    elif hasattr(dtype, "__name__"):
+        dtype = dtype.__name__
+    if dtype == "bool_":
+        dtype = "bool"
+    if dtype not in ALLOWED_DTYPES:
+        raise ValueError(f"standardize_dtype: invalid dtype {dtype!r}; valid: {', '.join(ALLOWED_DTYPES)}")
+    return dtype
+
+
+def is_float_dtype(dtype):
+    """Whether ``dtype`` is a float type (``float*`` or ``bfloat16``)."""
+    dtype = standardize_dtype(dtype)
+    return dtype.startswith("float") or dtype.startswith("bfloat")
+
+
+def is_int_dtype(dtype):
+    """Whether ``dtype`` is a signed or unsigned integer type."""
+    dtype = standardize_dtype(dtype)
+    return dtype.startswith("int") or dtype.startswith("uint")
+
+
+# Keras 3's (JAX's) type promotion lattice: each type and the types just above it.
+# "int" and "float" are the weak types of Python numbers.
+_LATTICE = {"bool": ["int"], "uint8": ["int16", "uint16"], "uint16": ["int32", "uint32"],
+            "uint32": ["int64", "uint64"], "uint64": ["float"], "int": ["uint8", "int8", "complex64"],
+            "int8": ["int16"], "int16": ["int32"], "int32": ["int64"], "int64": ["float"],
+            "float": ["bfloat16", "float16"], "bfloat16": ["float32"], "float16": ["float32"],
+            "float32": ["float64", "complex64"], "float64": ["complex128"], "complex64": ["complex128"],
+            "complex128": []}
+
+
+@functools.lru_cache(None)
+def _upper_bounds(node):
+    out = {node}
+    for above in _LATTICE[node]:
+        out |= _upper_bounds(above)
+    return frozenset(out)
+
+
+def _least_upper_bound(nodes):
+    if any(n not in _LATTICE for n in nodes):
+        bad = next(n for n in nodes if n not in _LATTICE)
+        raise ValueError(f"result_type: {bad!r} is not a valid dtype for type promotion")
+    common = frozenset.intersection(*(_upper_bounds(n) for n in nodes))
+    least = set(common & set(nodes)) or {c for c in common if common <= _upper_bounds(c)}
+    if len(least) != 1:
+        raise ValueError(f"result_type: the dtypes {tuple(nodes)} have no implicit promotion; cast explicitly")
+    return least.pop()
+
+
+def _weak(dtype):
+    if dtype == "bool":
+        return dtype
+    return "float" if "float" in dtype else "int" if "int" in dtype else "complex"
+
+
+def result_type(*dtypes):
+    """The dtype of an op on arguments of ``dtypes``, by Keras 3's promotion rules.
+
+    Python ``int`` and ``float`` are weak (they take the other operand's type);
+    None means ``floatx()``; with no argument, ``floatx()``. 64-bit types stay 64-bit
+    (Keras' TensorFlow-backend behaviour).
+
+    Example:
+      >>> keras.backend.result_type("int32", "float16"), keras.backend.result_type("bfloat16", int)
+      ('float16', 'bfloat16')
+    """
+    if not dtypes:
+        return floatx()
+    args = [floatx() if d is None else d for d in dtypes]
+    if any(standardize_dtype(a).startswith("float8") for a in args):
+        raise ValueError(f"result_type: there is no implicit conversion from float8 dtypes; received {dtypes}")
+    weak = [a is int or a is float for a in args]
+    names = [standardize_dtype(a) for a in args]
+    if len(names) == 1 or (len(set(names)) == 1 and not all(weak)):
+        out, out_weak = names[0], weak[0] and len(names) == 1
+    elif all(weak):
+        out, out_weak = _least_upper_bound(set(names)), True
+    else:
+        out = _least_upper_bound({_weak(n) if w else n for n, w in zip(names, weak)})
+        out_weak = out in ("int", "float", "complex")
+    if out != "bool" and out_weak:
+        bits = floatx()[-2:]
+        kind = "f" if out == "bfloat16" else out[:1]
+        out = {"b": "bool", "i": f"int{bits}", "u": f"uint{bits}"}.get(kind, f"float{bits}")
+    return {"uint64": "uint32", "complex128": "complex64"}.get(out, out)

@@ -245,6 +245,7 @@ _TABLE = {
     "variance_scaling": VarianceScaling, "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal,
     "he_uniform": HeUniform, "he_normal": HeNormal, "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal,
     "orthogonal": Orthogonal, "identity": Identity,
+    "OrthogonalInitializer": Orthogonal, "IdentityInitializer": Identity,  # Keras 3's compatibility names
     "zeros_initializer": Zeros, "ones_initializer": Ones, "xavier_uniform": GlorotUniform,
     "xavier_normal": GlorotNormal,
 }
@@ -280,6 +281,7 @@ random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, T
 glorot_uniform, glorot_normal, he_uniform, he_normal = GlorotUniform, GlorotNormal, HeUniform, HeNormal
 lecun_uniform, lecun_normal, orthogonal, identity = LecunUniform, LecunNormal, Orthogonal, Identity
 variance_scaling = VarianceScaling
+OrthogonalInitializer, IdentityInitializer = Orthogonal, Identity
 
 from tensorlab.keras.initializers_stft import STFT, STFTInitializer  # noqa: E402 (it subclasses Initializer)
 

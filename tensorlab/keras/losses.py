@@ -432,6 +432,14 @@ from tensorlab.keras.losses_ctc import CTC, ctc  # noqa: E402
 
 _FUNCS["ctc"], _CLASSES["CTC"], _CLASS_OF["ctc"] = ctc, CTC, CTC
 
+# Generalized cross-entropy: in losses_generalized.py.
+from tensorlab.keras.losses_generalized import (CategoricalGeneralizedCrossEntropy,  # noqa: E402
+                                                categorical_generalized_cross_entropy)
+
+_FUNCS["categorical_generalized_cross_entropy"] = categorical_generalized_cross_entropy
+_CLASSES["CategoricalGeneralizedCrossEntropy"] = CategoricalGeneralizedCrossEntropy
+_CLASS_OF["categorical_generalized_cross_entropy"] = CategoricalGeneralizedCrossEntropy
+
 
 def get(identifier):
     """A loss function or object from a name (``"mse"``, ``"sparse_categorical_crossentropy"``),

@@ -513,6 +513,22 @@ for _cls in (FBetaScore, F1Score, R2Score, PearsonCorrelation, ConcordanceCorrel
 del _cls
 _NAMES["fbeta_score"] = FBetaScore
 
+# Metrics at a target rate, SquaredHinge, CategoricalHinge and the loss functions Keras
+# also exports here: metrics_thresholds.py.
+from tensorlab.keras import metrics_thresholds as _thresholds  # noqa: E402
+from tensorlab.keras.metrics_thresholds import (CategoricalHinge, PrecisionAtRecall,  # noqa: E402,F401
+                                                RecallAtPrecision, SensitivityAtSpecificity,
+                                                SpecificityAtSensitivity, SquaredHinge)
+
+for _cls in _thresholds.CLASSES:
+    _cls.__module__ = __name__
+    _CLASSES[_cls.__name__] = _cls
+_NAMES.update({"squared_hinge": SquaredHinge, "categorical_hinge": CategoricalHinge})
+del _cls
+for _fn in _thresholds.FUNCTIONS:
+    globals()[_fn] = getattr(_losses, _fn)
+del _fn
+
 
 def get(identifier):
     """A metric instance (or function) from a name (``"mae"``, ``"precision"``), config dict or object."""

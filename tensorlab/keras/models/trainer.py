@@ -6,6 +6,7 @@ called when they override a hook, and the progress bar redraws at most ten
 times a second.
 """
 import sys
+import warnings
 
 import numpy as np
 
@@ -13,10 +14,12 @@ import tensorlab as tl
 from tensorlab.keras import _tree
 from tensorlab.keras import backend as _backend
 from tensorlab.keras import callbacks as _callbacks
+from tensorlab.keras import config as _config
 from tensorlab.keras import metrics as _metrics
 from tensorlab.keras import optimizers as _optimizers
 from tensorlab.keras.models import data_adapter as _da
 from tensorlab.keras.models.compile_utils import CompileLoss, CompileMetrics, combine_losses, flatten_logs
+from tensorlab.keras.utils.traceback_utils import filter_traceback
 
 
 def _batch_size_of(x):
@@ -58,6 +61,15 @@ def _step(model, name):
 
 def _resolve_verbose(verbose):
     return 1 if verbose == "auto" else int(verbose)
+
+
+def _capped_steps(what, steps):
+    """``steps`` capped by ``keras.config.set_max_steps_per_epoch`` (a debugging limit), with a warning."""
+    limit = _config.max_steps_per_epoch()
+    if limit and (not steps or limit < steps):
+        warnings.warn(f"{what}: limiting steps to {limit} (keras.config.set_max_steps_per_epoch)", stacklevel=3)
+        return limit
+    return steps
 
 
 class Trainer:
@@ -211,6 +223,7 @@ class Trainer:
         return self(x, training=False)
 
     # ------------------------------------------------------------------ fit
+    @filter_traceback
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None, sample_weight=None,
             initial_epoch=0, steps_per_epoch=None, validation_steps=None, validation_batch_size=None,
@@ -243,6 +256,13 @@ class Trainer:
             raise TypeError(f"fit: unexpected keyword argument(s) {sorted(kwargs)}")
         self._require_compiled("fit")
         verbose = _resolve_verbose(verbose)
+        epoch_limit = _config.max_epochs()
+        if epoch_limit and epoch_limit < epochs:
+            warnings.warn(f"fit: limiting epochs to {epoch_limit} (keras.config.set_max_epochs)", stacklevel=2)
+            epochs = epoch_limit
+        steps_per_epoch = _capped_steps("fit", steps_per_epoch)
+        if validation_data is not None or validation_split:
+            validation_steps = _capped_steps("fit (validation)", validation_steps)
         _check_input_strategy(self, x, "fit")
         _check_input_strategy(self, validation_data, "fit (validation_data)")
         # steps_per_epoch is the loop's business (EpochIterator), not the adapter's: the
@@ -336,6 +356,7 @@ class Trainer:
             cbs.on_test_end(out)
         return out
 
+    @filter_traceback
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False, **kwargs):
         """Returns the loss (and metrics) on the given data, in test mode.
@@ -346,6 +367,7 @@ class Trainer:
         """
         self._require_compiled("evaluate")
         verbose = _resolve_verbose(verbose)
+        steps = _capped_steps("evaluate", steps)
         _check_input_strategy(self, x, "evaluate")
         adapter = _da.get_adapter(x, y, sample_weight, batch_size, False, steps, None, "evaluate")
         cbs = _callbacks.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
@@ -361,6 +383,7 @@ class Trainer:
         names = [n for n in self.metrics_names if n in logs]
         return [logs[n] for n in names] + [v for k, v in logs.items() if k not in names]
 
+    @filter_traceback
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
         """The model's outputs for the inputs ``x`` (in inference mode), as numpy arrays.
 
@@ -372,6 +395,7 @@ class Trainer:
           Numpy array(s) with the structure of the model's outputs.
         """
         verbose = _resolve_verbose(verbose)
+        steps = _capped_steps("predict", steps)
         predict_step = _step(self, "predict_step")
         if isinstance(x, np.ndarray) and callbacks is None and steps is None and verbose == 0 and \
                 len(x) <= (batch_size or 32):
@@ -413,6 +437,7 @@ class Trainer:
                                  "sure all arrays contain the same number of samples")
         return _da.pack_x_y_sample_weight(xs, ys, sws)
 
+    @filter_traceback
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, reset_metrics=True,
                        return_dict=False):
         """Runs one training step on one batch; returns the loss (and metrics) like ``evaluate``."""
@@ -422,6 +447,7 @@ class Trainer:
         logs = _step(self, "train_step")(self._batch_data(x, y, sample_weight, class_weight))
         return self._format_logs(_host_logs(logs), return_dict)
 
+    @filter_traceback
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
         """Evaluates one batch; returns the loss (and metrics) like ``evaluate``."""
         self._require_compiled("test_on_batch")
@@ -430,6 +456,7 @@ class Trainer:
         logs = _step(self, "test_step")(self._batch_data(x, y, sample_weight))
         return self._format_logs(_host_logs(logs), return_dict)
 
+    @filter_traceback
     def predict_on_batch(self, x):
         """The model's outputs for one batch, as numpy arrays."""
         out = _step(self, "predict_step")((_tree.map_structure(_da.to_tensor, x),))

@@ -111,3 +111,13 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
     if unbatched:
         y = y[0]
     return _back(y, fmt)
+
+
+# Colour spaces, patches, Sobel, SSIM, blur, crop/pad (image_extra.py); resampling (image_warp.py).
+from tensorlab.keras.ops import image_extra as _image_extra, image_warp as _image_warp  # noqa: E402
+
+for _mod in (_image_extra, _image_warp):
+    for _name in _mod.__all__:
+        globals()[_name] = getattr(_mod, _name)
+    __all__ += _mod.__all__
+del _mod, _name

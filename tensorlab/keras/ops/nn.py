@@ -476,3 +476,14 @@ def normalize(x, axis=-1, order=2, epsilon=None):
     else:
         norm = tl.pow(tl.reduce_sum(tl.pow(tl.abs(x), float(order)), axis=axis, keepdims=True), 1.0 / order)
     return x / tl.maximum(norm, epsilon)
+
+
+# CTC (nn_ctc.py); attention, normalization, sparse activations, pixel shuffles, im2col and
+# adaptive pooling (nn_extra.py).
+from tensorlab.keras.ops import nn_ctc as _nn_ctc, nn_extra as _nn_extra  # noqa: E402
+
+for _mod in (_nn_ctc, _nn_extra):
+    for _name in _mod.__all__:
+        globals()[_name] = getattr(_mod, _name)
+    __all__ += _mod.__all__
+del _mod, _name

@@ -1,16 +1,21 @@
-"""``keras.utils``: seeding, label encoding, normalization, progress bars, batch generators."""
+"""``keras.utils``: seeding, label encoding, normalization, progress bars, batch generators, image
+files, Functional-API helpers and dtype names."""
 import random as _random
 
 import numpy as np
 
+from tensorlab.keras.backend import clear_session, is_keras_tensor, standardize_dtype
+from tensorlab.keras.config import (disable_interactive_logging, enable_interactive_logging,
+                                    is_interactive_logging_enabled)
 from tensorlab.keras.models.data_adapter import pack_x_y_sample_weight, unpack_x_y_sample_weight
-from tensorlab.keras.saving.object_registration import (custom_object_scope, get_custom_objects,
+from tensorlab.keras.saving.object_registration import (CustomObjectScope, custom_object_scope, get_custom_objects,
                                                         get_registered_name, get_registered_object,
                                                         register_keras_serializable)
 from tensorlab.keras.saving.serialization import deserialize_keras_object, serialize_keras_object
 from tensorlab.keras.utils.data import PyDataset, Sequence
 from tensorlab.keras.utils.dataset_split import split_dataset
 from tensorlab.keras.utils.image_dataset import image_dataset_from_directory
+from tensorlab.keras.utils.image_utils import array_to_img, img_to_array, load_img, save_img
 from tensorlab.keras.utils.progbar import Progbar
 from tensorlab.keras.utils.sequences import pad_sequences, timeseries_dataset_from_array
 
@@ -68,6 +73,31 @@ def normalize(x, axis=-1, order=2):
     return x / np.expand_dims(n, axis)
 
 
+def get_source_inputs(tensor):
+    """The ``keras.Input`` tensors a Functional-API tensor is computed from, as a list (each once, in
+    the order first reached); a tensor without Keras history is returned as is.
+
+    Example:
+      >>> x = keras.Input((3,)); y = layers.Dense(2)(x)
+      >>> keras.utils.get_source_inputs(y) == [x]
+      True
+    """
+    if not hasattr(tensor, "_keras_history") or tensor._keras_history is None:
+        return tensor
+    layer, node_index, _ = tensor._keras_history
+    if not layer or not layer._inbound_nodes:
+        return [tensor]
+    node = layer._inbound_nodes[node_index]
+    if not node.input_tensors:  # an Input
+        return [tensor]
+    sources = []
+    for t in node.input_tensors:
+        for s in get_source_inputs(t):
+            if all(s is not seen for seen in sources):
+                sources.append(s)
+    return sources
+
+
 def get_file(*args, **kwargs):
     raise RuntimeError("keras.utils.get_file: downloading is not available in tensorlab; put the file on "
                        "disk and pass its path")
@@ -81,4 +111,7 @@ __all__ = ["set_random_seed", "to_categorical", "normalize", "Progbar", "PyDatas
            "register_keras_serializable", "get_custom_objects", "custom_object_scope", "get_registered_name",
            "get_registered_object", "serialize_keras_object", "deserialize_keras_object",
            "unpack_x_y_sample_weight", "pack_x_y_sample_weight", "get_file", "plot_model",
-           "image_dataset_from_directory", "pad_sequences", "timeseries_dataset_from_array", "split_dataset"]
+           "image_dataset_from_directory", "pad_sequences", "timeseries_dataset_from_array", "split_dataset",
+           "array_to_img", "img_to_array", "load_img", "save_img", "get_source_inputs", "is_keras_tensor",
+           "clear_session", "standardize_dtype", "CustomObjectScope", "enable_interactive_logging",
+           "disable_interactive_logging", "is_interactive_logging_enabled"]

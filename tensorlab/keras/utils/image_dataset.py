@@ -14,12 +14,8 @@ _CHANNELS = {"grayscale": 1, "rgb": 3, "rgba": 4}
 
 
 def _pil():
-    try:
-        from PIL import Image
-    except ImportError:
-        raise ImportError("image_dataset_from_directory needs Pillow to decode images: pip install pillow "
-                          "(or tensorlab[image])") from None
-    return Image
+    from tensorlab.keras.utils.image_utils import pil_image
+    return pil_image("image_dataset_from_directory")
 
 
 def _index(directory, labels, class_names, follow_links):

@@ -1,7 +1,17 @@
-"""``Progbar``: the Keras-style progress bar used by ``fit``/``evaluate``/``predict``."""
+"""``Progbar``: the Keras-style progress bar used by ``fit``/``evaluate``/``predict``.
+
+With ``keras.config.disable_interactive_logging()`` the bar is not redrawn: each
+finished bar goes as one line to Python's ``logging`` (logger ``"tensorlab.keras"``,
+INFO), as Keras sends it to absl logging.
+"""
+import logging
 import math
 import sys
 import time
+
+from tensorlab.keras import config as _config
+
+_LOG = logging.getLogger("tensorlab.keras")
 
 
 def _is_tty(stream):
@@ -70,13 +80,15 @@ class Progbar:
             items = values.items() if isinstance(values, dict) else values
             self._pending = items
         now = time.time()
-        if not finalize and (self.verbose != 1 or not self._dynamic or now - self._last_update < self.interval):
+        interactive = _config.is_interactive_logging_enabled()
+        live = self._dynamic and interactive
+        if not finalize and (self.verbose != 1 or not live or now - self._last_update < self.interval):
             return
         self._last_update = now
         self._absorb()
         if self.verbose == 0:
             return
-        if self.verbose == 1 and self._dynamic:
+        if self.verbose == 1 and live:
             line = self._bar_line(current, now, finalize)
             pad = max(0, self._prev_len - len(line))
             self._out().write("\r" + line + " " * pad + ("\n" if finalize else ""))
@@ -84,8 +96,11 @@ class Progbar:
             self._out().flush()
         elif finalize:
             line = self._bar_line(current, now, True) if self.verbose == 1 else self._summary_line(now)
-            self._out().write(line + "\n")
-            self._out().flush()
+            if interactive:
+                self._out().write(line + "\n")
+                self._out().flush()
+            else:
+                _LOG.info(line)
 
     def _absorb(self):
         items = getattr(self, "_pending", None)

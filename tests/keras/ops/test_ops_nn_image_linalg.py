@@ -15,8 +15,13 @@ KERAS_NN = ["relu", "relu6", "sigmoid", "softplus", "softsign", "silu", "swish",
             "hard_tanh", "soft_shrink", "hard_shrink", "squareplus", "sparse_plus", "threshold", "softmax",
             "log_softmax", "one_hot", "multi_hot", "binary_crossentropy", "categorical_crossentropy",
             "sparse_categorical_crossentropy", "conv", "conv_transpose", "depthwise_conv", "separable_conv",
-            "max_pool", "average_pool", "moments", "batch_normalization", "normalize"]
-KERAS_LINALG = ["cholesky", "det", "inv", "solve", "solve_triangular", "qr", "norm"]
+            "max_pool", "average_pool", "moments", "batch_normalization", "normalize",
+            # nn_ctc.py, nn_extra.py (Keras' polar is left out: tensorlab has no complex dtypes)
+            "ctc_loss", "ctc_decode", "sparse_sigmoid", "sparsemax", "depth_to_space", "space_to_depth", "psnr",
+            "dot_product_attention", "layer_normalization", "rms_normalization", "unfold", "fold",
+            "adaptive_average_pool", "adaptive_max_pool"]
+KERAS_LINALG = ["cholesky", "det", "inv", "solve", "solve_triangular", "qr", "norm", "cholesky_inverse", "eig", "eigh",
+                "lstsq", "lu_factor", "matrix_rank", "pinv", "svd", "jvp"]
 
 
 def _sig(x):
