@@ -9,6 +9,9 @@ turn a layer into ``{"class_name": ..., "config": ...}`` and back.
 from tensorlab.keras.layers.base import InputSpec, Layer
 from tensorlab.keras.layers.input_layer import Input, InputLayer
 from tensorlab.keras.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from tensorlab.keras.layers.adaptive_pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooling2D,
+                                                     AdaptiveAveragePooling3D, AdaptiveMaxPooling1D,
+                                                     AdaptiveMaxPooling2D, AdaptiveMaxPooling3D)
 from tensorlab.keras.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from tensorlab.keras.layers.conv_rnn import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from tensorlab.keras.layers.conv import (Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Convolution1D,
