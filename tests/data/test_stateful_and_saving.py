@@ -33,7 +33,7 @@ def test_scan_structured_state_and_elements(rng):
         return new, (new["total"], new["count"])
 
     out = vals(D.from_tensor_slices((x, y)).scan(init, step))
-    np.testing.assert_allclose([o[0] for o in out], np.cumsum(x.astype(np.float64), 0), rtol=1e-5)
+    np.testing.assert_allclose([o[0] for o in out], np.cumsum(x.astype(np.float64), 0), rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal([o[1] for o in out], np.cumsum(y))
     # the state starts afresh on each pass
     assert len(vals(tl.data.experimental.scan(init, step)(D.from_tensor_slices((x, y))))) == 7
