@@ -234,12 +234,15 @@ class Optimizer:
             grads = out
         if self.global_clipnorm is not None:
             c = float(self.global_clipnorm)
-            sq = [tl.reduce_sum(tl.square(tl.cast(g, "float32") if g.dtype.name != "float32" else g))
+            # The norm in float32 (float16/bfloat16 gradients overflow their own dtype), or float64
+            # when a gradient is float64 (rounding it through float32 would lose its precision).
+            acc = "float64" if any(g is not None and g.dtype.name == "float64" for g in grads) else "float32"
+            sq = [tl.reduce_sum(tl.square(tl.cast(g, acc) if g.dtype.name != acc else g))
                   for g in grads if g is not None]
             if sq:
                 norm = tl.sqrt(tl.add_n(sq) if len(sq) > 1 else sq[0])
                 scale = c / tl.maximum(norm, c)
-                grads = [None if g is None else g * (tl.cast(scale, g.dtype) if g.dtype.name != "float32" else scale)
+                grads = [None if g is None else g * (tl.cast(scale, g.dtype) if g.dtype.name != acc else scale)
                          for g in grads]
         return grads
 
