@@ -8,6 +8,7 @@ data is complete, so a crash leaves the old file or none, never half a file.
 import glob as _glob
 import os
 import shutil
+import stat as _stat_mod
 
 import tensorlab as tl
 
@@ -145,7 +146,7 @@ def _walk(top, topdown=True, onerror=None):
 
 class _Stat:
     def __init__(self, st):
-        self.length, self.mtime_nsec, self.is_directory = st.st_size, st.st_mtime_ns, os.path.stat.S_ISDIR(st.st_mode)
+        self.length, self.mtime_nsec, self.is_directory = st.st_size, st.st_mtime_ns, _stat_mod.S_ISDIR(st.st_mode)
 
 
 gfile = type(os)("tensorlab.io.gfile", "Local file-system helpers with tf.io.gfile's names.")

@@ -31,7 +31,7 @@ def test_read_write_and_gfile(tmp_path):
         g.copy(str(tmp_path / "d" / "x.txt"), str(tmp_path / "y.txt"))
     g.rename(str(tmp_path / "y.txt"), str(tmp_path / "z.txt"))
     assert [w[0] for w in g.walk(str(tmp_path / "d"))] == [str(tmp_path / "d"), str(tmp_path / "d" / "e")]
-    assert g.stat(str(tmp_path / "z.txt")).length == 12
+    assert g.stat(str(tmp_path / "z.txt")).length == 12 and g.stat(str(tmp_path)).is_directory
     g.remove(str(tmp_path / "z.txt"))
     assert not g.exists(str(tmp_path / "z.txt"))
     g.rmtree(str(tmp_path / "d"))
