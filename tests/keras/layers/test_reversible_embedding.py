@@ -37,8 +37,9 @@ def test_untied_reverse_weights_and_gradients(rng):
     np.testing.assert_allclose(g_rev.numpy(), ref, rtol=1e-5)
 
 
-def test_language_model_trains_saves_and_loads(tmp_path, rng):
-    keras.utils.set_random_seed(1)
+def test_language_model_trains_saves_and_loads(tmp_path):
+    keras.utils.set_random_seed(1)  # weights and data fixed: the loss bar below is not left to chance
+    rng = np.random.default_rng(1)
     emb = layers.ReversibleEmbedding(12, 8, name="tok")
     inp = keras.Input((5,), dtype="int32")
     h = layers.Dense(8, activation="tanh")(emb(inp))
