@@ -94,7 +94,8 @@ def init_scope():
 
 version = __import__("types").SimpleNamespace(VERSION=__version__)
 
-_LAZY = {"keras", "data", "train", "io", "summary", "distribute", "examples", "nest", "autograph", "test"}
+_LAZY = {"keras", "data", "train", "io", "summary", "distribute", "examples", "nest", "autograph", "test",
+         "audio"}
 # TF 2's top-level initializer names are the Keras initializers (``tf.zeros_initializer()``...).
 _INITIALIZERS = {"zeros_initializer": "Zeros", "ones_initializer": "Ones", "constant_initializer": "Constant",
                  "random_normal_initializer": "RandomNormal", "random_uniform_initializer": "RandomUniform"}

@@ -13,6 +13,7 @@ from tensorlab.keras.saving.object_registration import (CustomObjectScope, custo
                                                         register_keras_serializable)
 from tensorlab.keras.saving.serialization import deserialize_keras_object, serialize_keras_object
 from tensorlab.keras.utils.data import PyDataset, Sequence
+from tensorlab.keras.utils.audio_dataset import audio_dataset_from_directory
 from tensorlab.keras.utils.dataset_split import split_dataset
 from tensorlab.keras.utils.image_dataset import image_dataset_from_directory
 from tensorlab.keras.utils.image_utils import array_to_img, img_to_array, load_img, save_img
@@ -112,6 +113,7 @@ __all__ = ["set_random_seed", "to_categorical", "normalize", "Progbar", "PyDatas
            "get_registered_object", "serialize_keras_object", "deserialize_keras_object",
            "unpack_x_y_sample_weight", "pack_x_y_sample_weight", "get_file", "plot_model",
            "image_dataset_from_directory", "pad_sequences", "timeseries_dataset_from_array", "split_dataset",
+           "audio_dataset_from_directory",
            "array_to_img", "img_to_array", "load_img", "save_img", "get_source_inputs", "is_keras_tensor",
            "clear_session", "standardize_dtype", "CustomObjectScope", "enable_interactive_logging",
            "disable_interactive_logging", "is_interactive_logging_enabled"]

@@ -18,43 +18,46 @@ def _pil():
     return pil_image("image_dataset_from_directory")
 
 
-def _index(directory, labels, class_names, follow_links):
+def _index(directory, labels, class_names, follow_links, formats=ALLOWLIST_FORMATS,
+           what="image_dataset_from_directory"):
+    """``(paths, label ids, class names)`` of the ``formats`` files under ``directory`` (also used by
+    ``audio_dataset_from_directory``)."""
     if labels == "inferred":
         subdirs = sorted(d for d in os.listdir(directory) if os.path.isdir(os.path.join(directory, d)))
         if class_names is not None:
             missing = sorted(set(class_names) - set(subdirs))
             if missing or sorted(class_names) != sorted(subdirs):
-                raise ValueError(f"image_dataset_from_directory: class_names {list(class_names)} must match the "
+                raise ValueError(f"{what}: class_names {list(class_names)} must match the "
                                  f"subdirectories of {directory!r}: {subdirs}")
             subdirs = list(class_names)
         paths, ids = [], []
         for i, d in enumerate(subdirs):
             for root, _, files in sorted(os.walk(os.path.join(directory, d), followlinks=follow_links)):
                 for f in sorted(files):
-                    if f.lower().endswith(ALLOWLIST_FORMATS):
+                    if f.lower().endswith(formats):
                         paths.append(os.path.join(root, f))
                         ids.append(i)
         return paths, ids, subdirs
     paths = sorted(os.path.join(root, f) for root, _, files in os.walk(directory, followlinks=follow_links)
-                   for f in files if f.lower().endswith(ALLOWLIST_FORMATS))
+                   for f in files if f.lower().endswith(formats))
     if labels is None:
         return paths, None, None
     labels = list(labels)
     if len(labels) != len(paths):
-        raise ValueError(f"image_dataset_from_directory: {len(labels)} labels given but {len(paths)} image files "
+        raise ValueError(f"{what}: {len(labels)} labels given but {len(paths)} files "
                          f"were found in {directory!r} (labels follow the sorted file paths)")
     return paths, labels, None
 
 
-def _split(n, validation_split, subset, seed):
+def _split(n, validation_split, subset, seed, what="image_dataset_from_directory"):
     if validation_split is None:
         if subset is not None:
-            raise ValueError("image_dataset_from_directory: subset needs validation_split")
+            raise ValueError(f"{what}: subset needs validation_split")
         return {None: slice(0, n)}
     if not 0 < validation_split < 1:
-        raise ValueError(f"image_dataset_from_directory: validation_split must be in (0, 1), got {validation_split}")
+        raise ValueError(f"{what}: validation_split must be in (0, 1), got {validation_split}")
     if subset not in ("training", "validation", "both"):
-        raise ValueError(f"image_dataset_from_directory: subset must be 'training', 'validation' or 'both' when "
+        raise ValueError(f"{what}: subset must be 'training', 'validation' or 'both' when "
                          f"validation_split is set, got {subset!r}")
     k = int(validation_split * n)
     return {"training": slice(0, n - k), "validation": slice(n - k, n)}
