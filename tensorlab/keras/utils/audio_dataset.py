@@ -5,7 +5,7 @@ import os
 import numpy as np
 
 import tensorlab as tl
-from tensorlab.keras.utils.image_dataset import _index, _split
+from tensorlab.keras.utils.image_dataset import _encode_label, _index, _order, _split
 
 _WHAT = "audio_dataset_from_directory"
 
@@ -65,22 +65,12 @@ def audio_dataset_from_directory(directory, labels="inferred", label_mode="int",
     num_classes = len(names) if names is not None else (int(max(ids)) + 1 if ids is not None else 0)
     if label_mode == "binary" and num_classes != 2:
         raise ValueError(f"{_WHAT}: label_mode='binary' needs exactly 2 classes, found {num_classes}")
-    if seed is None:
-        seed = int(np.random.randint(1_000_000))
-    order = np.random.default_rng(seed).permutation(len(paths)) if (shuffle or validation_split) else \
-        np.arange(len(paths))
-    paths = [paths[i] for i in order]
-    ids = None if ids is None else [ids[i] for i in order]
-
-    def label(i):
-        if label_mode == "categorical":
-            return np.eye(num_classes, dtype=np.float32)[i]
-        if label_mode == "binary":
-            return np.float32(i)
-        return np.int32(i)
+    seed, paths, ids = _order(paths, ids, shuffle, validation_split, seed)
 
     def build(part):
-        ps, lab = paths[part], None if ids is None or label_mode is None else [label(i) for i in ids[part]]
+        ps = paths[part]
+        lab = None if ids is None or label_mode is None else [_encode_label(i, label_mode, num_classes)
+                                                              for i in ids[part]]
         channels = _load(ps[0], 1, None).shape[1] if ps else 1
 
         def gen():

@@ -49,6 +49,25 @@ def _index(directory, labels, class_names, follow_links, formats=ALLOWLIST_FORMA
     return paths, labels, None
 
 
+def _order(paths, ids, shuffle, validation_split, seed):
+    """``(seed, paths, ids)``: the seed (drawn when None) and the files in the seeded order that
+    shuffling and the validation split use, so both subsets of one seed agree."""
+    if seed is None:
+        seed = int(np.random.randint(1_000_000))
+    order = np.random.default_rng(seed).permutation(len(paths)) if (shuffle or validation_split) else \
+        np.arange(len(paths))
+    return seed, [paths[i] for i in order], None if ids is None else [ids[i] for i in order]
+
+
+def _encode_label(i, label_mode, num_classes):
+    """Label id ``i`` as ``label_mode`` asks: int32, float32 0/1 ("binary") or one-hot ("categorical")."""
+    if label_mode == "categorical":
+        return np.eye(num_classes, dtype=np.float32)[i]
+    if label_mode == "binary":
+        return np.float32(i)
+    return np.int32(i)
+
+
 def _split(n, validation_split, subset, seed, what="image_dataset_from_directory"):
     if validation_split is None:
         if subset is not None:
@@ -110,12 +129,7 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     if label_mode == "binary" and num_classes != 2:
         raise ValueError(f"image_dataset_from_directory: label_mode='binary' needs exactly 2 classes, found "
                          f"{num_classes}")
-    if seed is None:
-        seed = int(np.random.randint(1_000_000))
-    order = np.random.default_rng(seed).permutation(len(paths)) if (shuffle or validation_split) else \
-        np.arange(len(paths))
-    paths = [paths[i] for i in order]
-    ids = None if ids is None else [ids[i] for i in order]
+    seed, paths, ids = _order(paths, ids, shuffle, validation_split, seed)
     h, w = (int(image_size[0]), int(image_size[1]))
     pil_mode = {"grayscale": "L", "rgb": "RGB", "rgba": "RGBA"}[color_mode]
 
@@ -134,18 +148,12 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
         with tl.device("cpu"):
             return tl.image.resize(tl.constant(arr), [h, w], method=interpolation)
 
-    def label(i):
-        if label_mode == "categorical":
-            return np.eye(num_classes, dtype=np.float32)[i]
-        if label_mode == "binary":
-            return np.float32(i)
-        return np.int32(i)
-
     def build(part):
         ps = paths[part]
         ds = tl.data.Dataset.from_tensor_slices(ps)
         if label_mode is not None:
-            lab = np.stack([label(i) for i in ids[part]]) if ps else np.zeros((0,), np.int32)
+            lab = np.stack([_encode_label(i, label_mode, num_classes) for i in ids[part]]) if ps else \
+                np.zeros((0,), np.int32)
             ds = tl.data.Dataset.zip((ds, tl.data.Dataset.from_tensor_slices(lab)))
             ds = ds.map(lambda p, y: (load(p), y), num_parallel_calls=tl.data.AUTOTUNE)
         else:
