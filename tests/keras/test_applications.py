@@ -1,7 +1,6 @@
 """keras.applications: model builders with Keras' layers and weight layout, preprocessing, errors.
 
 The comparisons with the real Keras 3 (CPU backend) are skipped where it is not importable."""
-import importlib.util
 import json
 import os
 
@@ -13,19 +12,7 @@ from tensorlab import keras
 
 A = keras.applications
 
-if "KERAS_BACKEND" not in os.environ:  # Keras 3 needs one backend; take the one installed
-    for _backend, _module in (("torch", "torch"), ("jax", "jax"), ("tensorflow", "tensorflow")):
-        if importlib.util.find_spec(_module) is not None:
-            os.environ["KERAS_BACKEND"] = _backend
-            break
-try:
-    import keras as K  # the real Keras 3
-    if not K.__version__.startswith("3."):  # pragma: no cover
-        K = None
-except Exception:  # pragma: no cover - depends on the environment
-    K = None
-needs_keras = pytest.mark.skipif(K is None, reason="Keras 3 with a backend (pip install keras torch) is not "
-                                                   "importable")
+from tests.keras.real_keras import K, needs_keras  # noqa: E402 (the real Keras 3, or None)
 
 # Two float32 implementations sum in different orders; relative to the output's magnitude.
 TOL = 2e-4
