@@ -66,6 +66,41 @@ def _read_leaf(f, path):
                                   "to rebuild the cache")
 
 
+_END = 0xFFFFFFFF  # in place of a component count: the end, followed by the element count
+
+
+def write_element(f, e):
+    """Appends one element: its component count, then each leaf."""
+    leaves = st.flatten(e)
+    f.write(struct.pack("<I", len(leaves)))
+    for a in leaves:
+        _write_leaf(f, a)
+
+
+def write_end(f, count):
+    """Closes a sequence of ``count`` elements (a reader checks the count)."""
+    f.write(struct.pack("<I", _END) + struct.pack("<q", count))
+
+
+def read_elements(f, path, template, what, wrong_count):
+    """Yields the elements after the magic of an open file, shaped like ``template``; raises
+    ``DataLossError`` for a truncated file or a wrong count, and ``wrong_count(k, expected)``
+    when an element has ``k`` components instead of ``template``'s."""
+    nleaves = len(st.flatten(template))
+    count = 0
+    while True:
+        (k,) = struct.unpack("<I", _read_exact(f, 4, path))
+        if k == _END:
+            (n,) = struct.unpack("<q", _read_exact(f, 8, path))
+            if n != count:
+                raise tl.errors.DataLossError(f"{what}: {path!r} records {n} elements but holds {count}")
+            return
+        if k != nleaves:
+            raise wrong_count(k, nleaves)
+        count += 1
+        yield st.pack_as(template, [_read_leaf(f, path) for _ in range(k)])
+
+
 class Cache(_Unary):
     def __init__(self, ds, filename):
         super().__init__(ds)
@@ -105,13 +140,10 @@ class Cache(_Unary):
             f.write(_MAGIC)
             n = 0
             for e in self._in._gen():
-                leaves = st.flatten(e)
-                f.write(struct.pack("<I", len(leaves)))
-                for a in leaves:
-                    _write_leaf(f, a)
+                write_element(f, e)
                 n += 1
                 yield e
-            f.write(struct.pack("<I", 0xFFFFFFFF) + struct.pack("<q", n))
+            write_end(f, n)
             f.flush()
             os.fsync(f.fileno())
             done = True
@@ -128,23 +160,12 @@ class Cache(_Unary):
     def _file_read(self):
         path = self._path
         template = self._in.element_spec
-        nleaves = len(st.flatten(template))
         with open(path, "rb") as f:
             if f.read(len(_MAGIC)) != _MAGIC:
                 raise tl.errors.DataLossError(f"cache: {path!r} is not a tensorlab dataset cache file")
-            count = 0
-            while True:
-                head = _read_exact(f, 4, path)
-                (k,) = struct.unpack("<I", head)
-                if k == 0xFFFFFFFF:
-                    (n,) = struct.unpack("<q", _read_exact(f, 8, path))
-                    if n != count:
-                        raise tl.errors.DataLossError(f"cache: {path!r} records {n} elements but holds {count}")
-                    return
-                if k != nleaves:
-                    raise tl.errors.InvalidArgumentError(
-                        f"cache: file {path!r} holds elements of {k} components but this dataset's elements have "
-                        f"{nleaves} ({st.describe(template)}); use another cache file name")
-                leaves = [_read_leaf(f, path) for _ in range(k)]
-                count += 1
-                yield st.pack_as(template, leaves)
+
+            def wrong_count(k, nleaves):
+                return tl.errors.InvalidArgumentError(
+                    f"cache: file {path!r} holds elements of {k} components but this dataset's elements have "
+                    f"{nleaves} ({st.describe(template)}); use another cache file name")
+            yield from read_elements(f, path, template, "cache", wrong_count)

@@ -10,18 +10,16 @@ import gzip
 import json
 import os
 import shutil
-import struct
 
 import tensorlab as tl
 from tensorlab.data import _structure as st
-from tensorlab.data.cache import _MAGIC, _read_exact, _read_leaf, _write_leaf
+from tensorlab.data.cache import _MAGIC, read_elements, write_element, write_end
 from tensorlab.data.combine import ListDataset
 from tensorlab.data.dataset import Dataset, DatasetSpec
 
 FORMAT = "tensorlab-dataset-1"
 SPEC_FILE = "dataset_spec.json"
 _COMPRESSIONS = (None, "GZIP")
-_END = 0xFFFFFFFF
 
 
 def _encode_spec(spec):
@@ -84,13 +82,10 @@ def save(ds, path, compression=None, shard_func=None, checkpoint_args=None):
                 f = files[shard] = _open(os.path.join(tmp, _shard_name(shard)), "wb", compression)
                 f.write(_MAGIC)
                 counts[shard] = 0
-            leaves = st.flatten(e)
-            f.write(struct.pack("<I", len(leaves)))
-            for a in leaves:
-                _write_leaf(f, a)
+            write_element(f, e)
             counts[shard] += 1
         for shard, f in files.items():
-            f.write(struct.pack("<I", _END) + struct.pack("<q", counts[shard]))
+            write_end(f, counts[shard])
             f.close()
         meta = {"format": FORMAT, "element_spec": encoded, "shards": sorted(files), "compression": compression,
                 "cardinality": sum(counts.values())}
@@ -134,24 +129,14 @@ class _Shard(Dataset):
 
     def _gen(self):
         path = self._path
-        nleaves = len(st.flatten(self._spec_value))
         with _open(path, "rb", self._compression) as f:
             if f.read(len(_MAGIC)) != _MAGIC:
                 raise tl.errors.DataLossError(f"Dataset.load: {path!r} is not a tensorlab dataset shard")
-            count = 0
-            while True:
-                (k,) = struct.unpack("<I", _read_exact(f, 4, path))
-                if k == _END:
-                    (n,) = struct.unpack("<q", _read_exact(f, 8, path))
-                    if n != count:
-                        raise tl.errors.DataLossError(f"Dataset.load: {path!r} records {n} elements but holds "
-                                                      f"{count}")
-                    return
-                if k != nleaves:
-                    raise tl.errors.DataLossError(f"Dataset.load: {path!r} holds elements of {k} components; the "
-                                                  f"saved spec has {nleaves}")
-                count += 1
-                yield st.pack_as(self._spec_value, [_read_leaf(f, path) for _ in range(k)])
+
+            def wrong_count(k, nleaves):
+                return tl.errors.DataLossError(f"Dataset.load: {path!r} holds elements of {k} components; the "
+                                               f"saved spec has {nleaves}")
+            yield from read_elements(f, path, self._spec_value, "Dataset.load", wrong_count)
 
     def _spec(self):
         return self._spec_value
