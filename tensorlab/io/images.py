@@ -14,11 +14,13 @@ import tensorlab as tl
 _MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 
 
-def _pil(what):
+def pil_image(what):
+    """``PIL.Image``, or an ImportError saying that ``what`` needs Pillow (also used by keras.utils)."""
     try:
         from PIL import Image
     except ImportError:
-        raise ImportError(f"{what} needs Pillow to decode images: pip install pillow (or tensorlab[image])") from None
+        raise ImportError(f"{what} needs Pillow to read and write images: pip install pillow "
+                          "(or tensorlab[image])") from None
     return Image
 
 
@@ -39,7 +41,7 @@ def _bytes(contents, what):
 
 
 def _open(contents, what, formats=None):
-    Image = _pil(what)
+    Image = pil_image(what)
     data = _bytes(contents, what)
     try:
         im = Image.open(_io.BytesIO(data))
@@ -137,7 +139,7 @@ def decode_image(contents, channels=None, dtype=tl.uint8, name=None, expand_anim
 
 
 def _encode(image, fmt, what, **kw):
-    Image = _pil(what)
+    Image = pil_image(what)
     a = image.numpy() if isinstance(image, (tl.Tensor, tl.Variable)) else np.asarray(image)
     if a.ndim != 3 or a.shape[-1] not in (1, 2, 3, 4) or (fmt == "JPEG" and a.shape[-1] not in (1, 3)):
         allowed = "1 or 3" if fmt == "JPEG" else "1 to 4"

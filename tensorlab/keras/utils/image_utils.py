@@ -17,13 +17,9 @@ _INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "hamming", "box", "lanczos"
 
 
 def pil_image(what):
-    """``PIL.Image``, or an ImportError saying that ``what`` needs Pillow."""
-    try:
-        from PIL import Image
-    except ImportError:
-        raise ImportError(f"{what} needs Pillow to read and write images: pip install pillow "
-                          "(or tensorlab[image])") from None
-    return Image
+    """``PIL.Image`` (``tl.io.images.pil_image``, imported when first needed: keras loads without tl.io)."""
+    from tensorlab.io.images import pil_image as _pil_image
+    return _pil_image(what)
 
 
 def _format(name, data_format):
