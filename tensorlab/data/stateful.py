@@ -1,6 +1,6 @@
 """Transformations that carry state from element to element: ``scan``, ``group_by_window``
 and ``bucket_by_sequence_length`` (built on ``group_by_window``, as in TF)."""
-import numpy as np
+import bisect
 
 import tensorlab as tl
 from tensorlab.data import _structure as st
@@ -129,11 +129,10 @@ def bucket_by_sequence_length(ds, element_length_func, bucket_boundaries, bucket
                          f"+ 1; got {len(sizes)} batch sizes for {len(boundaries)} boundaries")
     if any(a >= b for a, b in zip(boundaries, boundaries[1:])):
         raise ValueError(f"bucket_by_sequence_length: bucket_boundaries must be strictly increasing; got {boundaries}")
-    edges = np.asarray(boundaries, dtype=np.int64)
 
     def bucket_of(*args):
         length = _scalar_int(element_length_func(*args), "bucket_by_sequence_length: element_length_func")
-        return tl.constant(int(np.searchsorted(edges, length, side="right")), dtype=tl.int64)
+        return tl.constant(bisect.bisect_right(boundaries, length), dtype=tl.int64)  # bucket i: [b[i-1], b[i])
 
     def batch_bucket(bucket, window):
         b = int(bucket.numpy())
