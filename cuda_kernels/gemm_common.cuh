@@ -12,6 +12,18 @@
 #define TL_DEVICE_INLINE __device__ __forceinline__
 #endif
 
+// Shared parameter list of the matmul kernels (matmul.cu, matmul_sm90.cu): one launch plan's
+// argument list fits them all.
+#define TL_MM_PARAMS(TA, TC)                                                          \
+  const TA *__restrict__ A, const TA *__restrict__ B, TC *__restrict__ C, int M, int N, \
+      int K, int lda, int ldb, int a_kmajor, int b_kmajor, int vec_a, int vec_b,       \
+      int vec_c, int batch, int inner, long long sa_o, long long sa_i, long long sb_o,  \
+      long long sb_i
+
+#define TL_MM_ARGS                                                                       \
+  A, B, C, M, N, K, lda, ldb, a_kmajor, b_kmajor, vec_a, vec_b, vec_c, batch, inner, sa_o, \
+      sa_i, sb_o, sb_i
+
 namespace tl_gemm {
 
 // BM x BN block tile, BK deep; warps tile the block as (BM/WM) x (BN/WN);

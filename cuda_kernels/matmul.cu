@@ -13,13 +13,6 @@ using tl_gemm::StridedLoader;
 using tl_gemm::StridedStorer;
 using tl_gemm::TileCfg;
 
-// Shared parameter list of the SIMT / tensor-core kernels.
-#define TL_MM_PARAMS(TA, TC)                                                          \
-  const TA *__restrict__ A, const TA *__restrict__ B, TC *__restrict__ C, int M, int N, \
-      int K, int lda, int ldb, int a_kmajor, int b_kmajor, int vec_a, int vec_b,       \
-      int vec_c, int batch, int inner, long long sa_o, long long sa_i, long long sb_o,  \
-      long long sb_i
-
 // Split-K (SIMT kernels only): gridDim.z walks z = b * splits + split; split s
 // reduces k in [s*k_chunk, min(K, (s+1)*k_chunk)) into C + (s*batch + b)*M*N,
 // a [splits, batch, M, N] workspace the launcher sums (splits == 1: C itself).
@@ -61,10 +54,6 @@ __device__ __forceinline__ void sgemm_body(float* smem, TL_MM_PARAMS(float, floa
         sgemm_body<CFG, false, false>(smem, TL_MM_ARGS, splits, k_chunk);                 \
     }                                                                                     \
   }
-
-#define TL_MM_ARGS                                                                       \
-  A, B, C, M, N, K, lda, ldb, a_kmajor, b_kmajor, vec_a, vec_b, vec_c, batch, inner, sa_o, \
-      sa_i, sb_o, sb_i
 
 // 128x128x8 block, 256 threads, 64x32 warp tile, 8x8 per thread.
 typedef TileCfg<128, 128, 8, 64, 32> Cfg128;

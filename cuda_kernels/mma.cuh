@@ -1,27 +1,15 @@
-// Tensor-core and async-copy building blocks (sm_80+): cp.async, ldmatrix, mma.sync, and the
-// float -> f16/bf16/tf32 conversions the tensor-core kernels use.
+// Tensor-core building blocks (sm_80+): ldmatrix, mma.sync, and the float -> f16/bf16/tf32
+// conversions the tensor-core kernels use (cp.async and shared addresses: cp_async.cuh).
 //
 // On the GPU each is one PTX instruction. Under the host emulator (TL_EMULATION) each maps onto
-// tests/kernels/emu/cuda_emu.h's model of that instruction (warp-collective fragment exchange,
-// queued async copies that land at wait_group), so the tensor-core kernels run in CI too.
-// Shared-memory operands are passed as `tl_saddr` (a 32-bit shared-window address on the GPU,
-// a host pointer under the emulator); make one with tl_smem_addr(ptr).
+// tests/kernels/emu/cuda_emu.h's model of that instruction (warp-collective fragment exchange),
+// so the tensor-core kernels run in CI too.
 #pragma once
 
-#include "common.cuh"
+#include "cp_async.cuh"
 
 #if defined(TL_EMULATION)
 
-typedef const void* tl_saddr;
-__device__ __forceinline__ tl_saddr tl_smem_addr(const void* p) { return p; }
-
-// 16-byte async copy; bytes beyond src_bytes are zero-filled.
-__device__ __forceinline__ void tl_cp_async16(tl_saddr dst, const void* src, int src_bytes) {
-  tl_emu::cp_async(const_cast<void*>(dst), src, 16, src_bytes);
-}
-__device__ __forceinline__ void tl_cp_async_commit() { tl_emu::cp_async_commit(); }
-template <int N>
-__device__ __forceinline__ void tl_cp_async_wait() { tl_emu::cp_async_wait(N); }
 __device__ __forceinline__ void tl_ldsm_x4(unsigned (&r)[4], tl_saddr addr) {
   tl_emu::ldmatrix(r, 4, addr, false);
 }
@@ -48,20 +36,6 @@ __device__ __forceinline__ unsigned short tl_f2bits(float x) {
 #include <cuda_fp16.h>
 #include <cuda_bf16.h>
 
-typedef unsigned tl_saddr;
-__device__ __forceinline__ tl_saddr tl_smem_addr(const void* p) {
-  return static_cast<unsigned>(__cvta_generic_to_shared(p));
-}
-// 16-byte async copy; bytes beyond src_bytes are zero-filled (partial tiles).
-__device__ __forceinline__ void tl_cp_async16(tl_saddr dst, const void* src, int src_bytes) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src),
-               "r"(src_bytes));
-}
-__device__ __forceinline__ void tl_cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-template <int N>
-__device__ __forceinline__ void tl_cp_async_wait() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
-}
 __device__ __forceinline__ void tl_ldsm_x4(unsigned (&r)[4], tl_saddr addr) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
