@@ -1,7 +1,9 @@
 """`make gpu-check`: the one command for a GPU machine (no installs, PYTHONPATH=.).
 
 1. prints the card and software versions;
-2. runs every `gpu`-marked test (pytest, junit XML to $OUT);
+2. runs every `gpu`-marked test (pytest, junit XML to $OUT); the tests of kernels that have never
+   run on a GPU (ISOLATED) run afterwards in a pytest process of their own, so that a sticky CUDA
+   error from one of them cannot fail the others;
 3. runs the kernel benchmarks (bench/gpu_kernels.py --quick, JSON to $OUT) and the
    all-reduce bandwidth benchmark (bench/distribute_allreduce.py);
 4. writes $OUT/gpu_check.json and prints a short table last.
@@ -26,6 +28,8 @@ DIST_TIMEOUT = int(os.environ.get("GPU_CHECK_DIST_TIMEOUT", "90"))
 # budget after keeping `reserve` seconds for the stages after it, whichever is smaller.
 TOTAL_BUDGET = int(os.environ.get("GPU_CHECK_TOTAL_BUDGET", "450"))
 _T0 = time.time()
+#: test files run in their own process, after the others (kernels not yet verified on a GPU)
+ISOLATED = ("tests/gpu/test_kernels_sm90_gpu.py",)
 
 
 def stage_timeout(limit, reserve=0):
@@ -93,6 +97,16 @@ def parse_junit(path):
     return summary
 
 
+def merge_junit(a, b):
+    """Sum of two parse_junit summaries."""
+    out = {k: a.get(k, 0) + b.get(k, 0) for k in ("passed", "failed", "errors", "skipped")}
+    out["failures"] = a.get("failures", []) + b.get("failures", [])
+    errs = [x[k] for x in (a, b) for k in ("parse_error",) if k in x]
+    if errs:
+        out["parse_error"] = "; ".join(errs)
+    return out
+
+
 def main():
     t_start = time.time()
     env = environment()
@@ -102,14 +116,21 @@ def main():
     # and runs files in parallel; without it, one process runs everything.
     import importlib.util
     par = ["-n", "4", "--dist", "loadfile"] if importlib.util.find_spec("xdist") else []
-    rc, out, secs = sh([sys.executable, "-m", "pytest", "-m", "gpu", "-q", "-p", "no:cacheprovider",
-                        "-p", "no:randomly", *par, f"--junitxml={xml}", "tests"],
-                        stage_timeout(TEST_TIMEOUT, reserve=150))
+    common = [sys.executable, "-m", "pytest", "-m", "gpu", "-q", "-p", "no:cacheprovider",
+              "-p", "no:randomly"]
+    rc, out, secs = sh([*common, *par, f"--junitxml={xml}",
+                        *(f"--ignore={f}" for f in ISOLATED), "tests"],
+                       stage_timeout(TEST_TIMEOUT, reserve=180))
+    xml_iso = os.path.join(OUT, "gpu_tests_isolated.xml")
+    rc_iso, out_iso, secs_iso = sh([*common, f"--junitxml={xml_iso}", *ISOLATED],
+                                   stage_timeout(60, reserve=150))
     with open(os.path.join(OUT, "gpu_tests.log"), "w") as f:
-        f.write(out)
-    tests = parse_junit(xml)
-    tests.update(returncode=rc, seconds=round(secs, 1))
+        f.write(out + "\n==== isolated: " + " ".join(ISOLATED) + "\n" + out_iso)
+    tests = merge_junit(parse_junit(xml), parse_junit(xml_iso))
+    tests.update(returncode=rc or rc_iso, seconds=round(secs + secs_iso, 1),
+                 isolated_returncode=rc_iso)
     print(out[-3000:], flush=True)
+    print(out_iso[-1500:], flush=True)
     bench_json = os.path.join(OUT, "bench.json")
     rc_b, out_b, secs_b = sh([sys.executable, "bench/gpu_kernels.py", "--quick", "--json", bench_json],
                              stage_timeout(BENCH_TIMEOUT, reserve=40))

@@ -90,6 +90,27 @@ def _torch():
         return None
 
 
+def matmul_operands(dtype, m, n, k, nsets, torch):
+    """`nsets` random (m, k) and (k, n) operand pairs on the GPU as CuPy arrays (bfloat16 as
+    uint16 bits) and the vendor reference `fn(i)` on pair i % nsets: cuBLAS through CuPy, or
+    through PyTorch for bfloat16 (None when PyTorch is missing)."""
+    import cupy
+
+    if dtype == "bfloat16":
+        if torch is None:
+            return None
+        ta = [torch.randn(m, k, device="cuda", dtype=torch.bfloat16) for _ in range(nsets)]
+        tb = [torch.randn(k, n, device="cuda", dtype=torch.bfloat16) for _ in range(nsets)]
+        ca = [cupy.from_dlpack(t.view(torch.int16)).view(cupy.uint16) for t in ta]
+        cb = [cupy.from_dlpack(t.view(torch.int16)).view(cupy.uint16) for t in tb]
+        return ca, cb, lambda i: torch.matmul(ta[i % nsets], tb[i % nsets])
+    ca = [cupy.random.standard_normal((m, k), dtype=cupy.float32).astype(dtype)
+          for _ in range(nsets)]
+    cb = [cupy.random.standard_normal((k, n), dtype=cupy.float32).astype(dtype)
+          for _ in range(nsets)]
+    return ca, cb, lambda i: cupy.matmul(ca[i % nsets], cb[i % nsets])
+
+
 def bench_matmul(results, time_ms, quick):
     import cupy
 
@@ -109,31 +130,22 @@ def bench_matmul(results, time_ms, quick):
                 continue
             itemsize = 4 if dtype == "float32" else 2
             nsets = _sets((m * k + k * n) * itemsize)
-            if dtype == "bfloat16":
-                if torch is None:
-                    continue
-                ta = [torch.randn(m, k, device="cuda", dtype=torch.bfloat16) for _ in range(nsets)]
-                tb = [torch.randn(k, n, device="cuda", dtype=torch.bfloat16) for _ in range(nsets)]
-                ca = [cupy.from_dlpack(t.view(torch.int16)).view(cupy.uint16) for t in ta]
-                cb = [cupy.from_dlpack(t.view(torch.int16)).view(cupy.uint16) for t in tb]
-                ours = time_ms(lambda i: mm.matmul(ca[i % nsets], cb[i % nsets],
-                                                   dtype_name="bfloat16"))
-                ref = time_ms(lambda i: torch.matmul(ta[i % nsets], tb[i % nsets]))
-            else:
-                ca = [cupy.random.standard_normal((m, k), dtype=cupy.float32).astype(dtype)
-                      for _ in range(nsets)]
-                cb = [cupy.random.standard_normal((k, n), dtype=cupy.float32).astype(dtype)
-                      for _ in range(nsets)]
-                ours = time_ms(lambda i: mm.matmul(ca[i % nsets], cb[i % nsets]))
-                ref = time_ms(lambda i: cupy.matmul(ca[i % nsets], cb[i % nsets]))
+            ops = matmul_operands(dtype, m, n, k, nsets, torch)
+            if ops is None:
+                continue
+            ca, cb, reference = ops
+            ours = time_ms(lambda i: mm.matmul(ca[i % nsets], cb[i % nsets], dtype_name=dtype))
+            ref = time_ms(reference)
             _row(results, f"matmul_{dtype}", f"{m}x{n}x{k}", ours, ref, 2.0 * m * n * k)
             # candidate kernel variants, timed against the same reference in the same run
             for variant in mm.CANDIDATES.get(dtype, ()):
+                if variant in mm.WGMMA:  # bench/gpu/matmul_sm90.py, the last stage
+                    continue
                 cand = time_ms(lambda i: mm.matmul(ca[i % nsets], cb[i % nsets], dtype_name=dtype,
                                                    variant=variant))
                 _row(results, f"matmul_{dtype}[{variant.rsplit('_', 1)[-1]}]", f"{m}x{n}x{k}",
                      cand, ref, 2.0 * m * n * k)
-            del ca, cb
+            del ca, cb, reference, ops  # the reference closure holds the operands too
             cupy.get_default_memory_pool().free_all_blocks()
 
 

@@ -16,6 +16,7 @@ ROWS = [
     {"bench": "softmax", "shape": [8192, 4096], "ours_ms": 0.2, "frac_of_copy": 0.68},
     {"bench": "softmax[cached]", "shape": [8192, 4096], "ours_ms": 0.25, "frac_of_copy": 0.55},
     {"bench": "log_softmax[cached]", "shape": [8192, 4096], "error": "Traceback ...\nRuntimeError: x"},
+    {"bench": "matmul_sm90", "skipped": "needs compute capability 9.0"},
 ]
 
 
@@ -32,6 +33,8 @@ def test_print_table_lists_candidates_last(capsys):
     assert "matmul_float16[128x256]" in out[i + 1] and out[i + 1].rstrip().endswith("1.500")
     assert "softmax[cached]" in out[i + 2] and out[i + 2].rstrip().endswith("0.800")
     assert any("ERROR" in line and "RuntimeError: x" in line for line in out[:i])
+    assert any(line.startswith("matmul_sm90") and "SKIPPED needs compute capability 9.0" in line
+               for line in out[:i])
 
 
 def test_stage_timeouts_keep_the_run_inside_its_budget(tmp_path, monkeypatch):
@@ -73,3 +76,27 @@ def test_kernel_benchmarks_save_after_every_stage(tmp_path, monkeypatch):
         pass
     assert json.loads(out.read_text()) == [{"bench": "matmul_float32", "ours_ms": 1.0}]
     assert not (tmp_path / "bench.json.part").exists()
+
+
+def _gpu_check(tmp_path, monkeypatch):
+    monkeypatch.setenv("OUT", str(tmp_path))
+    spec = importlib.util.spec_from_file_location("gpu_check_merge", _ROOT / "bench" / "gpu_check.py")
+    gc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gc)
+    return gc
+
+
+def test_isolated_test_files_exist_and_results_merge(tmp_path, monkeypatch):
+    """Tests of never-verified kernels run in a pytest process of their own; their junit
+    summary is added to the main run's."""
+    gc = _gpu_check(tmp_path, monkeypatch)
+    assert gc.ISOLATED and all((_ROOT / f).is_file() for f in gc.ISOLATED)
+    main = {"passed": 500, "failed": 1, "errors": 0, "skipped": 3,
+            "failures": [{"test": "a::b", "message": "m"}]}
+    iso = {"passed": 40, "failed": 0, "errors": 2, "skipped": 0,
+           "failures": [{"test": "c::d", "message": "CUDA_ERROR_ILLEGAL_INSTRUCTION"}]}
+    merged = gc.merge_junit(main, iso)
+    assert (merged["passed"], merged["failed"], merged["errors"], merged["skipped"]) == (540, 1, 2, 3)
+    assert [f["test"] for f in merged["failures"]] == ["a::b", "c::d"]
+    assert "parse_error" not in merged
+    assert "parse_error" in gc.merge_junit(main, gc.parse_junit(str(tmp_path / "missing.xml")))

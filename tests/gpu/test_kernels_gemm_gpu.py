@@ -50,23 +50,16 @@ def load_launchers(*stems):
 
 mm, cv, pl = load_launchers("matmul", "conv", "pool")
 
+from tests.gpu.gemm_reference import (  # noqa: E402
+    LAYOUTS, bf16_bits_to_f64, f32_to_bf16_bits, matmul16_error, nan_poisoned_allocations,
+    operand, ref_mm, rel_err)
+
 
 @pytest.fixture(autouse=True)
 def _nan_poisoned_allocations():
     """Allocations through CuPy's pool start as 0xFF bytes (NaN) during each test."""
-    pool = cupy.get_default_memory_pool()
-
-    def alloc(size):
-        mem = pool.malloc(size)
-        if size:
-            mem.memset_async(0xFF, size)
-        return mem
-
-    cupy.cuda.set_allocator(alloc)
-    try:
+    with nan_poisoned_allocations(cupy):
         yield
-    finally:
-        cupy.cuda.set_allocator(pool.malloc)
 
 
 @pytest.fixture
@@ -78,38 +71,6 @@ def rng(request):
     request.node.user_properties.append(("seed", seed))
     print(f"seed={seed}")
     return np.random.default_rng(seed)
-
-
-def rel_err(out, ref):
-    out = np.asarray(out, np.float64)
-    assert np.isfinite(out).all(), "non-finite outputs"
-    n = np.linalg.norm(ref.ravel())
-    d = np.linalg.norm((out - ref).ravel())
-    return d / n if n else d
-
-
-def f32_to_bf16_bits(x):
-    """Round-to-nearest-even float32 -> bfloat16 bit patterns (uint16)."""
-    u = np.ascontiguousarray(x, np.float32).view(np.uint32).astype(np.uint64)
-    u = (u + 0x7FFF + ((u >> 16) & 1)) >> 16
-    return u.astype(np.uint16)
-
-
-def bf16_bits_to_f64(b):
-    return (np.asarray(b, np.uint16).astype(np.uint32) << 16).view(np.float32).astype(np.float64)
-
-
-def ref_mm(a, b, ta, tb):
-    if ta:
-        a = np.swapaxes(a, -1, -2)
-    if tb:
-        b = np.swapaxes(b, -1, -2)
-    return np.matmul(a.astype(np.float64), b.astype(np.float64))
-
-
-def operand(rng, rows, cols, trans, dtype=np.float32, batch=()):
-    shape = batch + ((cols, rows) if trans else (rows, cols))
-    return rng.standard_normal(shape).astype(dtype)
 
 
 # ------------------------------------------------------------------ matmul float32 / float64
@@ -190,7 +151,6 @@ def test_matmul_f64(rng, m, n, k, ta, tb):
 
 TC_SIZES = [(1, 1, 1), (17, 33, 65), (128, 128, 64), (255, 129, 200), (1023, 257, 512),
             (64, 4097, 40)]
-LAYOUTS = [(False, False), (True, False), (False, True), (True, True)]
 
 
 @pytest.mark.parametrize("m,n,k", TC_SIZES)
@@ -238,18 +198,8 @@ def test_matmul_f32_128x128k16_candidate(rng, m, n, k, ta, tb):
 def test_matmul_tc16_128x256_candidate(rng, dtype, m, n, k, ta, tb):
     """The 128x256 candidates (one kernel per layout), forced by `variant=`."""
     d = "f16" if dtype == "float16" else "bf16"
-    if dtype == "float16":
-        a = operand(rng, m, k, ta, np.float16)
-        b = operand(rng, k, n, tb, np.float16)
-        av, bv = a, b
-    else:
-        a = f32_to_bf16_bits(operand(rng, m, k, ta))
-        b = f32_to_bf16_bits(operand(rng, k, n, tb))
-        av, bv = bf16_bits_to_f64(a), bf16_bits_to_f64(b)
-    out = mm.matmul(cupy.asarray(a), cupy.asarray(b), ta, tb, dtype_name=dtype,
-                    variant=f"tl_matmul_{d}_tc_128x256")
-    got = out.get() if dtype == "float16" else bf16_bits_to_f64(out.get())
-    assert rel_err(got, ref_mm(av, bv, ta, tb)) < 1e-2
+    variant = f"tl_matmul_{d}_tc_128x256"
+    assert matmul16_error(mm, cupy, rng, dtype, m, n, k, ta, tb, variant) < 1e-2
 
 
 def test_matmul_f16_batch_and_misaligned(rng):

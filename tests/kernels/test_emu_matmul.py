@@ -31,6 +31,12 @@ def run_matmul(lib, a, b, transpose_a=False, transpose_b=False, expect=None, num
         plan = mm.plan_matmul(a.shape, _strides(a), a.ctypes.data, b.shape, _strides(b),
                               b.ctypes.data, a.itemsize, dtype_name or a.dtype.name, transpose_a,
                               transpose_b, tf32=tf32, num_sms=num_sms, variant=variant)
+        if "kmajor" in plan:  # the wgmma variants: materialise k-major operands
+            if "a" in plan["kmajor"]:
+                a, transpose_a = mm.kmajor_operand(np, a, "a", transpose_a)
+            if "b" in plan["kmajor"]:
+                b, transpose_b = mm.kmajor_operand(np, b, "b", transpose_b)
+            continue
         if "copy" not in plan:
             break
         if "broadcast" in plan:
@@ -47,6 +53,8 @@ def run_matmul(lib, a, b, transpose_a=False, transpose_b=False, expect=None, num
     splits = plan.get("splits", 1)
     poison = 0xFFFF if a.dtype == np.uint16 else np.nan  # 16-bit float bits: all ones is NaN
     out = np.full(((splits,) if splits > 1 else ()) + plan["out_shape"], poison, dtype=a.dtype)
+    if plan.get("stem") == mm.SM90_STEM:
+        lib = build(mm.SM90_STEM)
     launch(lib, plan["kernel"], plan["grid"], plan["block"], plan["smem"],
            *mm.run_plan(plan, a, b, out, np.int32, np.int64))
     if splits > 1:
@@ -281,6 +289,63 @@ def test_tf32_layouts(lib, m, n, k, ta, tb):
     assert rel_err(out, ref(to_tf32(a), to_tf32(b), ta, tb)) < 1e-5
     # a float32 reference is further away than the accumulation error: rounding took place
     assert rel_err(out, ref(a, b, ta, tb)) > 1e-5
+
+
+WGMMA_SIZES = [(1, 1, 8), (64, 256, 64), (130, 300, 136), (200, 513, 264), (7, 9, 40)]
+
+
+@pytest.mark.parametrize("dtype_name", ["float16", "bfloat16"])
+@pytest.mark.parametrize("m,n,k", WGMMA_SIZES)
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
+def test_wgmma_layouts(lib, dtype_name, m, n, k, ta, tb):
+    """The sm_90a wgmma candidate (cuda_kernels/matmul_sm90.cu) on the emulator's model of
+    wgmma.m64n256k16 with swizzled shared-memory descriptors: partial tiles, K rings longer than
+    the 4 stages, and operands the launcher first materialises k-major (A m-major, B n-major)."""
+    rng = np.random.default_rng(m * 7 + n * 3 + k + ta + 2 * tb)
+    a, av = make16(rng, m, k, ta, dtype_name)
+    b, bv = make16(rng, k, n, tb, dtype_name)
+    variant = "tl_matmul_f16_wgmma" if dtype_name == "float16" else "tl_matmul_bf16_wgmma"
+    out, plan = run_matmul(lib, a, b, ta, tb, dtype_name=dtype_name, variant=variant,
+                           expect=variant)
+    assert plan["kernel"] == variant and plan["stem"] == "matmul_sm90"
+    assert plan["smem"] == mm.WGMMA_SMEM_BYTES and plan["block"] == (256, 1, 1)
+    assert plan["grid"][:2] == (-(-n // 256), -(-m // 128))
+    assert [x[1] for x in plan["args"][8:12]] == [1, 1, 1, 1]  # k-major, 16-byte rows
+    tol = 2e-3 if dtype_name == "float16" else 1e-2
+    assert rel_err(from_bits(out, dtype_name), ref(av, bv, ta, tb)) < tol
+
+
+def test_wgmma_relayout_requests():
+    """The planner asks for k-major copies exactly where the operand is not k-major with
+    16-byte rows, and refuses K that is not a multiple of 8."""
+    v = "tl_matmul_f16_wgmma"
+
+    def plan(a_shape, a_strides, b_shape, b_strides, ta=False, tb=False, a_ptr=0):
+        return mm.plan_matmul(a_shape, a_strides, a_ptr, b_shape, b_strides, 0, 2, "float16",
+                              ta, tb, variant=v)
+
+    assert plan((64, 32), [32, 1], (32, 48), [48, 1]) == {"kmajor": ("b",)}
+    assert plan((64, 32), [32, 1], (48, 32), [32, 1], tb=True)["kernel"] == v
+    assert plan((32, 64), [64, 1], (48, 32), [32, 1], ta=True, tb=True) == {"kmajor": ("a",)}
+    assert plan((64, 32), [32, 1], (48, 32), [32, 1], tb=True, a_ptr=2) == {"kmajor": ("a",)}
+    assert plan((64, 32), [40, 1], (48, 32), [36, 1], tb=True) == {"kmajor": ("b",)}
+    with pytest.raises(ValueError, match="multiple of 8"):
+        plan((64, 30), [30, 1], (48, 30), [30, 1], tb=True)
+
+
+@pytest.mark.parametrize("dtype_name", ["float16", "bfloat16"])
+def test_wgmma_batched_and_broadcast(lib, dtype_name):
+    """Batch strides (and a broadcast operand) walk gridDim.z; misaligned views are copied."""
+    rng = np.random.default_rng(5)
+    a, av = make16(rng, 70, 72, False, dtype_name, pad=1, batch=(3,))
+    b, bv = make16(rng, 72, 90, True, dtype_name)
+    variant = "tl_matmul_f16_wgmma" if dtype_name == "float16" else "tl_matmul_bf16_wgmma"
+    out, plan = run_matmul(lib, a[..., 1:][..., :64], b[..., :64], False, True,
+                           dtype_name=dtype_name, variant=variant)
+    assert out.shape == (3, 70, 90) and plan["grid"][2] == 3
+    tol = 2e-3 if dtype_name == "float16" else 1e-2
+    r = ref(av[..., 1:][..., :64], bv[..., :64], False, True)
+    assert rel_err(from_bits(out, dtype_name), r) < tol
 
 
 def test_forced_variant_must_fit_the_dtype():

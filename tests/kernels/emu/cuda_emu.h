@@ -407,6 +407,46 @@ inline void mma_sync(float* c, const unsigned* a, unsigned b0, unsigned b1, int 
   }
 }
 
+// wgmma.mma_async.m64nNk16 (sm_90a) with both operands K-major in shared memory, 128-byte
+// swizzle (cuda_kernels/wgmma.cuh): D[64 x n] += A[64 x 16] * B[n x 16]^T for the calling
+// thread's warpgroup. a, b: the first element of the 16-wide K slice; rows are 128 bytes apart,
+// 8-row atoms 1024 bytes apart, and address bits 4-6 are XORed with bits 7-9 (the swizzle), here
+// on host addresses as on the GPU's shared window. The operands are in shared memory, so each
+// thread computes its own accumulators (thread t of the warpgroup: warp w = t / 32, lane l;
+// d[i] is D[16 w + l / 4 + 8 ((i / 2) % 2)][8 (i / 4) + 2 (l % 4) + i % 2]). The MMA completes
+// when issued: the model cannot catch a missing wgmma.wait_group or fence.
+inline void wgmma_k_sw128(float* d, int n, const void* a, const void* b, int kind) {
+  Runtime& r = rt();
+  const auto pa = reinterpret_cast<std::uintptr_t>(a), pb = reinterpret_cast<std::uintptr_t>(b);
+  if ((pa & 0x38Fu) || (pb & 0x38Fu))
+    return fault("wgmma: a 128-byte-swizzled K-major operand must start 16-byte aligned in the "
+                 "first row of a 1024-byte atom");
+  const auto lo = reinterpret_cast<std::uintptr_t>(r.dsmem.data());
+  const auto hi = lo + r.dsmem.size();
+  // the swizzle stays inside each 128-byte row, so the tiles are [start & ~127, + rows * 128)
+  const auto ta = pa & ~std::uintptr_t(127), tb = pb & ~std::uintptr_t(127);
+  if (ta < lo || ta + 64 * 128 > hi || tb < lo || tb + std::uintptr_t(n) * 128 > hi)
+    return fault("wgmma: operand tile outside the block's dynamic shared memory");
+  if (blockDim.x * blockDim.y * blockDim.z % 128)
+    return fault("wgmma: the block must consist of whole warpgroups (128 threads)");
+  auto elem = [&](std::uintptr_t start, int row, int k) {
+    std::uintptr_t addr = start + std::uintptr_t(row / 8) * 1024 + std::uintptr_t(row % 8) * 128 +
+                          std::uintptr_t(2 * k);
+    addr ^= ((addr >> 7) & 7u) << 4;
+    unsigned short h;
+    std::memcpy(&h, reinterpret_cast<const void*>(addr), 2);
+    return kind == kMmaBF16 ? bf16_bits_to_float(h) : half_bits_to_float(h);
+  };
+  const Fiber& f = *r.cur;
+  const int w = int(f.warp % 4), l = int(f.lane);
+  for (int i = 0; i < n / 2; ++i) {
+    const int row = 16 * w + l / 4 + 8 * ((i / 2) % 2), col = 8 * (i / 4) + 2 * (l % 4) + i % 2;
+    float s = d[i];
+    for (int k = 0; k < 16; ++k) s += elem(pa, row, k) * elem(pb, col, k);
+    d[i] = s;
+  }
+}
+
 // cvt.rna.tf32.f32: round to 10 mantissa bits, ties away from zero; the low 13 bits become 0.
 inline unsigned cvt_rna_tf32(float x) {
   unsigned u;

@@ -12,12 +12,19 @@ Local `#include "x.cuh"` lines are expanded here before compiling, so that CuPy'
 cache (keyed by the code string and options) sees header edits; compiled binaries are cached by
 CuPy on disk, modules are memoized here per (device id, stem, options).
 
+Files in `ARCH_SPECIFIC` use instructions of one architecture only (wgmma needs sm_90a, which
+CuPy's RawModule cannot ask NVRTC for: it adds its own `-arch`). They are compiled here through
+CuPy's NVRTC binding for that target, the cubin cached on disk next to CuPy's, and loaded with
+`cupy.RawModule(path=...)`.
+
 CuPy is imported lazily: this module imports on machines without CuPy.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import tempfile
 import threading
 from pathlib import Path
 
@@ -27,6 +34,8 @@ _MODULES: dict = {}
 _KERNELS: dict = {}
 _SOURCES: dict = {}
 BASE_OPTIONS = ("-std=c++17",)
+#: `.cu` stems that must be compiled for one architecture (and run only there): stem -> target
+ARCH_SPECIFIC = {"matmul_sm90": "sm_90a"}
 
 
 def kernels_dir() -> Path:
@@ -83,10 +92,69 @@ def get_module(stem: str, options=()):
         with _LOCK:
             mod = _MODULES.get(key)
             if mod is None:
-                mod = cupy.RawModule(code=load_source(stem),
-                                     options=(*BASE_OPTIONS, "-I" + str(kernels_dir()), *options))
+                if stem in ARCH_SPECIFIC:
+                    path = cubin_path(stem, ARCH_SPECIFIC[stem], options)
+                    mod = cupy.RawModule(path=str(path))
+                else:
+                    mod = cupy.RawModule(code=load_source(stem),
+                                         options=(*BASE_OPTIONS, "-I" + str(kernels_dir()),
+                                                  *options))
                 _MODULES[key] = mod
     return mod
+
+
+def nvrtc_options(arch: str, options=()) -> tuple:
+    """NVRTC options for an architecture-specific file: ours, then the real target (cubin)."""
+    return (*BASE_OPTIONS, *options, f"--gpu-architecture={arch}")
+
+
+def compile_cubin(stem: str, arch: str, options=()) -> bytes:
+    """Machine code of `<stem>.cu` for `arch` (e.g. "sm_90a") from CuPy's NVRTC binding.
+
+    Raises RuntimeError with NVRTC's log when the source does not compile.
+    """
+    from cupy_backends.cuda.libs import nvrtc
+
+    opts = nvrtc_options(arch, options)
+    prog = nvrtc.createProgram(load_source(stem), f"{stem}.cu", (), ())
+    try:
+        try:
+            nvrtc.compileProgram(prog, list(opts))
+        except nvrtc.NVRTCError as e:
+            raise RuntimeError(f"NVRTC could not compile {stem}.cu with {' '.join(opts)}:\n"
+                               f"{nvrtc.getProgramLog(prog)}") from e
+        return nvrtc.getCUBIN(prog)
+    finally:
+        nvrtc.destroyProgram(prog)
+
+
+def cubin_path(stem: str, arch: str, options=()) -> Path:
+    """On-disk cubin of `<stem>.cu` for `arch`, compiled on first use.
+
+    Cached under `$CUPY_CACHE_DIR` (default `~/.cupy/kernel_cache`)`/tensorlab`, keyed by the
+    expanded source, the options and the NVRTC version; written to a temporary file and renamed,
+    so a concurrent or interrupted compile never leaves a partial cubin behind.
+    """
+    from cupy_backends.cuda.libs import nvrtc
+
+    opts = nvrtc_options(arch, options)
+    key = hashlib.sha256("\0".join((load_source(stem), *opts, repr(nvrtc.getVersion())))
+                         .encode()).hexdigest()[:32]
+    root = Path(os.environ.get("CUPY_CACHE_DIR", Path.home() / ".cupy" / "kernel_cache"))
+    folder = root / "tensorlab"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{stem}.{arch}.{key}.cubin"
+    if not path.exists():
+        data = compile_cubin(stem, arch, options)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    return path
 
 
 def get_kernel(cu_file_stem: str, kernel_name: str, options=()):

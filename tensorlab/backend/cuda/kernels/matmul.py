@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 
 STEM = "matmul"
+#: the Hopper kernels (wgmma) live in their own file, compiled for sm_90a only
+SM90_STEM = "matmul_sm90"
 
 HOT_KERNELS = [
     "tl_matmul_f32_128x128",
@@ -23,7 +25,7 @@ HOT_KERNELS = [
     "tl_matmul_bf16_tc",
     "tl_matmul_tf32_tc",
 ] + [f"tl_matmul_{d}_tc_128x256_{lay}" for d in ("f16", "bf16")
-     for lay in ("akbk", "akbn", "ambk", "ambn")]
+     for lay in ("akbk", "akbn", "ambk", "ambn")] + ["tl_matmul_f16_wgmma", "tl_matmul_bf16_wgmma"]
 # The tensor-core kernels run on the emulator too: cuda_kernels/mma.cuh maps cp.async, ldmatrix
 # and mma.sync onto its model of each instruction (tests/kernels/test_emu_matmul.py).
 EMU_EXEMPT: dict = {}
@@ -32,6 +34,8 @@ EMU_EXEMPT: dict = {}
 TC_SMEM_BYTES = 61440
 #: the 128x256 candidates: 3 stages x (A + B) tiles
 TC_WIDE_SMEM_BYTES = 92160
+#: the wgmma kernels: 4 stages x (128 + 256) rows x 128 bytes, + 1024 to align the ring
+WGMMA_SMEM_BYTES = 197632
 MAX_GRID_Z = 65535
 INT32_MAX = 2**31 - 1
 
@@ -46,15 +50,19 @@ _TILE = {  # variant -> (BM, BN, threads)
     "tl_matvec_f32": (32, 1, 256),
     "tl_matmul_f16_tc_128x256": (128, 256, 256),
     "tl_matmul_bf16_tc_128x256": (128, 256, 256),
+    "tl_matmul_f16_wgmma": (128, 256, 256),
+    "tl_matmul_bf16_wgmma": (128, 256, 256),
 }
 #: variants with one kernel per operand layout, named variant + _a{k,m}b{k,n}
 _PER_LAYOUT = ("tl_matmul_f16_tc_128x256", "tl_matmul_bf16_tc_128x256")
-_TC16 = ("tl_matmul_f16_tc", "tl_matmul_bf16_tc") + _PER_LAYOUT
+#: sm_90a-only variants (cuda_kernels/matmul_sm90.cu): both operands k-major with 16-byte rows
+WGMMA = ("tl_matmul_f16_wgmma", "tl_matmul_bf16_wgmma")
+_TC16 = ("tl_matmul_f16_tc", "tl_matmul_bf16_tc") + _PER_LAYOUT + WGMMA
 #: candidate kernels: correct (emulated, GPU-tested) but not chosen by `select_variant` until a
 #: GPU run shows them faster; bench/gpu/matmul_conv.py times each next to the default
 CANDIDATES = {
-    "float16": ("tl_matmul_f16_tc_128x256",),
-    "bfloat16": ("tl_matmul_bf16_tc_128x256",),
+    "float16": ("tl_matmul_f16_tc_128x256", "tl_matmul_f16_wgmma"),
+    "bfloat16": ("tl_matmul_bf16_tc_128x256", "tl_matmul_bf16_wgmma"),
     "float32": ("tl_matmul_f32_128x128k16",),
 }
 #: the variants an explicit `variant=` may name, per dtype
@@ -136,7 +144,9 @@ def launch_shape(variant, m, n, batch, splits=1):
     grid = (max(1, _cdiv(n, bn)), max(1, _cdiv(m, bm)), z)
     if variant == "tl_matvec_f32":
         grid = (max(1, _cdiv(m, bm)), 1, z)
-    if variant in _PER_LAYOUT:
+    if variant in WGMMA:
+        smem = WGMMA_SMEM_BYTES
+    elif variant in _PER_LAYOUT:
         smem = TC_WIDE_SMEM_BYTES
     elif variant in _TC16 or variant == "tl_matmul_tf32_tc":
         smem = TC_SMEM_BYTES
@@ -203,7 +213,9 @@ def plan_matmul(a_shape, a_strides, a_ptr, b_shape, b_strides, b_ptr, itemsize, 
     Returns:
         dict with `kernel`, `grid`, `block`, `smem`, `out_shape` and `args` (a list whose
         entries are "A", "B", "C" for the pointers and ("i32" | "i64", value) for scalars), or
-        dict(copy=("a" | "b", ...)) naming the operands that must be made C-contiguous first.
+        dict(copy=("a" | "b", ...)) naming the operands that must be made C-contiguous first,
+        or, for the wgmma variants, dict(kmajor=("a" | "b", ...)) naming the operands to
+        materialise k-major (see `kmajor_operand`).
     """
     a_shape, b_shape = list(a_shape), list(b_shape)
     a_strides, b_strides = list(a_strides), list(b_strides)
@@ -288,6 +300,16 @@ def plan_matmul(a_shape, a_strides, a_ptr, b_shape, b_strides, b_ptr, itemsize, 
 
     vec_a = aligned(a_ptr, lda, sao, sai)
     vec_b = aligned(b_ptr, ldb, sbo, sbi)
+    if variant in WGMMA:
+        # cp.async of 16-byte rows into the swizzled k-major tiles the descriptors describe
+        if k % 8:
+            raise ValueError(f"matmul: variant {variant!r} needs K to be a multiple of 8 "
+                             f"(got {m}x{k} @ {k}x{n}); the other float16/bfloat16 variants "
+                             "take any K")
+        relayout = tuple(op for op, km, vec in (("a", a_km, vec_a), ("b", b_km, vec_b))
+                         if not (km and vec))
+        if relayout:
+            return {"kmajor": relayout}
     if variant in _SPLIT_K:  # the SIMT float32 kernels store float4
         vec_c = n % 4 == 0
     else:  # tensor-core epilogues store element pairs
@@ -301,11 +323,12 @@ def plan_matmul(a_shape, a_strides, a_ptr, b_shape, b_strides, b_ptr, itemsize, 
     if variant in _SPLIT_K:
         args += [("i32", splits), ("i32", k_chunk)]
     kernel = variant
+    stem = SM90_STEM if variant in WGMMA else STEM
     if variant in _PER_LAYOUT:
         kernel = f"{variant}_a{'k' if a_km else 'm'}b{'k' if b_km else 'n'}"
     # splits > 1: "C" is a [splits, *out_shape] workspace to be summed over axis 0
     return dict(kernel=kernel, variant=variant, grid=grid, block=block, smem=smem, args=args,
-                out_shape=out_shape, splits=splits)
+                out_shape=out_shape, splits=splits, stem=stem)
 
 
 def _broadcast_shapes(s1, s2):
@@ -341,6 +364,18 @@ def _dtype_name(x, dtype_name):
         return dtype_name
     name = x.dtype.name
     return "bfloat16" if name in ("bfloat16", "bf16") else name
+
+
+def kmajor_operand(xp, x, which, transpose):
+    """(array, transpose flag) holding operand `which` ("a" or "b") k-major and C-contiguous.
+
+    A k-major A is stored (..., M, K); a k-major B is stored (..., N, K) and used transposed.
+    `xp` is the array module (cupy on the GPU, numpy for the emulator tests).
+    """
+    want_transpose = which == "b"  # the stored matrix is B^T
+    if transpose != want_transpose:
+        x = xp.swapaxes(x, -1, -2)
+    return xp.ascontiguousarray(x), want_transpose
 
 
 def run_plan(plan, a, b, out, xp_int32, xp_int64):
@@ -394,6 +429,12 @@ def matmul(a, b, transpose_a=False, transpose_b=False, tf32=False, dtype_name=No
             continue
         plan = plan_matmul(a.shape, sa, a.data.ptr, b.shape, sb, b.data.ptr, a.dtype.itemsize,
                            name, transpose_a, transpose_b, tf32, sm_count(), variant)
+        if "kmajor" in plan:
+            if "a" in plan["kmajor"]:
+                a, transpose_a = kmajor_operand(cupy, a, "a", transpose_a)
+            if "b" in plan["kmajor"]:
+                b, transpose_b = kmajor_operand(cupy, b, "b", transpose_b)
+            continue
         if "copy" not in plan:
             break
         if "broadcast" in plan:
@@ -410,7 +451,9 @@ def matmul(a, b, transpose_a=False, transpose_b=False, tf32=False, dtype_name=No
     splits = plan.get("splits", 1)
     out = cupy.empty(((splits,) if splits > 1 else ()) + plan["out_shape"], dtype=a.dtype)
     if out.size:
-        kern = get_kernel(STEM, plan["kernel"])
+        if plan.get("stem") == SM90_STEM:
+            _require_sm90(plan["kernel"])
+        kern = get_kernel(plan.get("stem", STEM), plan["kernel"])
         if plan["smem"] > 48 * 1024:
             kern.max_dynamic_shared_size_bytes = plan["smem"]
         kern(plan["grid"], plan["block"], run_plan(plan, a, b, out, numpy.int32, numpy.int64),
@@ -422,3 +465,13 @@ def matmul(a, b, transpose_a=False, transpose_b=False, tf32=False, dtype_name=No
     if -2 in squeeze:
         out = out[..., 0] if -1 in squeeze else out[..., 0, :]
     return out
+
+
+def _require_sm90(kernel):
+    """The wgmma kernels run on compute capability 9.0 only (sm_90a code has no PTX fallback)."""
+    import cupy
+
+    cc = cupy.cuda.Device().compute_capability
+    if cc != "90":
+        raise RuntimeError(f"matmul: {kernel} needs a compute capability 9.0 GPU (H100/H200); "
+                           f"this device is {cc[:-1]}.{cc[-1]}: use the default variant")
