@@ -3,15 +3,18 @@
 // Candidate next to matmul.cu's mma.sync kernels (the 0.8x-of-cuBLAS step of the GPU-backend
 // targets): a 128 x 256 block tile of two warpgroups, each computing 64 x 256 with
 // wgmma.m64n256k16 from shared memory, fed by a 4-stage cp.async ring of 64-deep K tiles in the
-// 128-byte-swizzled layout the descriptors describe (wgmma.cuh). Both operands must be K-major
-// (A(m, k) at A[m*lda + k], B(k, n) at B[n*ldb + k]) with 16-byte aligned rows: lda, ldb and the
-// batch strides multiples of 8 elements, bases 16-byte aligned, K a multiple of 8. The launcher
-// (tensorlab/backend/cuda/kernels/matmul.py) checks this and materialises other layouts first;
-// the layout and vector arguments of TL_MM_PARAMS are then 1 and not read. C is a fresh
+// 128-byte-swizzled layouts the descriptors describe (wgmma.cuh). One kernel per operand layout
+// (suffix _a{k,m}b{k,n}, as matmul.cu's 128x256 candidates): A k-major (A(m, k) at A[m*lda + k])
+// or m-major (A[k*lda + m]), B k-major (B(k, n) at B[n*ldb + k]) or n-major (B[k*ldb + n]); an
+// m- or n-major tile sets wgmma's transpose bit, so transposed operands need no copy. Every
+// operand needs 16-byte rows along its contiguous dimension (lda, ldb and batch strides
+// multiples of 8 elements, 16-byte aligned bases) and K a multiple of 8: the launcher
+// (tensorlab/backend/cuda/kernels/matmul.py) checks this and copies an operand that falls short
+// k-major first; the layout and vector arguments of TL_MM_PARAMS are then not read. C is a fresh
 // row-major M x N per batch entry, written as f16/bf16 pairs when N is even (vec_c).
 //
 // Compiled for sm_90a only (wgmma is not in plain sm_90): tensorlab compiles this file through
-// NVRTC itself with --gpu-architecture=sm_90a (kernels/_module.py, `get_module(..., arch=)`).
+// NVRTC itself with --gpu-architecture=sm_90a (kernels/_module.py, ARCH_SPECIFIC).
 #include "gemm_common.cuh"
 #include "wgmma.cuh"
 
@@ -27,38 +30,65 @@ constexpr int LOOKAHEAD = STAGES - 2;
 constexpr int SMEM_BYTES = STAGES * STAGE + 1024;  // + slack to start the ring on 1024 bytes
 static_assert(SMEM_BYTES == 197632, "matmul.py's WGMMA_SMEM_BYTES");
 
-// Issue the cp.async copies of rows [r0, r0 + ROWS) x k [k0, k0 + 64) of a K-major operand
-// (R rows, K columns, row pitch ld) into the swizzled tile S; rows or k past the edge are zero.
+// Tile layouts: k-major, or m/n-major with 64-element blocks 1024 bytes apart along M/N and
+// 8-deep K groups one row of blocks apart (2 blocks for A's 128 rows, 4 for B's 256).
+template <bool KMAJOR, int ROWS>
+struct LayoutOf {
+  using type = TlWgKMajor;
+};
 template <int ROWS>
+struct LayoutOf<false, ROWS> {
+  using type = TlWgLayout<true, 1024, ROWS / 64 * 1024>;
+};
+
+// Issue the cp.async copies of rows [r0, r0 + ROWS) x k [k0, k0 + 64) of an operand (R rows, K
+// columns, pitch ld; k contiguous when k-major, rows contiguous otherwise) into the swizzled
+// tile S of layout L; elements past the edges are zero-filled.
+template <class L, int ROWS>
 __device__ __forceinline__ void load_tile(unsigned char* S, const unsigned short* G, int r0,
                                           int k0, int R, int K, int ld, int tid) {
-  constexpr int CHUNKS = ROWS * (BK / 8);  // 16-byte chunks of 8 elements
+  constexpr int CHUNKS = ROWS * BK / 8;  // 16-byte chunks of 8 elements
   static_assert(CHUNKS % NT == 0, "tile chunks per thread");
 #pragma unroll
   for (int j = 0; j < CHUNKS / NT; ++j) {
-    const int c = tid + j * NT, r = c / (BK / 8), ch = c % (BK / 8);
-    const int gr = r0 + r, gk = k0 + ch * 8;
-    const int valid = gr < R ? min(max(K - gk, 0), 8) : 0;
-    const unsigned short* src = valid > 0 ? G + (long long)gr * ld + gk : G;
-    tl_cp_async16(tl_smem_addr(S + tl_wg_swizzle(r, ch * 8)), src, valid * 2);
+    const int c = tid + j * NT;
+    int r, k, valid;
+    const unsigned short* src;
+    if (!L::MN) {  // a row's 64 K elements are 8 chunks
+      r = c / (BK / 8);
+      k = (c % (BK / 8)) * 8;
+      const int gr = r0 + r, gk = k0 + k;
+      valid = gr < R ? min(max(K - gk, 0), 8) : 0;
+      src = G + (long long)gr * ld + gk;
+    } else {  // a K row's ROWS elements are ROWS / 8 chunks
+      k = c / (ROWS / 8);
+      r = (c % (ROWS / 8)) * 8;
+      const int gr = r0 + r, gk = k0 + k;
+      valid = gk < K ? min(max(R - gr, 0), 8) : 0;
+      src = G + (long long)gk * ld + gr;
+    }
+    tl_cp_async16(tl_smem_addr(S + L::offset(r, k)), valid > 0 ? src : G, valid * 2);
   }
 }
 
-template <bool BF16>
+template <bool BF16, bool AKM, bool BKM>
 __device__ __forceinline__ void wgmma_body(TL_MM_PARAMS(unsigned short, unsigned short)) {
+  using LA = typename LayoutOf<AKM, BM>::type;
+  using LB = typename LayoutOf<BKM, BN>::type;
   TL_DYNAMIC_SMEM(unsigned char, raw);
   unsigned char* sm = raw + tl_wg_align_pad(raw);
   const int tid = threadIdx.x, wg = tid / 128, w = (tid % 128) / 32, lane = tid % 32;
   const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
   const int nk = (K + BK - 1) / BK;
+  const int a_wg = LA::offset(wg * 64, 0);  // this warpgroup's 64 rows of the A tile
 
   for (int b = blockIdx.z; b < batch; b += gridDim.z) {
     const unsigned short* Ab = A + tl_gemm::batch_offset(b, inner, sa_o, sa_i);
     const unsigned short* Bb = B + tl_gemm::batch_offset(b, inner, sb_o, sb_i);
     auto load_stage = [&](int t) {
       unsigned char* S = sm + (t % STAGES) * STAGE;
-      load_tile<BM>(S, Ab, m0, t * BK, M, K, lda, tid);
-      load_tile<BN>(S + TILE_A, Bb, n0, t * BK, N, K, ldb, tid);
+      load_tile<LA, BM>(S, Ab, m0, t * BK, M, K, lda, tid);
+      load_tile<LB, BN>(S + TILE_A, Bb, n0, t * BK, N, K, ldb, tid);
     };
     float d[128];
 #pragma unroll
@@ -79,8 +109,8 @@ __device__ __forceinline__ void wgmma_body(TL_MM_PARAMS(unsigned short, unsigned
       tl_wgmma_fence();
 #pragma unroll
       for (int kk = 0; kk < BK / 16; ++kk)
-        tl_wgmma_m64n256k16<BF16>(d, tl_smem_addr(St + wg * 64 * 128 + kk * 32),
-                                  tl_smem_addr(St + TILE_A + kk * 32));
+        tl_wgmma_m64n256k16<BF16, LA, LB>(d, tl_smem_addr(St + a_wg + kk * LA::K16_STEP),
+                                          tl_smem_addr(St + TILE_A + kk * LB::K16_STEP));
       tl_wgmma_commit();
       tl_wgmma_wait<1>();  // keep this tile's group in flight, retire the previous one
     }
@@ -111,14 +141,18 @@ __device__ __forceinline__ void wgmma_body(TL_MM_PARAMS(unsigned short, unsigned
 
 }  // namespace tl_wg
 
-// C (f16) = A (f16) @ B (f16), fp32 accumulation. 256 threads, dynamic smem 197632 bytes.
-extern "C" __global__ void __launch_bounds__(256, 1)
-    tl_matmul_f16_wgmma(TL_MM_PARAMS(unsigned short, unsigned short)) {
-  tl_wg::wgmma_body<false>(TL_MM_ARGS);
-}
-
-// C (bf16) = A (bf16) @ B (bf16), fp32 accumulation. 256 threads, dynamic smem 197632 bytes.
-extern "C" __global__ void __launch_bounds__(256, 1)
-    tl_matmul_bf16_wgmma(TL_MM_PARAMS(unsigned short, unsigned short)) {
-  tl_wg::wgmma_body<true>(TL_MM_ARGS);
-}
+// C = A @ B in f16 / bf16 with fp32 accumulation, one kernel per operand layout. 256 threads,
+// dynamic smem 197632 bytes.
+#define TL_WGMMA_KERNEL(NAME, BF16, AK, BK_)                                               \
+  extern "C" __global__ void __launch_bounds__(256, 1)                                      \
+      NAME(TL_MM_PARAMS(unsigned short, unsigned short)) {                                  \
+    tl_wg::wgmma_body<BF16, AK, BK_>(TL_MM_ARGS);                                           \
+  }
+TL_WGMMA_KERNEL(tl_matmul_f16_wgmma_akbk, false, true, true)
+TL_WGMMA_KERNEL(tl_matmul_f16_wgmma_akbn, false, true, false)
+TL_WGMMA_KERNEL(tl_matmul_f16_wgmma_ambk, false, false, true)
+TL_WGMMA_KERNEL(tl_matmul_f16_wgmma_ambn, false, false, false)
+TL_WGMMA_KERNEL(tl_matmul_bf16_wgmma_akbk, true, true, true)
+TL_WGMMA_KERNEL(tl_matmul_bf16_wgmma_akbn, true, true, false)
+TL_WGMMA_KERNEL(tl_matmul_bf16_wgmma_ambk, true, false, true)
+TL_WGMMA_KERNEL(tl_matmul_bf16_wgmma_ambn, true, false, false)

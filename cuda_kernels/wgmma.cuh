@@ -2,25 +2,42 @@
 // operands read from shared memory through matrix descriptors, f32 accumulators in registers,
 // and the fences that order it against ordinary shared-memory writes.
 //
-// Shared-memory operand layout (the only one used here): K-major, 128-byte swizzle. A tile is a
-// stack of rows of 64 16-bit elements (128 bytes) along K; 8 consecutive rows form a 1024-byte
-// atom, atoms are contiguous (stride 1024 bytes), and the tile starts on a 1024-byte boundary.
-// Inside an atom the 16-byte chunk c of row r is stored at chunk position c ^ (r % 8): the
-// hardware applies this XOR to address bits 4-6 from bits 7-9, so a descriptor whose start is
-// advanced by 32 bytes selects the next 16 elements of K (tl_wg_swizzle gives the byte offset).
+// Shared-memory operand layouts (128-byte swizzle, tiles starting on 1024-byte boundaries),
+// described by TlWgLayout:
+//  * K-major (an A stored M x K, a B stored N x K): rows of 64 16-bit K elements (128 bytes);
+//    8 consecutive rows form a 1024-byte atom, atoms SBO = 1024 bytes apart.
+//  * MN-major (an A stored K x M, a B stored K x N; wgmma's transpose bit): rows of 64 M (or N)
+//    elements along K; atoms of 8 K-rows x 64 elements, LBO bytes apart along M/N and SBO bytes
+//    apart along K.
+// Inside an atom the 16-byte chunk c of row r sits at chunk position c ^ (r % 8): the hardware
+// applies this XOR to address bits 4-6 from bits 7-9, so the descriptor of the next 16-deep K
+// slice is the tile's start plus K16_STEP bytes.
 //
 // On the GPU each wrapper is one PTX instruction (the kernel must be compiled for sm_90a). Under
 // the host emulator (TL_EMULATION) tl_wgmma_m64n256k16 maps onto cuda_emu.h's model, which reads
-// the same swizzled layout; the fences are no-ops there and the MMA completes when issued.
+// the same swizzled layouts; the fences are no-ops there and the MMA completes when issued.
 #pragma once
 
 #include "cp_async.cuh"
 
-// Byte offset of 16-bit element (row, k) of a K-major, 128-byte-swizzled tile (k < 64).
-__device__ __forceinline__ int tl_wg_swizzle(int row, int k) {
-  const int chunk = (k >> 3) ^ (row & 7);
-  return row * 128 + chunk * 16 + (k & 7) * 2;
-}
+// One operand tile's layout, as compile-time constants (see the top of this file).
+template <bool MN_, int LBO_, int SBO_>
+struct TlWgLayout {
+  static constexpr bool MN = MN_;
+  static constexpr int LBO = LBO_, SBO = SBO_;
+  // bytes from the start of the tile to its next 16-deep K slice
+  static constexpr int K16_STEP = MN ? 2 * SBO : 32;
+  // Byte offset of 16-bit element (mn, k) of the tile (k < 64 for K-major tiles).
+  __device__ __forceinline__ static int offset(int mn_, int k_) {
+    const unsigned mn = unsigned(mn_), k = unsigned(k_);  // non-negative: shifts and masks
+    if (MN)
+      return int((mn / 64) * LBO + (k / 8) * SBO + (k % 8) * 128 +
+                 ((((mn % 64) / 8) ^ (k % 8)) * 16) + (mn % 8) * 2);
+    return int((mn / 8) * SBO + (mn % 8) * 128 + (((k / 8) ^ (mn % 8)) * 16) + (k % 8) * 2);
+  }
+};
+// K-major tiles: LBO is not used by swizzled K-major layouts (1 in the descriptor).
+using TlWgKMajor = TlWgLayout<false, 16, 1024>;
 
 #if defined(TL_EMULATION)
 
@@ -34,11 +51,12 @@ __device__ __forceinline__ void tl_wgmma_fence() {}
 __device__ __forceinline__ void tl_wgmma_commit() {}
 template <int N>
 __device__ __forceinline__ void tl_wgmma_wait() {}
-// D[64 x 256] += A[64 x 16] * B[256 x 16]^T; a and b point at the first element of the 16-wide
-// K slice (tile start + 32 * k16 bytes).
-template <bool BF16>
+// D[64 x 256] += A[64 x 16] * B[256 x 16]^T for the warpgroup; a and b: the K slice's start
+// (tile + k16 * K16_STEP); LA / LB: the tiles' TlWgLayout.
+template <bool BF16, class LA, class LB>
 __device__ __forceinline__ void tl_wgmma_m64n256k16(float (&d)[128], tl_saddr a, tl_saddr b) {
-  tl_emu::wgmma_k_sw128(d, 256, a, b, BF16 ? tl_emu::kMmaBF16 : tl_emu::kMmaF16);
+  tl_emu::wgmma_sw128(d, 256, a, LA::MN, LA::LBO, LA::SBO, b, LB::MN, LB::LBO, LB::SBO,
+                      BF16 ? tl_emu::kMmaBF16 : tl_emu::kMmaF16);
 }
 // float -> f16/bf16 bits, round to nearest even.
 template <bool BF16>
@@ -48,12 +66,13 @@ __device__ __forceinline__ unsigned short tl_wg_f2bits(float x) {
 
 #else  // GPU
 
-// Descriptor of a K-major, 128-byte-swizzled operand starting at shared address `s`: bits 0-13
-// start >> 4, 16-29 leading byte offset >> 4 (unused by swizzled K-major layouts: 1), 32-45
-// stride byte offset >> 4 (1024 bytes between 8-row atoms), 62-63 swizzle mode (1: 128 bytes).
+// Descriptor of a 128-byte-swizzled operand of layout L starting at shared address `s`: bits
+// 0-13 start >> 4, 16-29 leading byte offset >> 4, 32-45 stride byte offset >> 4, 62-63
+// swizzle mode (1: 128 bytes).
+template <class L>
 __device__ __forceinline__ unsigned long long tl_wg_desc(unsigned s) {
-  return (unsigned long long)((s & 0x3FFFFu) >> 4) | (1ull << 16) | ((1024ull >> 4) << 32) |
-         (1ull << 62);
+  return (unsigned long long)((s & 0x3FFFFu) >> 4) | ((unsigned long long)(L::LBO >> 4) << 16) |
+         ((unsigned long long)(L::SBO >> 4) << 32) | (1ull << 62);
 }
 // Bytes from p to the next 1024-byte boundary of the shared window.
 __device__ __forceinline__ int tl_wg_align_pad(const void* p) {
@@ -92,24 +111,25 @@ __device__ __forceinline__ void tl_wgmma_wait() {
   "%109,%110,%111,%112,%113,%114,%115,%116,%117,%118,%119,%120,%121,%122,%123,%124,%125,"    \
   "%126,%127}"
 
-// D[64 x 256] += A[64 x 16] * B[256 x 16]^T for the warpgroup; a and b are shared addresses of
-// the first element of the 16-wide K slice. Accumulator i of thread t (warp w = t / 32 of the
-// warpgroup, lane l) is D[16 w + l / 4 + 8 ((i / 2) % 2)][8 (i / 4) + 2 (l % 4) + i % 2].
-template <bool BF16>
+// D[64 x 256] += A[64 x 16] * B[256 x 16]^T for the warpgroup; a and b are the shared
+// addresses of the K slice's start (tile + k16 * K16_STEP), LA / LB the tiles' TlWgLayout (an
+// MN-major tile sets the operand's transpose bit). Accumulator i of thread t (warp w = t / 32 of
+// the warpgroup, lane l) is D[16 w + l / 4 + 8 ((i / 2) % 2)][8 (i / 4) + 2 (l % 4) + i % 2].
+template <bool BF16, class LA, class LB>
 __device__ __forceinline__ void tl_wgmma_m64n256k16(float (&d)[128], tl_saddr a, tl_saddr b) {
-  const unsigned long long da = tl_wg_desc(a), db = tl_wg_desc(b);
+  const unsigned long long da = tl_wg_desc<LA>(a), db = tl_wg_desc<LB>(b);
   if (BF16) {
     asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, 1, 0;\n"
                  "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 " TL_WG_D128
-                 ", %128, %129, p, 1, 1, 0, 0;\n}\n"
+                 ", %128, %129, p, 1, 1, %130, %131;\n}\n"
                  : TL_WG_F128
-                 : "l"(da), "l"(db));
+                 : "l"(da), "l"(db), "n"(LA::MN ? 1 : 0), "n"(LB::MN ? 1 : 0));
   } else {
     asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, 1, 0;\n"
                  "wgmma.mma_async.sync.aligned.m64n256k16.f32.f16.f16 " TL_WG_D128
-                 ", %128, %129, p, 1, 1, 0, 0;\n}\n"
+                 ", %128, %129, p, 1, 1, %130, %131;\n}\n"
                  : TL_WG_F128
-                 : "l"(da), "l"(db));
+                 : "l"(da), "l"(db), "n"(LA::MN ? 1 : 0), "n"(LB::MN ? 1 : 0));
   }
 }
 #undef TL_WG_F8

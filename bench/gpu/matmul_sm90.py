@@ -4,9 +4,10 @@ kernel that has never run on a GPU cannot spoil the other stages' rows with a st
 
 Rows (same format as bench/gpu/matmul_conv.py, which also times the default mma.sync kernel on
 the same shapes, in the same process):
-  * `matmul_<dtype>[wgmma]`: A (M, K) and B (K, N) row-major, as Dense layers hold them; the
-    launcher first copies B k-major (B^T contiguous), and that copy is part of the time;
-  * `matmul_<dtype>[wgmma_kernel]`: B already stored (N, K) (`transpose_b=True`): the kernel alone.
+  * `matmul_<dtype>[wgmma]`: A (M, K) and B (K, N) row-major, as Dense layers hold them: the
+    n-major B tile goes through wgmma's transpose bit (kernel `..._akbn`);
+  * `matmul_<dtype>[wgmma_bk]`: B stored (N, K) (`transpose_b=True`), both tiles k-major
+    (kernel `..._akbk`).
 
 Run: ``python bench/gpu/matmul_sm90.py [--quick]`` (prints one JSON row per line).
 """
@@ -39,14 +40,14 @@ def bench_wgmma(results, time_ms, quick):
                 continue
             ca, cb, reference = ops
             ref = time_ms(reference)
-            cbt = [cupy.ascontiguousarray(b.T) for b in cb]  # (N, K): k-major B
+            cbt = [cupy.ascontiguousarray(b.T) for b in cb]  # stored (N, K): k-major B
             variant = f"tl_matmul_{d}_wgmma"
             ours = time_ms(lambda i: mm.matmul(ca[i % nsets], cb[i % nsets], dtype_name=dtype,
                                                variant=variant))
             _row(results, f"matmul_{dtype}[wgmma]", f"{m}x{n}x{k}", ours, ref, 2.0 * m * n * k)
             ours = time_ms(lambda i: mm.matmul(ca[i % nsets], cbt[i % nsets], transpose_b=True,
                                                dtype_name=dtype, variant=variant))
-            _row(results, f"matmul_{dtype}[wgmma_kernel]", f"{m}x{n}x{k}", ours, ref,
+            _row(results, f"matmul_{dtype}[wgmma_bk]", f"{m}x{n}x{k}", ours, ref,
                  2.0 * m * n * k)
             del ca, cb, cbt, reference, ops  # the reference closure holds the operands too
             cupy.get_default_memory_pool().free_all_blocks()

@@ -45,7 +45,7 @@ SIZES = [(1, 1, 8), (64, 256, 64), (255, 129, 200), (1023, 257, 512), (64, 4097,
 @pytest.mark.parametrize("m,n,k", SIZES)
 @pytest.mark.parametrize("ta,tb", LAYOUTS)
 def test_matmul_wgmma_candidate(rng, dtype, m, n, k, ta, tb):
-    """Operands that are not k-major are materialised k-major by the launcher first."""
+    """All four operand layouts in place (m-/n-major tiles use the transpose bit)."""
     d = "f16" if dtype == "float16" else "bf16"
     assert matmul16_error(mm, cupy, rng, dtype, m, n, k, ta, tb, f"tl_matmul_{d}_wgmma") < 1e-2
 

@@ -291,7 +291,8 @@ def test_tf32_layouts(lib, m, n, k, ta, tb):
     assert rel_err(out, ref(a, b, ta, tb)) > 1e-5
 
 
-WGMMA_SIZES = [(1, 1, 8), (64, 256, 64), (130, 300, 136), (200, 513, 264), (7, 9, 40)]
+WGMMA_SIZES = [(1, 1, 8), (64, 256, 64), (130, 300, 136), (200, 513, 264), (7, 9, 40),
+               (136, 264, 72)]
 
 
 @pytest.mark.parametrize("dtype_name", ["float16", "bfloat16"])
@@ -300,35 +301,45 @@ WGMMA_SIZES = [(1, 1, 8), (64, 256, 64), (130, 300, 136), (200, 513, 264), (7, 9
 def test_wgmma_layouts(lib, dtype_name, m, n, k, ta, tb):
     """The sm_90a wgmma candidate (cuda_kernels/matmul_sm90.cu) on the emulator's model of
     wgmma.m64n256k16 with swizzled shared-memory descriptors: partial tiles, K rings longer than
-    the 4 stages, and operands the launcher first materialises k-major (A m-major, B n-major)."""
+    the 4 stages, all four operand layouts (an m- or n-major tile sets the transpose bit)."""
     rng = np.random.default_rng(m * 7 + n * 3 + k + ta + 2 * tb)
     a, av = make16(rng, m, k, ta, dtype_name)
     b, bv = make16(rng, k, n, tb, dtype_name)
     variant = "tl_matmul_f16_wgmma" if dtype_name == "float16" else "tl_matmul_bf16_wgmma"
     out, plan = run_matmul(lib, a, b, ta, tb, dtype_name=dtype_name, variant=variant,
                            expect=variant)
-    assert plan["kernel"] == variant and plan["stem"] == "matmul_sm90"
+    # an m-/n-major operand runs in place when its rows (m or n elements) are 16-byte multiples,
+    # else the launcher copied it k-major; 1-row operands fit either layout
+    a_km, b_km = plan["args"][8][1], plan["args"][9][1]
+    if m > 1 and k > 1:
+        assert a_km == (not ta or m % 8 != 0)
+    if n > 1 and k > 1:
+        assert b_km == (tb or n % 8 != 0)
+    lay = f"_a{'k' if a_km else 'm'}b{'k' if b_km else 'n'}"
+    assert plan["kernel"] == variant + lay and plan["stem"] == "matmul_sm90"
     assert plan["smem"] == mm.WGMMA_SMEM_BYTES and plan["block"] == (256, 1, 1)
     assert plan["grid"][:2] == (-(-n // 256), -(-m // 128))
-    assert [x[1] for x in plan["args"][8:12]] == [1, 1, 1, 1]  # k-major, 16-byte rows
+    assert [x[1] for x in plan["args"][10:12]] == [1, 1]  # 16-byte rows, no copy needed
     tol = 2e-3 if dtype_name == "float16" else 1e-2
     assert rel_err(from_bits(out, dtype_name), ref(av, bv, ta, tb)) < tol
 
 
 def test_wgmma_relayout_requests():
-    """The planner asks for k-major copies exactly where the operand is not k-major with
-    16-byte rows, and refuses K that is not a multiple of 8."""
+    """The planner runs every layout in place and asks for a k-major copy exactly where an
+    operand has no 16-byte rows; K that is not a multiple of 8 is refused."""
     v = "tl_matmul_f16_wgmma"
 
     def plan(a_shape, a_strides, b_shape, b_strides, ta=False, tb=False, a_ptr=0):
         return mm.plan_matmul(a_shape, a_strides, a_ptr, b_shape, b_strides, 0, 2, "float16",
                               ta, tb, variant=v)
 
-    assert plan((64, 32), [32, 1], (32, 48), [48, 1]) == {"kmajor": ("b",)}
-    assert plan((64, 32), [32, 1], (48, 32), [32, 1], tb=True)["kernel"] == v
-    assert plan((32, 64), [64, 1], (48, 32), [32, 1], ta=True, tb=True) == {"kmajor": ("a",)}
+    assert plan((64, 32), [32, 1], (32, 48), [48, 1])["kernel"] == v + "_akbn"
+    assert plan((64, 32), [32, 1], (48, 32), [32, 1], tb=True)["kernel"] == v + "_akbk"
+    assert plan((32, 64), [64, 1], (48, 32), [32, 1], ta=True, tb=True)["kernel"] == v + "_ambk"
+    assert plan((32, 64), [64, 1], (32, 48), [48, 1], ta=True)["kernel"] == v + "_ambn"
     assert plan((64, 32), [32, 1], (48, 32), [32, 1], tb=True, a_ptr=2) == {"kmajor": ("a",)}
     assert plan((64, 32), [40, 1], (48, 32), [36, 1], tb=True) == {"kmajor": ("b",)}
+    assert plan((32, 64), [68, 1], (32, 48), [50, 1], ta=True) == {"kmajor": ("a", "b")}
     with pytest.raises(ValueError, match="multiple of 8"):
         plan((64, 30), [30, 1], (48, 30), [30, 1], tb=True)
 

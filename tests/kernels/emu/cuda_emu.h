@@ -407,32 +407,39 @@ inline void mma_sync(float* c, const unsigned* a, unsigned b0, unsigned b1, int 
   }
 }
 
-// wgmma.mma_async.m64nNk16 (sm_90a) with both operands K-major in shared memory, 128-byte
-// swizzle (cuda_kernels/wgmma.cuh): D[64 x n] += A[64 x 16] * B[n x 16]^T for the calling
-// thread's warpgroup. a, b: the first element of the 16-wide K slice; rows are 128 bytes apart,
-// 8-row atoms 1024 bytes apart, and address bits 4-6 are XORed with bits 7-9 (the swizzle), here
-// on host addresses as on the GPU's shared window. The operands are in shared memory, so each
-// thread computes its own accumulators (thread t of the warpgroup: warp w = t / 32, lane l;
-// d[i] is D[16 w + l / 4 + 8 ((i / 2) % 2)][8 (i / 4) + 2 (l % 4) + i % 2]). The MMA completes
-// when issued: the model cannot catch a missing wgmma.wait_group or fence.
-inline void wgmma_k_sw128(float* d, int n, const void* a, const void* b, int kind) {
+// wgmma.mma_async.m64nNk16 (sm_90a) with operands in shared memory, 128-byte swizzle
+// (cuda_kernels/wgmma.cuh): D[64 x n] += A[64 x 16] * B[n x 16]^T for the calling thread's
+// warpgroup. a, b: the K slice's start. A K-major operand (mn = false) has rows of 64 K elements
+// 128 bytes apart and 8-row atoms sbo bytes apart; an MN-major one (mn = true, the transpose bit)
+// has rows of 64 M/N elements along K, 128 bytes apart, atoms of 8 K-rows lbo bytes apart along
+// M/N and sbo bytes apart along K. Address bits 4-6 are XORed with bits 7-9 (the swizzle), here on
+// host addresses as on the GPU's shared window. The operands are in shared memory, so each thread
+// computes its own accumulators (thread t of the warpgroup: warp w = t / 32, lane l; d[i] is
+// D[16 w + l / 4 + 8 ((i / 2) % 2)][8 (i / 4) + 2 (l % 4) + i % 2]). The MMA completes when
+// issued: the model cannot catch a missing wgmma.wait_group or fence.
+inline void wgmma_sw128(float* d, int n, const void* a, bool a_mn, int a_lbo, int a_sbo,
+                        const void* b, bool b_mn, int b_lbo, int b_sbo, int kind) {
   Runtime& r = rt();
   const auto pa = reinterpret_cast<std::uintptr_t>(a), pb = reinterpret_cast<std::uintptr_t>(b);
   if ((pa & 0x38Fu) || (pb & 0x38Fu))
-    return fault("wgmma: a 128-byte-swizzled K-major operand must start 16-byte aligned in the "
-                 "first row of a 1024-byte atom");
-  const auto lo = reinterpret_cast<std::uintptr_t>(r.dsmem.data());
-  const auto hi = lo + r.dsmem.size();
-  // the swizzle stays inside each 128-byte row, so the tiles are [start & ~127, + rows * 128)
-  const auto ta = pa & ~std::uintptr_t(127), tb = pb & ~std::uintptr_t(127);
-  if (ta < lo || ta + 64 * 128 > hi || tb < lo || tb + std::uintptr_t(n) * 128 > hi)
-    return fault("wgmma: operand tile outside the block's dynamic shared memory");
+    return fault("wgmma: a 128-byte-swizzled operand must start 16-byte aligned in the first row "
+                 "of a 1024-byte atom");
   if (blockDim.x * blockDim.y * blockDim.z % 128)
     return fault("wgmma: the block must consist of whole warpgroups (128 threads)");
-  auto elem = [&](std::uintptr_t start, int row, int k) {
-    std::uintptr_t addr = start + std::uintptr_t(row / 8) * 1024 + std::uintptr_t(row % 8) * 128 +
-                          std::uintptr_t(2 * k);
+  const auto lo = reinterpret_cast<std::uintptr_t>(r.dsmem.data());
+  const auto hi = lo + r.dsmem.size();
+  bool outside = false;
+  auto elem = [&](std::uintptr_t start, bool mn, int lbo, int sbo, int row, int k) {
+    std::uintptr_t addr =
+        mn ? start + std::uintptr_t(row / 64) * lbo + std::uintptr_t(k / 8) * sbo +
+                 std::uintptr_t(k % 8) * 128 + std::uintptr_t(row % 64) * 2
+           : start + std::uintptr_t(row / 8) * sbo + std::uintptr_t(row % 8) * 128 +
+                 std::uintptr_t(2 * k);
     addr ^= ((addr >> 7) & 7u) << 4;
+    if (addr < lo || addr + 2 > hi) {
+      outside = true;
+      return 0.f;
+    }
     unsigned short h;
     std::memcpy(&h, reinterpret_cast<const void*>(addr), 2);
     return kind == kMmaBF16 ? bf16_bits_to_float(h) : half_bits_to_float(h);
@@ -442,9 +449,11 @@ inline void wgmma_k_sw128(float* d, int n, const void* a, const void* b, int kin
   for (int i = 0; i < n / 2; ++i) {
     const int row = 16 * w + l / 4 + 8 * ((i / 2) % 2), col = 8 * (i / 4) + 2 * (l % 4) + i % 2;
     float s = d[i];
-    for (int k = 0; k < 16; ++k) s += elem(pa, row, k) * elem(pb, col, k);
+    for (int k = 0; k < 16; ++k)
+      s += elem(pa, a_mn, a_lbo, a_sbo, row, k) * elem(pb, b_mn, b_lbo, b_sbo, col, k);
     d[i] = s;
   }
+  if (outside) fault("wgmma: operand tile outside the block's dynamic shared memory");
 }
 
 // cvt.rna.tf32.f32: round to 10 mantissa bits, ties away from zero; the low 13 bits become 0.

@@ -25,7 +25,8 @@ HOT_KERNELS = [
     "tl_matmul_bf16_tc",
     "tl_matmul_tf32_tc",
 ] + [f"tl_matmul_{d}_tc_128x256_{lay}" for d in ("f16", "bf16")
-     for lay in ("akbk", "akbn", "ambk", "ambn")] + ["tl_matmul_f16_wgmma", "tl_matmul_bf16_wgmma"]
+     for lay in ("akbk", "akbn", "ambk", "ambn")] + [
+    f"tl_matmul_{d}_wgmma_{lay}" for d in ("f16", "bf16") for lay in ("akbk", "akbn", "ambk", "ambn")]
 # The tensor-core kernels run on the emulator too: cuda_kernels/mma.cuh maps cp.async, ldmatrix
 # and mma.sync onto its model of each instruction (tests/kernels/test_emu_matmul.py).
 EMU_EXEMPT: dict = {}
@@ -53,11 +54,11 @@ _TILE = {  # variant -> (BM, BN, threads)
     "tl_matmul_f16_wgmma": (128, 256, 256),
     "tl_matmul_bf16_wgmma": (128, 256, 256),
 }
-#: variants with one kernel per operand layout, named variant + _a{k,m}b{k,n}
-_PER_LAYOUT = ("tl_matmul_f16_tc_128x256", "tl_matmul_bf16_tc_128x256")
-#: sm_90a-only variants (cuda_kernels/matmul_sm90.cu): both operands k-major with 16-byte rows
+#: sm_90a-only variants (cuda_kernels/matmul_sm90.cu): every operand with 16-byte rows, K % 8 == 0
 WGMMA = ("tl_matmul_f16_wgmma", "tl_matmul_bf16_wgmma")
-_TC16 = ("tl_matmul_f16_tc", "tl_matmul_bf16_tc") + _PER_LAYOUT + WGMMA
+#: variants with one kernel per operand layout, named variant + _a{k,m}b{k,n}
+_PER_LAYOUT = ("tl_matmul_f16_tc_128x256", "tl_matmul_bf16_tc_128x256") + WGMMA
+_TC16 = ("tl_matmul_f16_tc", "tl_matmul_bf16_tc") + _PER_LAYOUT
 #: candidate kernels: correct (emulated, GPU-tested) but not chosen by `select_variant` until a
 #: GPU run shows them faster; bench/gpu/matmul_conv.py times each next to the default
 CANDIDATES = {
@@ -214,8 +215,8 @@ def plan_matmul(a_shape, a_strides, a_ptr, b_shape, b_strides, b_ptr, itemsize, 
         dict with `kernel`, `grid`, `block`, `smem`, `out_shape` and `args` (a list whose
         entries are "A", "B", "C" for the pointers and ("i32" | "i64", value) for scalars), or
         dict(copy=("a" | "b", ...)) naming the operands that must be made C-contiguous first,
-        or, for the wgmma variants, dict(kmajor=("a" | "b", ...)) naming the operands to
-        materialise k-major (see `kmajor_operand`).
+        or, for the wgmma variants, dict(kmajor=("a" | "b", ...)) naming the operands without
+        16-byte rows to materialise k-major (see `kmajor_operand`).
     """
     a_shape, b_shape = list(a_shape), list(b_shape)
     a_strides, b_strides = list(a_strides), list(b_strides)
@@ -301,13 +302,12 @@ def plan_matmul(a_shape, a_strides, a_ptr, b_shape, b_strides, b_ptr, itemsize, 
     vec_a = aligned(a_ptr, lda, sao, sai)
     vec_b = aligned(b_ptr, ldb, sbo, sbi)
     if variant in WGMMA:
-        # cp.async of 16-byte rows into the swizzled k-major tiles the descriptors describe
+        # cp.async of whole 16-byte rows into the swizzled tiles the descriptors describe
         if k % 8:
             raise ValueError(f"matmul: variant {variant!r} needs K to be a multiple of 8 "
                              f"(got {m}x{k} @ {k}x{n}); the other float16/bfloat16 variants "
                              "take any K")
-        relayout = tuple(op for op, km, vec in (("a", a_km, vec_a), ("b", b_km, vec_b))
-                         if not (km and vec))
+        relayout = tuple(op for op, vec in (("a", vec_a), ("b", vec_b)) if not vec)
         if relayout:
             return {"kmajor": relayout}
     if variant in _SPLIT_K:  # the SIMT float32 kernels store float4
