@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import tensorlab as tl
-from tests.ops.harness import Case, S, check_forward, check_grad, check_second, op_tests
+from tests.ops.harness import (Case, S, assert_close, check_forward, check_grad, check_second, numeric_grad,
+                               op_tests)
 
 IAE = tl.errors.InvalidArgumentError
 
@@ -200,16 +201,99 @@ def test_error_searchsorted_arguments():
 
 
 # ----------------------------------------------------------------- cumprod
-def test_cumprod_gradient_at_zero_is_tfs(rng):
-    # TF's rule divides by x: the entry at a zero gets nan (0/0), later entries 0.
-    a = rng.uniform(0.5, 2.0, size=3)
-    x = tl.constant([a[0], 0.0, a[2]])
+def _np_cumprod_grad_hess(x, w, axis, exclusive, reverse):
+    """Gradient and Hessian of sum(w * cumprod(x)) in float64, from the definition:
+    out_k is the product of the x_j in its window, so d out_k / d x_i is the product
+    of the window's other elements (no division, exact at zeros). The Hessian couples
+    entries of one slice only: it is returned as hess[..., i, m], the slice axis last."""
+    xm, wm = np.moveaxis(x, axis, -1), np.moveaxis(w, axis, -1)
+    n = xm.shape[-1]
+    grad = np.zeros_like(xm)
+    hess = np.zeros(xm.shape + (n,))
+    for k in range(n):
+        window = [j for j in range(n) if (j > k if reverse else j < k) or (j == k and not exclusive)]
+        for i in window:
+            others = [j for j in window if j != i]
+            grad[..., i] += wm[..., k] * np.prod(xm[..., others], axis=-1)
+            for m in others:
+                rest = [j for j in others if j != m]
+                hess[..., i, m] += wm[..., k] * np.prod(xm[..., rest], axis=-1)
+    return np.moveaxis(grad, -1, axis), hess
+
+
+def _with_zeros(rng, shape, axis, zeros):
+    # Fresh non-zero values of both signs, then `zeros` zeros at random places in each slice.
+    x = rng.uniform(0.5, 1.5, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+    xm = np.moveaxis(x, axis, -1)  # a view: writes land in x
+    for idx in np.ndindex(xm.shape[:-1]):
+        xm[idx][rng.choice(xm.shape[-1], size=zeros, replace=False)] = 0.0
+    return x
+
+
+_ZERO_CASES = [((7,), 0), ((5, 3), 0), ((3, 6), 1), ((2, 3, 5), -1), ((2, 6, 3), 1)]
+
+
+@pytest.mark.parametrize("exclusive", [False, True])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("zeros", [1, 2, 3])
+@pytest.mark.parametrize("shape,axis", _ZERO_CASES)
+def test_cumprod_gradient_with_zeros(rng, shape, axis, exclusive, reverse, zeros):
+    x = _with_zeros(rng, shape, axis, zeros)
+    w = rng.uniform(0.5, 1.5, size=shape)
+    kw = {"axis": axis, "exclusive": exclusive, "reverse": reverse}
+    xt = tl.constant(x)
     with tl.GradientTape() as tape:
-        tape.watch(x)
-        loss = tl.reduce_sum(tl.math.cumprod(x))
-    g = tape.gradient(loss, x).numpy()
-    np.testing.assert_allclose(g[0], 1.0)
-    assert np.isnan(g[1]) and g[2] == 0.0
+        tape.watch(xt)
+        loss = tl.reduce_sum(tl.math.cumprod(xt, **kw) * tl.constant(w))
+    g = tape.gradient(loss, xt).numpy()
+    ref, _ = _np_cumprod_grad_hess(x, w, **kw)
+    assert_close(g, ref, 1e-12, what="cumprod gradient at zeros")
+    # The objective is multilinear in x: central differences are exact up to rounding.
+    num = numeric_grad(lambda a: float(np.sum(w * _np_cumprod(a[0], **kw))), [x.copy()], 0, 1e-6)
+    assert_close(g, num, 1e-7, what="cumprod gradient at zeros vs finite differences")
+
+
+@pytest.mark.parametrize("exclusive,reverse", [(False, False), (True, False), (False, True), (True, True)])
+@pytest.mark.parametrize("zeros", [0, 1, 2, 3])
+@pytest.mark.parametrize("shape,axis", [((6,), 0), ((2, 5), 1), ((5, 2), 0), ((2, 2, 4), -1)])
+def test_cumprod_second_derivative_with_zeros(rng, shape, axis, exclusive, reverse, zeros):
+    x = _with_zeros(rng, shape, axis, zeros)
+    w, v = rng.uniform(0.5, 1.5, size=shape), rng.uniform(-1.0, 1.0, size=shape)
+    kw = {"axis": axis, "exclusive": exclusive, "reverse": reverse}
+
+    def grad_dot_v(a):
+        at = tl.constant(a)
+        with tl.GradientTape() as tape:
+            tape.watch(at)
+            loss = tl.reduce_sum(tl.math.cumprod(at, **kw) * tl.constant(w))
+        return tl.reduce_sum(tape.gradient(loss, at) * tl.constant(v))
+
+    xt = tl.constant(x)
+    with tl.GradientTape() as outer:
+        outer.watch(xt)
+        with tl.GradientTape() as inner:
+            inner.watch(xt)
+            loss = tl.reduce_sum(tl.math.cumprod(xt, **kw) * tl.constant(w))
+        gv = tl.reduce_sum(inner.gradient(loss, xt) * tl.constant(v))
+    hv = outer.gradient(gv, xt).numpy()
+    _, hess = _np_cumprod_grad_hess(x, w, **kw)
+    ref = np.moveaxis(np.einsum("...im,...m->...i", hess, np.moveaxis(v, axis, -1)), -1, axis)
+    assert np.all(np.isfinite(hv))
+    assert_close(hv, ref, 1e-10, what="cumprod Hessian-vector product at zeros")
+    num = numeric_grad(lambda a: float(grad_dot_v(a[0]).numpy()), [x.copy()], 0, 1e-5)
+    assert_close(hv, num, 1e-6, what="cumprod Hessian-vector product vs finite differences")
+
+
+def test_cumprod_gradient_with_zeros_float32_is_finite(rng):
+    x = _with_zeros(rng, (4, 9), 1, 2)
+    xt = tl.constant(x.astype(np.float32))
+    with tl.GradientTape() as tape:
+        tape.watch(xt)
+        loss = tl.reduce_sum(tl.math.cumprod(xt, axis=1, reverse=True))
+    g = tape.gradient(loss, xt)
+    assert g.dtype == tl.float32
+    ref, _ = _np_cumprod_grad_hess(x.astype(np.float32).astype(np.float64), np.ones_like(x), 1, False, True)
+    assert_close(g.numpy(), ref, 2e-5, what="cumprod float32 gradient at zeros")
 
 
 def test_cumprod_integers_and_float16(rng):
