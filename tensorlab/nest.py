@@ -10,6 +10,8 @@ __all__ = ["is_nested", "flatten", "pack_sequence_as", "map_structure", "assert_
 
 
 def _is_namedtuple(x):
+    """True for an instance of a namedtuple class (the one test shared by ``tl.nest``,
+    ``keras.tree``, the Keras engine's structure helpers and ``tl.data``)."""
     return isinstance(x, tuple) and hasattr(type(x), "_fields")
 
 

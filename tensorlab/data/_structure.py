@@ -11,6 +11,7 @@ numpy ``object`` arrays of ``bytes`` and reach user code as ``bytes``
 import numpy as np
 
 import tensorlab as tl
+from tensorlab.nest import _is_namedtuple
 
 STRING = tl.DType("string", None)
 _STRING_NAMES = ("string", "str", "bytes")
@@ -30,10 +31,6 @@ def is_string(d):
 
 
 # ------------------------------------------------------------------ nesting
-def _is_namedtuple(x):
-    return isinstance(x, tuple) and hasattr(x, "_fields")
-
-
 def is_nested(x):
     return isinstance(x, (tuple, dict))
 

@@ -1,4 +1,5 @@
 """Minimal nested-structure helpers (lists, tuples, dicts) for the Keras engine."""
+from tensorlab.nest import _is_namedtuple
 
 
 def flatten(struct):
@@ -24,7 +25,7 @@ def map_structure(fn, struct):
         return [map_structure(fn, x) for x in struct]
     if isinstance(struct, tuple):
         vals = [map_structure(fn, x) for x in struct]
-        return type(struct)(*vals) if hasattr(struct, "_fields") else tuple(vals)
+        return type(struct)(*vals) if _is_namedtuple(struct) else tuple(vals)
     if isinstance(struct, dict):
         return {k: map_structure(fn, v) for k, v in struct.items()}
     return fn(struct)
@@ -41,7 +42,7 @@ def _pack(s, it):
         return [_pack(x, it) for x in s]
     if isinstance(s, tuple):
         vals = [_pack(x, it) for x in s]
-        return type(s)(*vals) if hasattr(s, "_fields") else tuple(vals)
+        return type(s)(*vals) if _is_namedtuple(s) else tuple(vals)
     if isinstance(s, dict):
         packed = {k: _pack(s[k], it) for k in sorted(s)}
         return {k: packed[k] for k in s}

@@ -12,6 +12,8 @@ while ``list``, ``tuple``, each namedtuple class and ``deque`` are distinct stru
 import collections
 import collections.abc as _abc
 
+from tensorlab.nest import _is_namedtuple
+
 __all__ = ["MAP_TO_NONE", "is_nested", "traverse", "flatten", "flatten_with_path", "map_structure",
            "map_structure_up_to", "assert_same_structure", "assert_same_paths", "pack_sequence_as",
            "lists_to_tuples", "map_shape_structure"]
@@ -19,10 +21,6 @@ __all__ = ["MAP_TO_NONE", "is_nested", "traverse", "flatten", "flatten_with_path
 
 class MAP_TO_NONE:
     """Returned by a ``traverse`` function to replace a sub-tree with None."""
-
-
-def _is_namedtuple(x):
-    return isinstance(x, tuple) and hasattr(type(x), "_fields")
 
 
 def is_nested(structure):

@@ -58,3 +58,41 @@ def test_tf_top_level_helpers(rng):
     assert f(1) == 2 and tl.autograph.experimental.do_not_convert()(len)("ab") == 2
     with tl.init_scope():
         assert tl.executing_eagerly()
+
+
+def test_one_namedtuple_test_shared_by_every_structure_module():
+    # tl.nest, keras.tree, the Keras engine's _tree and tl.data use one helper, not copies.
+    import typing
+
+    from tensorlab.data import _structure
+    from tensorlab.keras import _tree, tree
+
+    for mod in (tree, _tree, _structure):
+        assert mod._is_namedtuple is tl.nest._is_namedtuple, mod.__name__
+
+    class Typed(typing.NamedTuple):
+        a: int
+        b: int
+
+    class Sub(Point):
+        pass
+
+    class PlainSub(tuple):
+        pass
+
+    yes = [Point(1, 2), Typed(1, 2), Sub(1, 2)]
+    no = [(1, 2), (), [1, 2], PlainSub((1, 2)), Point, {"_fields": 1}, None]
+    assert all(tl.nest._is_namedtuple(v) for v in yes)
+    assert not any(tl.nest._is_namedtuple(v) for v in no)
+    # Each module keeps the class of a namedtuple and makes plain tuples of other tuples.
+    for s in yes:
+        assert type(tl.nest.map_structure(lambda v: v + 1, s)) is type(s)
+        assert type(tree.map_structure(lambda v: v + 1, s)) is type(s)
+        assert type(_tree.map_structure(lambda v: v + 1, s)) is type(s)
+        assert type(_tree.pack_like(s, [5, 6])) is type(s)
+        assert type(_structure.map_structure(lambda v: v + 1, s)) is type(s)
+    assert type(_tree.map_structure(lambda v: v, PlainSub((1, 2)))) is tuple
+    assert type(_structure.map_structure(lambda v: v, PlainSub((1, 2)))) is tuple
+    ds = tl.data.Dataset.from_tensors(Point(tl.constant(1.0), tl.constant(2.0))).map(lambda p: Point(p.y, p.x))
+    got = next(iter(ds))
+    assert isinstance(got, Point) and float(got.x) == 2.0 and float(got.y) == 1.0
