@@ -18,7 +18,9 @@ and gets one implementation per backend, in ``backend/cpu/<family>.py`` and
 Calling a primitive with tensors (``add_p(x, y)``) checks that all inputs sit
 on one device, runs that device's implementation on the raw arrays, wraps the
 result and, if a ``GradientTape`` watches an input, records the call. With a
-symbolic input (Keras' Functional API) it runs the shape rule instead.
+symbolic input (Keras' Functional API) it runs the shape rule instead. A
+``composite`` (an op of other ops that needs concrete shapes) does the same with
+symbolic inputs, so the Functional API records it like a primitive.
 """
 import threading
 
@@ -144,6 +146,36 @@ def primitive(name, shape_rule, multiple_results=False, doc="", saved_outputs=()
     p = Primitive(name, shape_rule, multiple_results, doc, saved_outputs)
     REGISTRY[name] = p
     return p
+
+
+class Composite:
+    """An op written with other ops whose index arithmetic needs concrete shapes (ranges over
+    batch dims), so it cannot run op by op on symbolic tensors.
+
+    On eager tensors it calls ``fn(*args, **params)``. With a symbolic input it runs
+    ``shape_rule`` through the same hook as a primitive, so the Functional API records the
+    call as one node (a ``keras.Model`` replays ``fn`` on data) and stays on its graph.
+    Not registered: it has no backend implementations and no gradient rule of its own.
+    """
+
+    def __init__(self, name, fn, shape_rule, multiple_results=False):
+        self.name, self.fn, self.shape_rule = name, fn, shape_rule
+        self.multiple_results = multiple_results
+
+    def __repr__(self):
+        return f"<composite {self.name}>"
+
+    def __call__(self, *args, **params):
+        if any(a._device.kind == "symbolic" for a in args):
+            return _hooks["symbolic"](self, args, params)
+        return self.fn(*args, **params)
+
+
+def composite(name, shape_rule, multiple_results=False):
+    """Decorator making ``fn(*tensors, **params)`` a ``Composite`` with this shape rule."""
+    def deco(fn):
+        return Composite(name, fn, shape_rule, multiple_results)
+    return deco
 
 
 def impl(prim, kind, fallback=None):

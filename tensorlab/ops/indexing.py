@@ -19,7 +19,7 @@ import operator
 
 from tensorlab.core import device as _dev
 from tensorlab.core import dtypes as dt
-from tensorlab.core.registry import defgrad, primitive
+from tensorlab.core.registry import composite, defgrad, primitive
 from tensorlab.core.spec import TensorSpec
 from tensorlab.core.tensor import SymbolicTensor, Tensor, Variable, _copy_to, _to_array, as_operand, wrap
 from tensorlab.errors import InvalidArgumentError
@@ -374,8 +374,18 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
                                    f"indices {fmt(idx.shape)} must match")
     if bd == 0:
         return gather_index_p(x, idx, key=(_FULL,) * ax + (("a", 0),), op="gather", negative=False)
-    if _symbolic(x, idx):
-        return SymbolicTensor(list(x.shape[:ax]) + list(idx.shape[bd:]) + list(x.shape[ax + 1:]), x.dtype)
+    return _batch_gather(x, idx, axis=ax, batch_dims=bd)
+
+
+def _batch_gather_rule(x, idx, axis, batch_dims):
+    return TensorSpec(tuple(x.shape[:axis]) + tuple(idx.shape[batch_dims:]) + tuple(x.shape[axis + 1:]), x.dtype)
+
+
+@composite("gather", _batch_gather_rule)
+def _batch_gather(x, idx, axis, batch_dims):
+    # Each batch entry's range picks its own slice of params: the ranges need the batch dims'
+    # sizes, so on symbolic tensors this runs as one recorded composite.
+    ax, bd, ri = axis, batch_dims, idx.ndim
     arrays = _ranges(x, tuple(x.shape[:bd]), ri) + [idx]
     key = tuple(("a", j) for j in builtins.range(bd)) + (_FULL,) * (ax - bd) + (("a", bd),)
     out = gather_index_p(x, *arrays, key=key, op="gather", negative=False)
@@ -390,9 +400,11 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
 
 def take_along_axis(x, indices, axis):
     """``x`` picked at ``indices`` along ``axis`` (same shape as ``indices``), as numpy's."""
-    x = t(x)
-    if _symbolic(x, indices):
-        return SymbolicTensor(indices.shape, x.dtype)
+    return _take_along_axis(t(x), indices, axis=axis)
+
+
+@composite("take_along_axis", lambda x, indices, axis: TensorSpec(indices.shape, x.dtype))
+def _take_along_axis(x, indices, axis):
     r = x.ndim
     arrays = _ranges(x, tuple(indices.shape), r)
     arrays[axis] = indices
@@ -429,17 +441,27 @@ def gather_nd(params, indices, batch_dims=0, name=None):
       >>> tl.gather_nd(tl.constant([[1, 2], [3, 4]]), [[1, 0], [0, 1]]).numpy()
       array([3, 2], dtype=int32)
     """
-    from tensorlab.ops.shape import broadcast_to, reshape
     x = t(params)
     idx = _int_indices(x, indices, "gather_nd")
     bd = int(batch_dims)
-    k = _nd_key("gather_nd", x.shape, idx, bd)
-    ri = idx.ndim
+    _nd_key("gather_nd", x.shape, idx, bd)
     if bd and not x.shape[:bd].is_compatible_with(idx.shape[:bd]):
         raise InvalidArgumentError(f"gather_nd: the first batch_dims={bd} dimensions of params {fmt(x.shape)} "
                                    f"and indices {fmt(idx.shape)} must match")
-    if bd and _symbolic(x, idx):
-        return SymbolicTensor(list(idx.shape[:-1]) + list(x.shape[bd + k:]), x.dtype)
+    if bd:
+        return _batch_gather_nd(x, idx, batch_dims=bd)
+    return _gather_nd(x, idx, 0)
+
+
+@composite("gather_nd", lambda x, idx, batch_dims: TensorSpec(
+    tuple(idx.shape[:-1]) + tuple(x.shape[batch_dims + idx.shape[-1]:]), x.dtype))
+def _batch_gather_nd(x, idx, batch_dims):
+    return _gather_nd(x, idx, batch_dims)  # the batch dims' ranges need their sizes
+
+
+def _gather_nd(x, idx, bd):
+    from tensorlab.ops.shape import broadcast_to, reshape
+    k, ri = idx.shape[-1], idx.ndim
     arrays = (_ranges(x, tuple(x.shape[:bd]), ri - 1) if bd else []) + _columns(idx, k)
     if not arrays:  # an empty coordinate selects all of params, for every index row
         lead = list(idx.shape[:-1])

@@ -3,12 +3,11 @@ in_top_k; unique and searchsorted (primitives of their own, not differentiable).
 import collections
 
 from tensorlab.core import dtypes as dt
-from tensorlab.core.registry import not_differentiable, primitive
+from tensorlab.core.registry import composite, not_differentiable, primitive
 from tensorlab.core.spec import TensorSpec
-from tensorlab.core.tensor import SymbolicTensor
 from tensorlab.errors import InvalidArgumentError
 from tensorlab.ops._rules import FLOATS, check_same_dtype, fmt, norm_axis, pair, t
-from tensorlab.ops.shape import _axis_slice, _is_symbolic
+from tensorlab.ops.shape import _axis_slice
 
 _INDEX_DTYPES = (dt.int32, dt.int64)
 
@@ -99,21 +98,28 @@ def top_k(input, k=1, sorted=True, name=None):
       >>> i.numpy()
       array([1, 2], dtype=int32)
     """
-    from tensorlab.ops.indexing import getitem_p, take_along_axis
     x = _sortable("top_k", input)
     k = int(k)
     n = x.shape[-1]
     if k < 0 or (n is not None and k > n):
         raise InvalidArgumentError(f"top_k: k={k} must be in [0, {n}], the size of the last dimension of the "
                                    f"input (shape {fmt(x.shape)})")
+    return TopKV2(*_top_k(x, k=k))
+
+
+def _top_k_rule(x, k):
+    out = tuple(x.shape[:-1]) + (k,)  # exact even where the last dimension is unknown
+    return TensorSpec(out, x.dtype), TensorSpec(out, dt.int32)
+
+
+@composite("top_k", _top_k_rule, multiple_results=True)
+def _top_k(x, k):
+    from tensorlab.ops.indexing import getitem_p, take_along_axis
     r = x.ndim
-    if _is_symbolic(x):
-        out = list(x.shape[:-1]) + [k]
-        return TopKV2(SymbolicTensor(out, x.dtype), SymbolicTensor(out, dt.int32))
     idx = argsort_p(x, axis=r - 1, descending=True)
-    if k != n:
+    if k != x.shape[-1]:
         idx = getitem_p(idx, key=_axis_slice(r, r - 1, 0, k))
-    return TopKV2(take_along_axis(x, idx, r - 1), idx)
+    return take_along_axis(x, idx, r - 1), idx
 
 
 def in_top_k(targets, predictions, k, name=None):

@@ -238,6 +238,78 @@ def test_tensorlab_ops_on_functional_tensors_are_replayed(rng):
         m.get_config()
 
 
+def _np_gather_bd1(p, i, axis):
+    # tf.gather(p, i, batch_dims=1, axis=axis), one batch entry at a time: the plain definition
+    return np.stack([np.take(p[b], i[b], axis=axis - 1) for b in range(p.shape[0])])
+
+
+def _np_gather_nd_bd1(p, i):
+    return np.stack([p[b][tuple(np.moveaxis(i[b], -1, 0))] for b in range(p.shape[0])])
+
+
+# (name, input shapes and dtypes, the tensorlab op, a float64 numpy reference)
+_SYMBOLIC_OPS = [
+    ("sort", [((5,), "float32")], lambda x: tl.sort(x), lambda x: np.sort(x, axis=-1)),
+    ("sort[descending,axis=1]", [((4, 6), "float32")], lambda x: tl.sort(x, axis=1, direction="DESCENDING"),
+     lambda x: -np.sort(-x, axis=1)),
+    ("top_k", [((6,), "float32")], lambda x: list(tl.math.top_k(x, k=3)),
+     lambda x: [-np.sort(-x, axis=-1)[:, :3], np.argsort(-x, axis=-1, kind="stable")[:, :3]]),
+    ("gather[batch_dims=1]", [((4, 6), "float32"), ((3,), "int32")],
+     lambda p, i: tl.gather(p, i, batch_dims=1), lambda p, i: _np_gather_bd1(p, i, 1)),
+    ("gather[batch_dims=1,axis=2]", [((4, 6), "float32"), ((3, 2), "int32")],
+     lambda p, i: tl.gather(p, i, batch_dims=1, axis=2), lambda p, i: _np_gather_bd1(p, i, 2)),
+    ("gather_nd[batch_dims=1]", [((4, 6), "float32"), ((3, 2), "int32")],
+     lambda p, i: tl.gather_nd(p, i, batch_dims=1), _np_gather_nd_bd1),
+]
+
+
+def _draw_symbolic_inputs(rng, specs, n=3):
+    arrays = []
+    for shape, dtype in specs:
+        if dtype == "int32":  # valid indices into the params' axes (4 or 6 long: stay below 4)
+            arrays.append(rng.integers(0, 4, size=(n,) + shape).astype("int32"))
+        else:
+            arrays.append(rng.standard_normal((n,) + shape).astype(dtype))
+    return arrays
+
+
+@pytest.mark.parametrize("name,specs,op,ref", _SYMBOLIC_OPS, ids=[c[0] for c in _SYMBOLIC_OPS])
+def test_sorting_and_batched_gathers_on_functional_tensors(rng, name, specs, op, ref):
+    from tensorlab.keras._node import KerasTensor
+    inputs = [keras.Input(shape, dtype=dtype) for shape, dtype in specs]
+    out = op(*inputs)
+    outs = out if isinstance(out, list) else [out]
+    assert all(isinstance(o, KerasTensor) and o._keras_history is not None for o in outs)
+    model = keras.Model(inputs if len(inputs) > 1 else inputs[0], out)
+    arrays = _draw_symbolic_inputs(rng, specs)
+    got = model.predict(arrays if len(arrays) > 1 else arrays[0], verbose=0)
+    got = got if isinstance(got, list) else [got]
+    eager = op(*[tl.constant(a) for a in arrays])
+    eager = eager if isinstance(eager, list) else [eager]
+    expected = ref(*[a.astype(np.float64) if a.dtype.kind == "f" else a for a in arrays])
+    expected = expected if isinstance(expected, list) else [expected]
+    for g, e, r, o in zip(got, eager, expected, outs):
+        assert g.shape == r.shape and tuple(o.shape) == (None,) + r.shape[1:]
+        np.testing.assert_array_equal(g, e.numpy())
+        np.testing.assert_allclose(g.astype(np.float64), r, rtol=1e-7)
+
+
+def test_gradient_flows_through_a_sort_in_a_functional_model(rng):
+    inp = keras.Input((5,))
+    model = keras.Model(inp, tl.sort(inp * 3.0))
+    x = tl.constant(rng.standard_normal((2, 5)))
+    w = rng.uniform(0.5, 1.5, size=(2, 5))
+    with tl.GradientTape() as tape:
+        tape.watch(x)
+        loss = tl.reduce_sum(tl.cast(model(x), tl.float64) * tl.constant(w))
+    g = tape.gradient(loss, x).numpy()
+    # d/dx sum(w * sort(3x)) puts 3 * w[k] on the element that lands in place k.
+    order = np.argsort(x.numpy() * 3.0, axis=-1, kind="stable")
+    ref = np.zeros((2, 5))
+    np.put_along_axis(ref, order, 3.0 * w, axis=-1)
+    np.testing.assert_allclose(g, ref, rtol=1e-6)
+
+
 @keras.saving.register_keras_serializable(package="tests")
 class SavedNet(keras.Model):
     def __init__(self, units=3, **kwargs):
