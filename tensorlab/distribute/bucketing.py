@@ -7,6 +7,8 @@ dtype. A bucket is packed into one flat buffer, reduced with one collective
 and unpacked. ``GradientBucketer`` starts a bucket's reduction as soon as the
 last of its gradients is ready, while the rest of the backward pass runs.
 """
+import numpy as np
+
 import tensorlab as tl
 from tensorlab.core import autodiff as _ad
 from tensorlab.core import tensor as _tensor
@@ -86,6 +88,10 @@ class GradientBucketer:
         self.reduced = [None] * len(self._vars)   # the all-reduced gradients, on the primary device
         self.buckets_early = 0                    # buckets reduced during the backward pass
         self._replicas = []                       # each local replica's _ReplicaBuckets
+        # With several workers, whether any worker has a variable's gradient travels in its
+        # bucket (one count per variable, appended): no collective of its own.
+        self._fold_presence = strategy.extended._num_workers > 1
+        self._presence = []                       # (bucket, reduced counts) per bucket
 
     def for_replica(self, ctx):
         rb = _ReplicaBuckets(self, ctx)
@@ -95,8 +101,13 @@ class GradientBucketer:
     def result(self):
         """The reduced gradients, after every replica finished: None for a variable that no
         replica of any worker has a gradient for (its bucket reduced zeros), as without a strategy."""
-        local = [any(rb.grads[k] is not None for rb in self._replicas) for k in range(len(self._vars))]
-        anywhere = self._strategy.extended._any_worker_each(local, "which variables have gradients")
+        if self._fold_presence:
+            anywhere = [False] * len(self._vars)
+            counts = np.concatenate([c.numpy().ravel() for _, c in self._presence]) if self._presence else []
+            for k, c in zip((k for b, _ in self._presence for k in b), counts):
+                anywhere[k] = bool(c > 0)
+        else:  # one worker: the local replicas know
+            anywhere = [any(rb.grads[k] is not None for rb in self._replicas) for k in range(len(self._vars))]
         return [g if flag else None for g, flag in zip(self.reduced, anywhere)]
 
     def _reduce_bucket(self, bi, per_replica_grads):
@@ -108,11 +119,17 @@ class GradientBucketer:
             gs = [grads[k] for k in b]
             if any(g is None for g in gs):
                 gs = [g if g is not None else _zeros_for(self._vars[k], grads, b) for g, k in zip(gs, b)]
+            if self._fold_presence:
+                with tl.device(gs[0].device):
+                    gs.append(tl.constant([0.0 if grads[k] is None else 1.0 for k in b], dtype=gs[0].dtype))
             cols.append(pack(gs))
         red = ext._batch_all_reduce_bucket(cols)
         shapes = [tuple(self._vars[k].shape) for k in b]
-        for k, g in zip(b, unpack(red, shapes)):
+        parts = unpack(red, shapes + ([(len(b),)] if self._fold_presence else []))
+        for k, g in zip(b, parts):
             self.reduced[k] = g
+        if self._fold_presence:
+            self._presence.append((b, parts[-1]))
 
 
 def _zeros_for(var, grads, bucket):

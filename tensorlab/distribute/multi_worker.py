@@ -82,7 +82,11 @@ class MpiCollectives:
         self.timeout = float(timeout)
         self._seq = 0
 
-    def _poll(self, reqs, what, k):
+    def _poll(self, reqs, what, k, tokens=None):
+        """Waits for the requests; past the deadline, raises naming what is missing.
+
+        ``tokens``: peer -> the buffer its arrival token lands in (see ``_collective``).
+        """
         start = time.monotonic()
         deadline = start + self.timeout
         pending = dict(reqs)
@@ -100,6 +104,8 @@ class MpiCollectives:
                 time.sleep(min(2e-4, 0.05 * waited))
             if now > deadline:
                 missing = sorted(k_ for k_ in pending if isinstance(k_, int))
+                if not missing and tokens:
+                    self._check_tokens(tokens, k, what)  # a peer at another collective
                 who = (f"rank(s) {missing} did not reach it" if missing else
                        "a worker stopped taking part while it ran")
                 raise _errors.DeadlineExceededError(
@@ -108,45 +114,63 @@ class MpiCollectives:
                     "must be restarted (set CommunicationOptions(timeout_seconds=...) or "
                     "TENSORLAB_COLLECTIVE_TIMEOUT to change the limit)")
 
-    def _arrive(self, what):
-        """Waits until every other rank has reached this collective; names the missing ones."""
+    def _check_tokens(self, tokens, k, what):
+        for p, buf in tokens.items():
+            if int(buf[0]) != k:
+                raise tl.errors.InternalError(
+                    f"MultiWorkerMirroredStrategy: rank {p} is at collective #{int(buf[0])} while rank "
+                    f"{self.rank} is at #{k} ({what}): workers must run the same collectives in the same order")
+
+    def _post_arrival(self):
+        """Numbers the next collective and posts its arrival tokens: every rank sends the number
+        to every other. A token that never comes names a rank that did not reach the collective;
+        one with another number, a rank that runs another collective."""
         k = self._seq
         self._seq += 1
-        if self.size == 1:
-            return k
         token = np.array([k], dtype=np.int64)
         peers = [p for p in range(self.size) if p != self.rank]
-        bufs = {p: np.empty(1, dtype=np.int64) for p in peers}
-        recvs = {p: self.comm.Irecv(bufs[p], source=p, tag=_TAG_ARRIVE) for p in peers}
-        sends = {("send", p): self.comm.Isend(token, dest=p, tag=_TAG_ARRIVE) for p in peers}
-        self._poll(recvs, what, k)
-        for p in peers:
-            if int(bufs[p][0]) != k:
-                raise tl.errors.InternalError(
-                    f"MultiWorkerMirroredStrategy: rank {p} is at collective #{int(bufs[p][0])} while rank "
-                    f"{self.rank} is at #{k} ({what}): workers must run the same collectives in the same order")
-        self._poll(sends, what, k)
+        tokens = {p: np.full(1, -1, dtype=np.int64) for p in peers}
+        reqs = {p: self.comm.Irecv(tokens[p], source=p, tag=_TAG_ARRIVE) for p in peers}
+        reqs.update({("send", p): self.comm.Isend(token, dest=p, tag=_TAG_ARRIVE) for p in peers})
+        return k, tokens, reqs
+
+    def _arrive(self, what):
+        """Waits until every other rank has reached this collective; names the missing ones.
+        (For collectives MPI does not run, e.g. NCCL's: MPI's own go through ``_collective``.)"""
+        if self.size == 1:
+            k = self._seq
+            self._seq += 1
+            return k
+        k, tokens, reqs = self._post_arrival()
+        self._poll(reqs, what, k, tokens)
+        self._check_tokens(tokens, k, what)
         return k
+
+    def _collective(self, what, start):
+        """Runs the MPI collective that ``start()`` posts (it returns the request), with the
+        arrival tokens travelling alongside it: one round of messages, not a handshake first."""
+        k, tokens, reqs = self._post_arrival()
+        reqs["data"] = start()
+        self._poll(reqs, what, k, tokens)
+        self._check_tokens(tokens, k, what)
 
     def allreduce(self, arr, what="all-reduce"):
         """Elementwise SUM of a numpy array over all ranks (every rank gets the same bits)."""
-        k = self._arrive(what)
         if self.size == 1:
+            self._seq += 1
             return arr
         arr = np.require(arr, requirements="C")
         out = np.empty_like(arr)
-        req = self.comm.Iallreduce(arr, out, op=self._MPI.SUM)
-        self._poll({"data": req}, what, k)
+        self._collective(what, lambda: self.comm.Iallreduce(arr, out, op=self._MPI.SUM))
         return out
 
     def bcast(self, arr, root=0, what="broadcast"):
-        k = self._arrive(what)
         if self.size == 1:
+            self._seq += 1
             return arr
         arr = np.require(arr, requirements="C")
         buf = arr.copy() if self.rank == root else np.empty_like(arr)
-        req = self.comm.Ibcast(buf, root=root)
-        self._poll({"data": req}, what, k)
+        self._collective(what, lambda: self.comm.Ibcast(buf, root=root))
         return buf
 
     def allgather_rows(self, arr, what="all-gather"):
@@ -155,13 +179,12 @@ class MpiCollectives:
         counts = self.allreduce(np.eye(self.size, dtype=np.int64)[self.rank] * arr.shape[0], what)
         if self.size == 1:
             return arr
-        k = self._arrive(what)
         row = int(np.prod(arr.shape[1:], dtype=np.int64))
         out = np.empty((int(counts.sum()),) + arr.shape[1:], dtype=arr.dtype)
         sizes = [int(c) * row for c in counts]
         displs = [sum(sizes[:i]) for i in range(self.size)]
-        req = self.comm.Iallgatherv(arr, [out, sizes, displs, self._MPI._typedict[arr.dtype.char]])
-        self._poll({"data": req}, what, k)
+        self._collective(what, lambda: self.comm.Iallgatherv(
+            arr, [out, sizes, displs, self._MPI._typedict[arr.dtype.char]]))
         return out
 
 

@@ -102,3 +102,21 @@ def test_a_gradient_only_some_workers_have(tmp_path):
         w = np.load(tmp_path / f"partial_{rank}.npz")
         for name, expected in EXPECTED.items():
             np.testing.assert_allclose(w[name], expected, err_msg=f"{name} on rank {rank}")
+
+
+def test_a_weight_without_gradient_under_fit(tmp_path):
+    """Keras fit with a weight nobody has a gradient for: whether any worker has one travels in
+    the gradient buckets; that weight stays as it was and the others match one process."""
+    mpiexec = _mpiexec()
+    script = os.path.join(ROOT, "tests", "distribute", "mpi_unused_weight.py")
+    r = _run([mpiexec, "-n", "2", sys.executable, script, str(tmp_path)], 120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = _run([sys.executable, script, str(tmp_path), "--no-strategy"], 120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    ref = np.load(tmp_path / "unused_ref.npz")
+    w0, w1 = np.load(tmp_path / "unused_0.npz"), np.load(tmp_path / "unused_1.npz")
+    for k in ref.files:
+        assert np.array_equal(w0[k], w1[k]), f"{k} differs between the workers"
+        np.testing.assert_allclose(w0[k], ref[k], rtol=1e-5, atol=1e-6, err_msg=k)
+    spare = [k for k in ref.files if ref[k].shape == (2,)]
+    assert len(spare) == 1 and np.array_equal(w0[spare[0]], np.ones(2, np.float32))
