@@ -12,6 +12,8 @@ import operator
 import struct
 
 from tensorlab.core import dtypes as dt
+from tensorlab.core.registry import composite
+from tensorlab.core.spec import TensorSpec
 from tensorlab.core.tensor import SymbolicTensor, Tensor, Variable
 from tensorlab.errors import InvalidArgumentError, OutOfRangeError
 from tensorlab.ops import creation as _cr
@@ -301,10 +303,22 @@ def crop_and_resize(image, boxes, box_indices, crop_size, method="bilinear", ext
         idx = t(box_indices if isinstance(box_indices, (Tensor, Variable, SymbolicTensor)) else
                 _cr.constant(box_indices, dt.int32))
     ch, cw = _check_crop_inputs(op, x, b, idx, crop_size, method)
+    return _crop_and_resize(x, b, idx, crop_size=(ch, cw), method=method,
+                            extrapolation_value=float(extrapolation_value))
+
+
+def _crop_and_resize_rule(x, b, idx, crop_size, method, extrapolation_value):
+    nb = b.shape[0] if b.shape[0] is not None else idx.shape[0]
+    return TensorSpec((nb,) + tuple(crop_size) + (x.shape[3],), x.dtype if x.dtype in FLOATS else dt.float32)
+
+
+@composite("crop_and_resize", _crop_and_resize_rule)
+def _crop_and_resize(x, b, idx, crop_size, method, extrapolation_value):
+    # The box checks read values back and the sampling grid needs the number of boxes.
+    op = "crop_and_resize"
+    ch, cw = crop_size
     n, h, w, depth = x.shape
     d = x.dtype if x.dtype in FLOATS else dt.float32
-    if any(isinstance(v, SymbolicTensor) for v in (x, b, idx)):
-        return SymbolicTensor((b.shape[0], ch, cw, depth), d)
     x, b = _ew.cast(x, d), _ew.cast(b, d)
     nb = b.shape[0]
     if nb == 0:
@@ -349,7 +363,7 @@ def crop_and_resize(image, boxes, box_indices, crop_size, method="bilinear", ext
         bottom_v = _ew.add(bl_, _ew.multiply(_ew.subtract(br_, bl_), x_lerp))
         out = _ew.add(top_v, _ew.multiply(_ew.subtract(bottom_v, top_v), y_lerp))
     with _on_device_of(x):
-        fill = _cr.constant(float(extrapolation_value), d)
+        fill = _cr.constant(extrapolation_value, d)
     return _ew.where(_sh.broadcast_to(_sh.expand_dims(inside, -1), out.shape), out, fill)
 
 
@@ -475,10 +489,13 @@ def draw_bounding_boxes(images, boxes, colors, name=None):
         raise InvalidArgumentError(f"{op}: channel depth should be either 1 (GRY), 3 (RGB), or 4 (RGBA), got shape "
                                    f"{fmt(x.shape)}")
     table = _color_table(op, colors, depth, x)
-    if isinstance(x, SymbolicTensor) or isinstance(b, SymbolicTensor):
-        return SymbolicTensor(x.shape, x.dtype)
-    if h is None or w is None:
-        raise InvalidArgumentError(f"{op}: the image height and width must be known, got shape {fmt(x.shape)}")
+    return _draw_bounding_boxes(x, b, table)
+
+
+@composite("draw_bounding_boxes", lambda x, b, table: TensorSpec(x.shape, x.dtype))
+def _draw_bounding_boxes(x, b, table):
+    # The pixel grids need the image size and the number of boxes.
+    n, h, w, depth = x.shape
     nb = b.shape[1]
     if nb == 0:
         return x

@@ -8,13 +8,17 @@ box are computed on the boxes' device, and one small read-back per selected box
 to stop. Soft-NMS runs TF's priority-queue loop on the host over the scores and
 the IoU rows of the selected boxes, with the arithmetic rounded to the scores'
 precision as TF's kernel. The outputs (int32 indices as in TF) are not differentiable;
-boxes with NaN coordinates are not supported.
+boxes with NaN coordinates are not supported. Each op runs as one registry ``composite``,
+so a Functional model records it as one node (its static shape has None for the
+number of selected boxes where that depends on the values) and replays it on data.
 """
 import heapq
 import math
 import struct
 
 from tensorlab.core import dtypes as dt
+from tensorlab.core.registry import composite
+from tensorlab.core.spec import TensorSpec
 from tensorlab.core.tensor import SymbolicTensor, Tensor, Variable
 from tensorlab.errors import InvalidArgumentError
 from tensorlab.ops import creation as _cr
@@ -50,10 +54,6 @@ def _float_arg(op, name, value):
         return float(value)
     except (TypeError, ValueError):
         raise TypeError(f"{op}: {name} must be a number or a scalar tensor, got {value!r}") from None
-
-
-def _symbolic(*xs):
-    return any(isinstance(x, SymbolicTensor) for x in xs)
 
 
 def _check_boxes(op, boxes, scores):
@@ -202,9 +202,12 @@ def non_max_suppression(boxes, scores, max_output_size, iou_threshold=0.5, score
     op = "non_max_suppression"
     b, s = _check_boxes(op, boxes, scores)
     m, thr = _check_limits(op, max_output_size, iou_threshold)
-    if _symbolic(b, s):  # the number selected depends on the values
-        return SymbolicTensor((None,), dt.int32)
-    return _indices(b, _hard(b, s, m, thr, _float_arg(op, "score_threshold", score_threshold)))
+    return _nms(b, s, m=m, thr=thr, score_threshold=_float_arg(op, "score_threshold", score_threshold))
+
+
+@composite("non_max_suppression", lambda b, s, m, thr, score_threshold: TensorSpec((None,), dt.int32))
+def _nms(b, s, m, thr, score_threshold):  # the number selected depends on the values
+    return _indices(b, _hard(b, s, m, thr, score_threshold))
 
 
 # ----------------------------------------------------------------- soft-NMS
@@ -285,8 +288,12 @@ def non_max_suppression_with_scores(boxes, scores, max_output_size, iou_threshol
     sigma = _float_arg(op, "soft_nms_sigma", soft_nms_sigma)
     if not sigma >= 0.0:
         raise InvalidArgumentError(f"{op}: soft_nms_sigma must be >= 0, got {sigma}")
-    if _symbolic(b, s):
-        return SymbolicTensor((None,), dt.int32), SymbolicTensor((None,), s.dtype)
+    return _nms_with_scores(b, s, m=m, thr=thr, sthr=sthr, sigma=sigma)
+
+
+@composite("non_max_suppression_with_scores", lambda b, s, m, thr, sthr, sigma: (
+    TensorSpec((None,), dt.int32), TensorSpec((None,), s.dtype)), multiple_results=True)
+def _nms_with_scores(b, s, m, thr, sthr, sigma):
     if m == 0 or b.shape[0] == 0:
         return _indices(b, []), _indices(b, [], s.dtype)
     if sigma > 0.0:
@@ -351,10 +358,20 @@ def non_max_suppression_padded(boxes, scores, max_output_size, iou_threshold=0.5
         raise InvalidArgumentError(f"{op}: iou_threshold must be in (0, 1] (TF's tiled algorithm is not greedy "
                                    f"NMS at 0), got {thr}")
     sthr = _float_arg(op, "score_threshold", score_threshold)
+    return _nms_padded(b, s, m=m, thr=thr, sthr=sthr, pad_to_max_output_size=bool(pad_to_max_output_size),
+                       sorted_input=bool(sorted_input),
+                       canonicalized_coordinates=bool(canonicalized_coordinates))
+
+
+def _nms_padded_rule(b, s, m, thr, sthr, pad_to_max_output_size, sorted_input, canonicalized_coordinates):
+    batch_dims = tuple(b.shape[:-2])
+    return (TensorSpec(batch_dims + (m,) if pad_to_max_output_size else (None,), dt.int32),
+            TensorSpec(batch_dims, dt.int32))
+
+
+@composite("non_max_suppression_padded", _nms_padded_rule, multiple_results=True)
+def _nms_padded(b, s, m, thr, sthr, pad_to_max_output_size, sorted_input, canonicalized_coordinates):
     batch_dims, n = tuple(b.shape[:-2]), b.shape[-2]
-    if _symbolic(b, s):
-        return SymbolicTensor(batch_dims + (m,) if pad_to_max_output_size else (None,), dt.int32), \
-            SymbolicTensor(batch_dims, dt.int32)
     p = 1
     for d in batch_dims:
         p *= d
@@ -445,11 +462,23 @@ def combined_non_max_suppression(boxes, scores, max_output_size_per_class, max_t
     if not 0.0 <= thr <= 1.0:
         raise InvalidArgumentError(f"{op}: iou_threshold must be in [0, 1], got {thr}")
     sthr = _float_arg(op, "score_threshold", score_threshold)
-    batch, n, q, classes = b.shape[0], b.shape[1], b.shape[2], s.shape[2]
+    classes = s.shape[2]
+    if pad_per_class and classes is None:
+        raise InvalidArgumentError(f"{op}: pad_per_class=True needs a known number of classes, got scores of "
+                                   f"shape {fmt(s.shape)}")
     width = min(total, per_class * classes) if pad_per_class else total
-    if _symbolic(b, s):
-        return (SymbolicTensor((batch, width, 4), dt.float32), SymbolicTensor((batch, width), dt.float32),
-                SymbolicTensor((batch, width), dt.float32), SymbolicTensor((batch,), dt.int32))
+    return _combined_nms(b, s, per_class=per_class, width=width, thr=thr, sthr=sthr, clip_boxes=bool(clip_boxes))
+
+
+def _combined_nms_rule(b, s, per_class, width, thr, sthr, clip_boxes):
+    batch = b.shape[0] if b.shape[0] is not None else s.shape[0]
+    return (TensorSpec((batch, width, 4), dt.float32), TensorSpec((batch, width), dt.float32),
+            TensorSpec((batch, width), dt.float32), TensorSpec((batch,), dt.int32))
+
+
+@composite("combined_non_max_suppression", _combined_nms_rule, multiple_results=True)
+def _combined_nms(b, s, per_class, width, thr, sthr, clip_boxes):
+    batch, n, q, classes = b.shape[0], b.shape[1], b.shape[2], s.shape[2]
     b, s = _ew.cast(b, dt.float32), _ew.cast(s, dt.float32)
     picked = [[] for _ in range(batch * classes)]
     if n > 0 and batch * classes > 0:

@@ -398,18 +398,26 @@ def _batch_gather(x, idx, axis, batch_dims):
     return out
 
 
-def take_along_axis(x, indices, axis):
-    """``x`` picked at ``indices`` along ``axis`` (same shape as ``indices``), as numpy's."""
-    return _take_along_axis(t(x), indices, axis=axis)
+def take_along_axis(x, indices, axis, negative=False):
+    """``x`` picked at ``indices`` along ``axis``, as numpy's: the other axes of ``x`` and
+    ``indices`` broadcast. ``negative``: indices in ``[-n, 0)`` count from the end."""
+    return _take_along_axis(t(x), indices, axis=axis, negative=negative)
 
 
-@composite("take_along_axis", lambda x, indices, axis: TensorSpec(indices.shape, x.dtype))
-def _take_along_axis(x, indices, axis):
+def _take_along_axis_rule(x, indices, axis, negative):
+    shape = list(x.shape)
+    shape[axis] = indices.shape[axis]
+    return TensorSpec(broadcast_shapes("take_along_axis", tuple(shape), tuple(indices.shape)), x.dtype)
+
+
+@composite("take_along_axis", _take_along_axis_rule)
+def _take_along_axis(x, indices, axis, negative):
+    # x's ranges broadcast against indices (a size-1 dim of either stretches), as numpy's advanced indexing.
     r = x.ndim
-    arrays = _ranges(x, tuple(indices.shape), r)
+    arrays = _ranges(x, tuple(x.shape), r)
     arrays[axis] = indices
     key = tuple(("a", j) for j in builtins.range(r))
-    return gather_index_p(x, *arrays, key=key, op="take_along_axis", negative=False)
+    return gather_index_p(x, *arrays, key=key, op="take_along_axis", negative=negative)
 
 
 def _nd_key(op, x_shape, idx, batch_dims=0):

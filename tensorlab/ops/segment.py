@@ -3,10 +3,15 @@
 
 All are composites: sums are the indexing family's scatter-add primitive, the
 extrema the reduction primitives over a segment mask, so gradients come from
-those rules and there is no backend code of their own.
+those rules and there is no backend code of their own. Their sizes and checks
+read the ids' values, so each public op runs as one registry ``composite``: on
+Functional-API tensors it is recorded as one node with its static shape (None
+where the size depends on the values) and a ``keras.Model`` replays it on data.
 """
 from tensorlab.core import device as _dev
 from tensorlab.core import dtypes as dt
+from tensorlab.core.registry import composite
+from tensorlab.core.spec import TensorSpec
 from tensorlab.core.tensor import Tensor
 from tensorlab.errors import InvalidArgumentError
 from tensorlab.ops._rules import FLOATS, fmt, pair, require_dtypes, t
@@ -52,9 +57,13 @@ def _id_stats(ids, sorted_check=False):
 
 
 def _check_below(op, stats, n):
+    """Checks the ids are below ``n``; returns ``n``, or ``max(ids) + 1`` (0 without ids) for ``n=None``."""
+    if n is None:
+        return 0 if stats is None else max(stats[1] + 1, 0)
     if stats is not None and stats[1] >= n:
         raise InvalidArgumentError(f"{op}: segment_ids holds {stats[1]}, which is out of range [0, {n}) for "
                                    f"num_segments={n}")
+    return n
 
 
 def _segment_sum(op, x, ids, n, stats):
@@ -92,8 +101,28 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
     """
     x, ids, n = _segment_args("unsorted_segment_sum", data, segment_ids, num_segments)
     require_dtypes("unsorted_segment_sum", x, NUMERIC)
+    return _unsorted_segment_sum(x, ids, n=n)
+
+
+def _segments_rule(x, ids, n):  # n=None: max(ids) + 1 segments, known only from the data
+    return TensorSpec((n,) + tuple(x.shape[ids.ndim:]), x.dtype)
+
+
+def segment_reduce(kind, data, segment_ids, num_segments=None):
+    """``unsorted_segment_<kind>`` (sum, mean, max or min) with ``num_segments`` optional, as Keras'
+    ``ops.segment_*``: without it there are ``max(segment_ids) + 1`` segments."""
+    fn = {"sum": _unsorted_segment_sum, "mean": _unsorted_segment_mean, "max": _unsorted_segment_max,
+          "min": _unsorted_segment_min}[kind]
+    op = f"unsorted_segment_{kind}"
+    x, ids, n = _segment_args(op, data, segment_ids, num_segments)
+    require_dtypes(op, x, FLOATS if kind == "mean" else NUMERIC)
+    return fn(x, ids, n=n)
+
+
+@composite("unsorted_segment_sum", _segments_rule)
+def _unsorted_segment_sum(x, ids, n):
     stats = _id_stats(ids)
-    _check_below("unsorted_segment_sum", stats, n)
+    n = _check_below("unsorted_segment_sum", stats, n)
     return _segment_sum("unsorted_segment_sum", x, ids, n, stats)
 
 
@@ -121,9 +150,11 @@ def segment_sum(data, segment_ids, name=None):
     """
     x, ids, _ = _segment_args("segment_sum", data, segment_ids, rank1=True)
     require_dtypes("segment_sum", x, NUMERIC)
-    if type(ids) is not Tensor:
-        from tensorlab.core.tensor import SymbolicTensor
-        return SymbolicTensor((None,) + tuple(x.shape[1:]), x.dtype)
+    return _sorted_segment_sum(x, ids, n=None)
+
+
+@composite("segment_sum", _segments_rule)  # n=None: the number of segments is max(ids) + 1, as in TF
+def _sorted_segment_sum(x, ids, n):
     stats = _id_stats(ids, sorted_check=True)
     if stats is not None and stats[0] < 0:
         raise InvalidArgumentError(f"segment_sum: segment ids must be >= 0, got {stats[0]}")
@@ -143,26 +174,29 @@ def unsorted_segment_mean(data, segment_ids, num_segments, name=None):
       >>> tl.math.unsorted_segment_mean(tl.constant([1., 2., 3.]), [0, 1, 0], 2).numpy()
       array([2., 2.], dtype=float32)
     """
-    E, S, C = _ops()[:3]
     x, ids, n = _segment_args("unsorted_segment_mean", data, segment_ids, num_segments)
     require_dtypes("unsorted_segment_mean", x, FLOATS)
+    return _unsorted_segment_mean(x, ids, n=n)
+
+
+@composite("unsorted_segment_mean", _segments_rule)
+def _unsorted_segment_mean(x, ids, n):
+    E, S, C = _ops()[:3]
     stats = _id_stats(ids)
-    _check_below("unsorted_segment_mean", stats, n)
+    n = _check_below("unsorted_segment_mean", stats, n)
     total = _segment_sum("unsorted_segment_mean", x, ids, n, stats)
     count = _segment_sum("unsorted_segment_mean", C.ones_like(ids, dtype=x.dtype), ids, n, stats)
     count = S.reshape(count, [n] + [1] * (x.ndim - ids.ndim))
     return E.divide(total, E.maximum(count, 1))
 
 
-def _segment_extremum(op, prim, fill, data, segment_ids, num_segments):
+def _segment_extremum(op, prim, fill, x, ids, n):
     # Compares every entry with every segment: [num_segments, data entries] work and memory.
     E, S, C = _ops()[:3]
-    x, ids, n = _segment_args(op, data, segment_ids, num_segments)
-    require_dtypes(op, x, NUMERIC)
-    _check_below(op, _id_stats(ids), n)
+    n = _check_below(op, _id_stats(ids), n)
     rest = list(x.shape[ids.ndim:])
     rows = S.reshape(x, [1, -1] + rest)
-    with _dev.device(ids._device if type(ids) is Tensor else _dev.current()):
+    with _dev.device(ids._device):
         segs = S.reshape(C.range(n, dtype=ids.dtype), [n, 1])
     hit = S.reshape(E.equal(segs, S.reshape(ids, [1, -1])), [n, -1] + [1] * len(rest))
     return prim(E.where(hit, rows, fill(x.dtype)), axes=(1,), keepdims=False)
@@ -179,8 +213,14 @@ def unsorted_segment_max(data, segment_ids, num_segments, name=None):
       >>> tl.math.unsorted_segment_max(tl.constant([1., 5., 3.]), [0, 1, 0], 2).numpy()
       array([3., 5.], dtype=float32)
     """
-    return _segment_extremum("unsorted_segment_max", reduce_max_p, lambda d: d.min, data, segment_ids,
-                             num_segments)
+    x, ids, n = _segment_args("unsorted_segment_max", data, segment_ids, num_segments)
+    require_dtypes("unsorted_segment_max", x, NUMERIC)
+    return _unsorted_segment_max(x, ids, n=n)
+
+
+@composite("unsorted_segment_max", _segments_rule)
+def _unsorted_segment_max(x, ids, n):
+    return _segment_extremum("unsorted_segment_max", reduce_max_p, lambda d: d.min, x, ids, n)
 
 
 def unsorted_segment_min(data, segment_ids, num_segments, name=None):
@@ -189,8 +229,14 @@ def unsorted_segment_min(data, segment_ids, num_segments, name=None):
     An empty segment holds the largest value of the dtype; otherwise as
     ``unsorted_segment_max``.
     """
-    return _segment_extremum("unsorted_segment_min", reduce_min_p, lambda d: d.max, data, segment_ids,
-                             num_segments)
+    x, ids, n = _segment_args("unsorted_segment_min", data, segment_ids, num_segments)
+    require_dtypes("unsorted_segment_min", x, NUMERIC)
+    return _unsorted_segment_min(x, ids, n=n)
+
+
+@composite("unsorted_segment_min", _segments_rule)
+def _unsorted_segment_min(x, ids, n):
+    return _segment_extremum("unsorted_segment_min", reduce_min_p, lambda d: d.max, x, ids, n)
 
 
 # ----------------------------------------------------------------- bincount, histogram
@@ -234,9 +280,7 @@ def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=dt.int32, 
       >>> tl.math.bincount(tl.constant([1, 1, 3, 0]), minlength=5).numpy()
       array([1, 2, 0, 1, 0], dtype=int32)
     """
-    from tensorlab.core.tensor import SymbolicTensor
     from tensorlab.ops.indexing import _on_device_of
-    E, S, C = _ops()[:3]
     a = t(arr)
     if a.dtype not in (dt.int32, dt.int64):
         raise TypeError(f"bincount: arr must be an int32 or int64 tensor, got dtype {a.dtype.name}")
@@ -247,19 +291,29 @@ def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=dt.int32, 
         raise InvalidArgumentError(f"bincount: axis=-1 needs a 1-D or 2-D arr, got shape {fmt(a.shape)}")
     lo, hi = _opt_int("bincount", "minlength", minlength), _opt_int("bincount", "maxlength", maxlength)
     if weights is None:
-        w = C.ones_like(a, dtype=dtype)
-    else:
-        w = weights
-        if not hasattr(w, "dtype"):  # Python numbers: TF's default dtypes, on arr's device
-            with _dev.device(a._device if type(a) is Tensor else _dev.current()):
-                w = t(w)
-        w = _on_device_of(a, w, "bincount")
-        require_dtypes("bincount", w, NUMERIC)
-        if not w.shape.is_compatible_with(a.shape):
-            raise InvalidArgumentError(f"bincount: weights {fmt(w.shape)} must have the shape of arr {fmt(a.shape)}")
+        return _bincount(a, lo=lo, hi=hi, rows=rows, binary_output=bool(binary_output), dtype=dt.as_dtype(dtype))
+    w = weights
+    if not hasattr(w, "dtype"):  # Python numbers: TF's default dtypes, on arr's device
+        with _dev.device(a._device if type(a) is Tensor else _dev.current()):
+            w = t(w)
+    w = _on_device_of(a, w, "bincount")
+    require_dtypes("bincount", w, NUMERIC)
+    if not w.shape.is_compatible_with(a.shape):
+        raise InvalidArgumentError(f"bincount: weights {fmt(w.shape)} must have the shape of arr {fmt(a.shape)}")
+    return _bincount(a, w, lo=lo, hi=hi, rows=rows, binary_output=bool(binary_output), dtype=w.dtype)
+
+
+def _bincount_rule(a, *w, lo, hi, rows, binary_output, dtype):
+    # The bin count is max(arr) + 1 clipped to [minlength, maxlength]: known only when the bounds meet.
+    size = hi if hi is not None and (hi == 0 or lo is not None and lo >= hi) else None
+    return TensorSpec((a.shape[0], size) if rows else (size,), dtype)
+
+
+@composite("bincount", _bincount_rule)
+def _bincount(a, *w, lo, hi, rows, binary_output, dtype):
+    E, S, C = _ops()[:3]
+    w = w[0] if w else C.ones_like(a, dtype=dtype)
     out_dtype = w.dtype
-    if type(a) is not Tensor:
-        return SymbolicTensor((a.shape[0], None) if rows else (None,), out_dtype)
     stats = _id_stats(a)
     if stats is not None and stats[0] < 0:
         raise InvalidArgumentError(f"bincount: arr must be non-negative, got the value {stats[0]}")
@@ -306,8 +360,6 @@ def histogram_fixed_width(values, value_range, nbins=100, dtype=dt.int32, name=N
       >>> tl.histogram_fixed_width(tl.constant([-1.0, 0.0, 1.5, 2.0, 5.0, 15.]), [0.0, 5.0], nbins=5).numpy()
       array([2, 1, 1, 0, 2], dtype=int32)
     """
-    from tensorlab.core.tensor import SymbolicTensor
-    E, S, C = _ops()[:3]
     out_dtype = dt.as_dtype(dtype)
     if out_dtype not in (dt.int32, dt.int64):
         raise TypeError(f"histogram_fixed_width: dtype must be int32 or int64, got {out_dtype.name}")
@@ -318,8 +370,12 @@ def histogram_fixed_width(values, value_range, nbins=100, dtype=dt.int32, name=N
         raise InvalidArgumentError("histogram_fixed_width: nbins must be positive, got 0")
     if tuple(r.shape) != (2,):
         raise InvalidArgumentError(f"histogram_fixed_width: value_range must have shape [2], got {fmt(r.shape)}")
-    if type(v) is not Tensor or type(r) is not Tensor:
-        return SymbolicTensor((n,), out_dtype)
+    return _histogram_fixed_width(v, r, n=n, dtype=out_dtype)
+
+
+@composite("histogram_fixed_width", lambda v, r, n, dtype: TensorSpec((n,), dtype))
+def _histogram_fixed_width(v, r, n, dtype):
+    E, S, C = _ops()[:3]
     lo, hi = r.numpy()
     if not lo < hi:
         raise InvalidArgumentError(f"histogram_fixed_width: value_range must satisfy value_range[0] < "
@@ -331,7 +387,7 @@ def histogram_fixed_width(values, value_range, nbins=100, dtype=dt.int32, name=N
     if v.dtype in FLOATS:
         pos = E.where(E.is_nan(flat), -1.0, pos)
     ids = E.cast(pos, dt.int64)  # pos >= 0: truncation is the floor
-    ones = C.ones_like(ids, dtype=out_dtype)
+    ones = C.ones_like(ids, dtype=dtype)
     return _segment_sum("histogram_fixed_width", ones, ids, n, [-1, 0] if v.dtype in FLOATS else None)
 
 
@@ -378,29 +434,39 @@ def confusion_matrix(labels, predictions, num_classes=None, weights=None, dtype=
              [0, 0, 0, 0, 0],
              [0, 0, 0, 0, 1]], dtype=int32)
     """
-    from tensorlab.core.tensor import SymbolicTensor
     from tensorlab.ops.indexing import _on_device_of
-    E, S, C = _ops()[:3]
     op = "confusion_matrix"
     lab = t(labels)
     pred = _on_device_of(lab, predictions, op)
-    if pred.ndim == lab.ndim + 1 and pred.shape[-1] == 1:  # TF's remove_squeezable_dimensions
-        pred = S.squeeze(pred, [-1])
+    squeeze = None  # TF's remove_squeezable_dimensions, decided on the static ranks
+    if pred.ndim == lab.ndim + 1 and pred.shape[-1] == 1:
+        squeeze = "predictions"
     elif lab.ndim == pred.ndim + 1 and lab.shape[-1] == 1:
-        lab = S.squeeze(lab, [-1])
-    if lab.ndim != 1 or pred.ndim != 1 or not lab.shape.is_compatible_with(pred.shape):
+        squeeze = "labels"
+    lab_shape = lab.shape[:-1] if squeeze == "labels" else lab.shape
+    pred_shape = pred.shape[:-1] if squeeze == "predictions" else pred.shape
+    if len(lab_shape) != 1 or len(pred_shape) != 1 or not lab_shape.is_compatible_with(pred_shape):
         raise InvalidArgumentError(f"{op}: labels and predictions must be 1-D and of one length, got shapes "
-                                   f"{fmt(lab.shape)} and {fmt(pred.shape)}")
-    lab, pred = E.cast(lab, dt.int64), E.cast(pred, dt.int64)
-    out_dtype = dt.as_dtype(dtype)
+                                   f"{fmt(lab_shape)} and {fmt(pred_shape)}")
     w = None if weights is None else _on_device_of(lab, weights, op)
-    if w is not None and not w.shape.is_compatible_with(pred.shape):
+    if w is not None and not w.shape.is_compatible_with(pred_shape):
         raise InvalidArgumentError(f"{op}: weights {fmt(w.shape)} must have the shape of predictions "
-                                   f"{fmt(pred.shape)}")
+                                   f"{fmt(pred_shape)}")
     n = _opt_int(op, "num_classes", num_classes)
-    if type(lab) is not Tensor or type(pred) is not Tensor:
-        return SymbolicTensor((n, n), out_dtype)
-    w = C.ones_like(pred, dtype=out_dtype) if w is None else E.cast(w, out_dtype)
+    return _confusion_matrix(lab, pred, *([] if w is None else [w]), n=n, dtype=dt.as_dtype(dtype), squeeze=squeeze)
+
+
+# n=None: the size is the largest id + 1, known only from the data.
+@composite("confusion_matrix", lambda lab, pred, *w, n, dtype, squeeze: TensorSpec((n, n), dtype))
+def _confusion_matrix(lab, pred, *w, n, dtype, squeeze):
+    E, S, C = _ops()[:3]
+    op = "confusion_matrix"
+    if squeeze == "predictions":
+        pred = S.squeeze(pred, [-1])
+    elif squeeze == "labels":
+        lab = S.squeeze(lab, [-1])
+    lab, pred = E.cast(lab, dt.int64), E.cast(pred, dt.int64)
+    w = C.ones_like(pred, dtype=dtype) if not w else E.cast(w[0], dtype)
     size = max(_class_range(op, "labels", lab, n), _class_range(op, "predictions", pred, n))
     n = size if n is None else n
     cells = _segment_sum(op, w, E.add(E.multiply(lab, n), pred), n * n, None)

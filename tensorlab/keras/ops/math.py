@@ -7,6 +7,7 @@
 import tensorlab as tl
 
 from tensorlab.keras.ops.numpy import _axes, _t, _to_float
+from tensorlab.ops import segment as _segment
 # Keras 3 defines the spectral ops in keras.ops.math; they live in spectral.py (top level via keras.ops).
 from tensorlab.keras.ops.spectral import fft, fft2, ifft2, irfft, istft, rfft, stft  # noqa: F401
 
@@ -32,29 +33,27 @@ def in_top_k(targets, predictions, k):
     return tl.math.in_top_k(_t(targets), _t(predictions), k)
 
 
-def _segment_validation(name, data, segment_ids, num_segments):
+def _segment_validation(name, data, segment_ids):
     if len(segment_ids.shape) != 1:
         raise ValueError(f"ops.{name}: segment_ids must be 1-D, got shape {tuple(segment_ids.shape)}")
     if data.shape[0] is not None and segment_ids.shape[0] is not None and data.shape[0] != segment_ids.shape[0]:
         raise ValueError(f"ops.{name}: segment_ids ({segment_ids.shape[0]}) and data ({data.shape[0]}) "
                          "differ in length along the first axis")
-    if num_segments is None:
-        num_segments = int(tl.reduce_max(segment_ids).numpy()) + 1
-    return num_segments
 
 
 def segment_sum(data, segment_ids, num_segments=None, sorted=False):
-    """Sums the rows of ``data`` that share a segment id; empty segments give 0."""
+    """Sums the rows of ``data`` that share a segment id; empty segments give 0. Without
+    ``num_segments`` there are ``max(segment_ids) + 1`` segments (a symbolic shape of None)."""
     data, segment_ids = _t(data), _t(segment_ids)
-    num_segments = _segment_validation("segment_sum", data, segment_ids, num_segments)
-    return tl.math.unsorted_segment_sum(data, segment_ids, num_segments)
+    _segment_validation("segment_sum", data, segment_ids)
+    return _segment.segment_reduce("sum", data, segment_ids, num_segments)
 
 
 def segment_max(data, segment_ids, num_segments=None, sorted=False):
     """Maximum over the rows of ``data`` that share a segment id."""
     data, segment_ids = _t(data), _t(segment_ids)
-    num_segments = _segment_validation("segment_max", data, segment_ids, num_segments)
-    return tl.math.unsorted_segment_max(data, segment_ids, num_segments)
+    _segment_validation("segment_max", data, segment_ids)
+    return _segment.segment_reduce("max", data, segment_ids, num_segments)
 
 
 def rsqrt(x):

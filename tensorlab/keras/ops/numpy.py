@@ -17,6 +17,7 @@ import math as _pymath
 
 import tensorlab as tl
 from tensorlab.core.dtypes import DType
+from tensorlab.ops.indexing import take_along_axis as _take_along_axis
 
 __all__ = [
     "abs", "absolute", "add", "all", "amax", "amin", "any", "append", "arange", "arccos", "arcsin", "arctan",
@@ -791,15 +792,12 @@ def take_along_axis(x, indices, axis=None):
     if len(indices.shape) != r:
         raise ValueError(f"ops.take_along_axis: indices of rank {len(indices.shape)} do not match x of rank {r}")
     axis = _norm_axis(axis, r, "take_along_axis")
-    x, indices = moveaxis(x, axis, -1), moveaxis(indices, axis, -1)
-    n = tl.cast(tl.shape(x)[-1], indices.dtype)
-    indices = tl.where(tl.less(indices, 0), indices + n, indices)
-    xs, ids = tl.shape(x), tl.shape(indices)
-    batch = tl.maximum(xs[:-1], ids[:-1])
-    x = tl.broadcast_to(x, tl.concat([batch, xs[-1:]], 0))
-    indices = tl.broadcast_to(indices, tl.concat([batch, ids[-1:]], 0))
-    out = tl.gather(x, indices, axis=r - 1, batch_dims=r - 1)
-    return moveaxis(out, -1, axis)
+    if indices.dtype.name not in _INTS:
+        raise TypeError(f"ops.take_along_axis: indices must be integers, got dtype {indices.dtype.name}")
+    if indices.dtype.name not in ("int32", "int64"):
+        indices = tl.cast(indices, "int32")
+    # One composite (a single Functional node): the other axes broadcast, negative indices wrap.
+    return _take_along_axis(x, indices, axis, negative=True)
 
 
 def nonzero(x):
