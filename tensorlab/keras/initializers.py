@@ -5,6 +5,7 @@ call; unseeded ones draw from the global generator (``tl.random.set_seed`` /
 ``keras.utils.set_random_seed`` make runs reproducible).
 """
 import math
+import operator
 
 import tensorlab as tl
 from tensorlab.keras import _ids
@@ -15,9 +16,21 @@ def _dtype(dtype):
     return dtype if dtype is not None else _backend.floatx()
 
 
-def compute_fans(shape):
-    """(fan_in, fan_out) of a weight shape; conv kernels count the receptive field."""
+def compute_fans(shape, input_axes=None, output_axes=None):
+    """(fan_in, fan_out) of a weight shape; conv kernels count the receptive field.
+
+    With both ``input_axes`` and ``output_axes`` (as Keras 3's, e.g. for an ``EinsumDense``
+    kernel), the fans are the products of the sizes along those axes; with only one of
+    them, Keras 3 ignores it and so does this.
+    """
     shape = tuple(shape)
+    if input_axes is not None and output_axes is not None:
+        fan_in = fan_out = 1
+        for a in input_axes:
+            fan_in *= shape[a]
+        for a in output_axes:
+            fan_out *= shape[a]
+        return int(fan_in), int(fan_out)
     if len(shape) == 0:
         return 1, 1
     if len(shape) == 1:
@@ -28,6 +41,19 @@ def compute_fans(shape):
     for d in shape[:-2]:
         receptive *= d
     return shape[-2] * receptive, shape[-1] * receptive
+
+
+def _axes_arg(name, arg, axes):
+    """``input_axes``/``output_axes``: None or a list of ints (a JSON config gives lists)."""
+    if axes is None:
+        return None
+    try:
+        items = list(axes) if isinstance(axes, (list, tuple)) else [operator.index(axes)]
+        if any(isinstance(a, bool) for a in items):
+            raise TypeError
+        return [operator.index(a) for a in items]
+    except TypeError:
+        raise ValueError(f"{name}: {arg} must be None or a list of integer axes, got {axes!r}") from None
 
 
 class Initializer:
@@ -137,24 +163,37 @@ class VarianceScaling(_Random):
       mode: ``"fan_in"``, ``"fan_out"`` or ``"fan_avg"``.
       distribution: ``"truncated_normal"``, ``"untruncated_normal"`` or ``"uniform"``.
       seed: optional integer seed.
+      input_axes, output_axes: optional lists of the weight's axes that count as its input and
+        output units (both needed, as in Keras 3): the fans are the products of their sizes
+        instead of the dense/conv-kernel rule of ``compute_fans``.
+
+    Example:
+      >>> init = tl.keras.initializers.VarianceScaling(2.0, "fan_in", "uniform", input_axes=[0, 1],
+      ...                                              output_axes=[2])
+      >>> init((4, 3, 8)).shape   # fan_in = 4 * 3 = 12
+      TensorShape([4, 3, 8])
     """
 
     _MODES = ("fan_in", "fan_out", "fan_avg")
     _DISTS = ("truncated_normal", "untruncated_normal", "uniform", "normal")
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None, input_axes=None,
+                 output_axes=None):
         super().__init__(seed)
+        name = type(self).__name__
         if scale <= 0:
-            raise ValueError(f"VarianceScaling: scale must be positive, got {scale}")
+            raise ValueError(f"{name}: scale must be positive, got {scale}")
         if mode not in self._MODES:
-            raise ValueError(f"VarianceScaling: unknown mode {mode!r}; valid: {', '.join(self._MODES)}")
+            raise ValueError(f"{name}: unknown mode {mode!r}; valid: {', '.join(self._MODES)}")
         if distribution not in self._DISTS:
-            raise ValueError(f"VarianceScaling: unknown distribution {distribution!r}; valid: "
+            raise ValueError(f"{name}: unknown distribution {distribution!r}; valid: "
                              f"{', '.join(self._DISTS)}")
         self.scale, self.mode, self.distribution = scale, mode, distribution
+        self.input_axes = _axes_arg(name, "input_axes", input_axes)
+        self.output_axes = _axes_arg(name, "output_axes", output_axes)
 
     def __call__(self, shape, dtype=None, **kwargs):
-        fan_in, fan_out = compute_fans(shape)
+        fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         var = self.scale / max(1.0, n)
         dtype = _dtype(dtype)
@@ -167,16 +206,22 @@ class VarianceScaling(_Random):
         limit = math.sqrt(3.0 * var)
         return _draw("uniform", self.seed, shape, -limit, limit, dtype)
 
+    def _axes_config(self):
+        # Written only when set, so that Keras versions before input_axes still read the config.
+        return {k: v for k, v in (("input_axes", self.input_axes), ("output_axes", self.output_axes))
+                if v is not None}
+
     def get_config(self):
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed,
+                **self._axes_config()}
 
 
 def _vs_subclass(name, scale, mode, dist, doc):
-    def __init__(self, seed=None):
-        VarianceScaling.__init__(self, scale, mode, dist, seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        VarianceScaling.__init__(self, scale, mode, dist, seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self.seed, **self._axes_config()}
     return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config, "__doc__": doc})
 
 

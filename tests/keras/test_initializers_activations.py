@@ -72,6 +72,22 @@ def test_initializer_identifiers_and_configs():
         initializers.VarianceScaling(mode="fan")
 
 
+def test_fans_from_input_and_output_axes():
+    # Keras 3's input_axes/output_axes: the fans are the products of those axes' sizes (both needed).
+    assert initializers.compute_fans((4, 3, 5, 8), [0, 1], [2, 3]) == (12, 40)
+    assert initializers.compute_fans((4, 3, 5, 8), [-2], [0]) == (5, 4)
+    assert initializers.compute_fans((4, 3, 5, 8), [0], None) == initializers.compute_fans((4, 3, 5, 8))
+    he = initializers.HeNormal(seed=2, input_axes=(0,), output_axes=[1, 2])
+    assert he.get_config() == {"seed": 2, "input_axes": [0], "output_axes": [1, 2]}
+    assert initializers.HeNormal().get_config() == {"seed": None}  # unset axes are not written
+    clone = initializers.deserialize(initializers.serialize(he))
+    assert type(clone) is initializers.HeNormal and clone.get_config() == he.get_config()
+    w = he((64, 50, 3)).numpy()  # fan_in = 64, not 50 * 64
+    assert w.std() == pytest.approx(math.sqrt(2 / 64), rel=0.05)
+    with pytest.raises(ValueError, match=r"VarianceScaling: input_axes must be None or a list of integer axes"):
+        initializers.VarianceScaling(input_axes=["a"], output_axes=[1])
+
+
 def np_softmax(x):
     e = np.exp(x - x.max(-1, keepdims=True))
     return e / e.sum(-1, keepdims=True)

@@ -19,6 +19,17 @@ def matmul_last(x, w):
     return tl.reshape(y, tuple(-1 if d is None else d for d in lead) + (w.shape[-1],))
 
 
+def _no_lora_or_quantization(layer, kwargs):
+    """Pops Keras 3's LoRA and quantization options from ``kwargs``: Keras writes
+    ``quantization_config`` (None) into every Dense, EinsumDense and Embedding config, so the
+    defaults are accepted; tensorlab implements neither feature, so other values raise."""
+    for k, feature in (("lora_rank", "LoRA"), ("lora_alpha", "LoRA"), ("quantization_config", "quantization")):
+        v = kwargs.pop(k, None)
+        if v is not None:
+            raise ValueError(f"{layer}: {k}={v!r} is not supported: tensorlab does not implement {feature}; only "
+                             f"{k}=None (the default) is accepted")
+
+
 class Dense(Layer):
     """Densely-connected layer: ``activation(inputs @ kernel + bias)``.
 
@@ -31,6 +42,8 @@ class Dense(Layer):
       kernel_initializer, bias_initializer: initializers (names or objects).
       kernel_regularizer, bias_regularizer, activity_regularizer: regularizers.
       kernel_constraint, bias_constraint: constraints.
+      lora_rank, lora_alpha, quantization_config: Keras 3's LoRA and quantization, not
+        implemented: only None (the default, which Keras configs carry) is accepted.
 
     Input shape: ``(batch, ..., input_dim)``. Output shape: ``(batch, ..., units)``.
 
@@ -43,6 +56,7 @@ class Dense(Layer):
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
+        _no_lora_or_quantization("Dense", kwargs)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = int(units)
         if self.units <= 0:
@@ -229,6 +243,7 @@ class Embedding(Layer):
         # Token ids given as floats must not pass through float16 (it rounds ids above
         # 2048); the table is gathered in its own dtype and the rows cast (see call).
         kwargs.setdefault("autocast", False)
+        _no_lora_or_quantization(type(self).__name__, kwargs)
         super().__init__(**kwargs)
         self.input_dim = int(input_dim)
         self.output_dim = int(output_dim)
@@ -397,9 +412,7 @@ class EinsumDense(Layer):
     def __init__(self, equation, output_shape, activation=None, bias_axes=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, **kwargs):
-        for k in ("lora_rank", "lora_alpha"):
-            if kwargs.pop(k, None) is not None:
-                raise ValueError(f"EinsumDense: argument {k!r} (LoRA) is not supported")
+        _no_lora_or_quantization("EinsumDense", kwargs)
         super().__init__(**kwargs)
         if not isinstance(equation, str):
             raise ValueError(f"EinsumDense: `equation` must be a string; received equation={equation!r}")

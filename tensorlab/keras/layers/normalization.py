@@ -136,6 +136,9 @@ class BatchNormalization(_NormBase):
         beta_constraint, gamma_constraint: for the weights.
       synchronized: under a ``tl.distribute`` strategy with several replicas, compute the
         batch statistics over the global batch (all replicas) instead of each replica's part.
+      renorm, renorm_clipping, renorm_momentum: Keras' batch renormalization, which tensorlab
+        does not implement: accepted at their defaults (``False``, ``None``, ``0.99``, as Keras
+        configs carry them); other values raise ``ValueError``.
 
     Example:
       >>> bn = tl.keras.layers.BatchNormalization()
@@ -145,8 +148,17 @@ class BatchNormalization(_NormBase):
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones", moving_mean_initializer="zeros",
                  moving_variance_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
-                 beta_constraint=None, gamma_constraint=None, synchronized=False, **kwargs):
-        for k in ("renorm", "renorm_clipping", "renorm_momentum", "fused", "virtual_batch_size", "adjustment"):
+                 beta_constraint=None, gamma_constraint=None, synchronized=False, renorm=False,
+                 renorm_clipping=None, renorm_momentum=0.99, **kwargs):
+        # Keras 3 writes the batch-renormalization options into every config; tensorlab does not
+        # implement batch renormalization, so only their defaults (renorm off) are accepted.
+        for k, v, ok in (("renorm", renorm, not renorm), ("renorm_clipping", renorm_clipping, not renorm_clipping),
+                         ("renorm_momentum", renorm_momentum, renorm_momentum is None or renorm_momentum == 0.99)):
+            if not ok:
+                raise ValueError(f"BatchNormalization: {k}={v!r} is not supported: tensorlab does not implement "
+                                 "batch renormalization; only renorm=False, renorm_clipping=None and "
+                                 "renorm_momentum=0.99 (the defaults) are accepted")
+        for k in ("fused", "virtual_batch_size", "adjustment"):
             if kwargs.pop(k, None) not in (None, False):
                 raise ValueError(f"BatchNormalization: argument {k!r} is not supported")
         super().__init__(**kwargs)

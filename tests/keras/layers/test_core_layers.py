@@ -67,6 +67,20 @@ def test_error_dense_units():
         layers.Dense(0)
 
 
+def test_keras_lora_and_quantization_options_only_at_their_defaults():
+    # Keras 3 writes quantization_config=None into every Dense, EinsumDense and Embedding config.
+    assert layers.Dense(3, quantization_config=None, lora_rank=None).units == 3
+    assert layers.Embedding(5, 2, quantization_config=None).output_dim == 2
+    assert layers.EinsumDense("ab,bc->ac", 4, quantization_config=None).equation == "ab,bc->ac"
+    for make in (lambda **k: layers.Dense(3, **k), lambda **k: layers.Embedding(5, 2, **k),
+                 lambda **k: layers.EinsumDense("ab,bc->ac", 4, **k)):
+        with pytest.raises(ValueError, match=r"quantization_config=\{'mode': 'int8'\} is not supported: tensorlab "
+                                             r"does not implement quantization; only quantization_config=None"):
+            make(quantization_config={"mode": "int8"})
+        with pytest.raises(ValueError, match=r"lora_rank=4 is not supported: tensorlab does not implement LoRA"):
+            make(lora_rank=4)
+
+
 @pytest.mark.parametrize("name,ref", [
     ("relu", lambda x: np.maximum(x, 0)), ("tanh", np.tanh), ("sigmoid", lambda x: 1 / (1 + np.exp(-x))),
     ("softmax", lambda x: np.exp(x) / np.exp(x).sum(-1, keepdims=True)), ("linear", lambda x: x),

@@ -70,6 +70,17 @@ def test_batchnorm_weights_config_grads(rng):
     assert cfg["momentum"] == 0.99 and cfg["epsilon"] == 1e-3 and cfg["synchronized"] is True
 
 
+def test_batchnorm_accepts_keras_renorm_defaults_only():
+    # Keras 3 writes renorm, renorm_clipping and renorm_momentum into every config.
+    bn = layers.BatchNormalization(renorm=False, renorm_clipping=None, renorm_momentum=0.99)
+    assert layers.BatchNormalization.from_config({**bn.get_config(), "renorm": False}).momentum == 0.99
+    for kwargs, arg in (({"renorm": True}, "renorm"), ({"renorm_momentum": 0.9}, "renorm_momentum"),
+                        ({"renorm_clipping": {"rmax": 2.0}}, "renorm_clipping")):
+        with pytest.raises(ValueError, match=rf"BatchNormalization: {arg}=.* is not supported: tensorlab does "
+                                             r"not implement batch renormalization"):
+            layers.BatchNormalization(**kwargs)
+
+
 def test_error_batchnorm_shape(rng):
     layer = layers.BatchNormalization()
     layer(rand(rng, 4, 3, dtype="float32"))
