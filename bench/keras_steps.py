@@ -13,8 +13,12 @@ Measured in one process, medians of repeated timed loops:
   op kernels, and outside the ops altogether, i.e. in the Keras machinery
   (see ``_OpClock`` for what counts as an op).
 
+``--small``: the fit-step measurements (and ``evaluate``/``predict`` per batch) on a
+64-128-10 MLP at batch 32 (the bundled digits' size), where the per-step Python
+overhead, not the arithmetic, dominates.
+
 PyTorch is an optional reference (``pip install torch``); without it only the
-tensorlab columns are printed. Run: ``python bench/keras_steps.py [--quick]``.
+tensorlab columns are printed. Run: ``python bench/keras_steps.py [--quick] [--small]``.
 """
 import argparse
 import os
@@ -65,8 +69,8 @@ def paired_ms(fns, number, repeat):
 
 
 # ----------------------------------------------------------------------------- models
-def tl_mlp():
-    m = keras.Sequential([layers.Dense(256, input_dim=800, activation="relu"),
+def tl_mlp(in_dim=800, hidden=256):
+    m = keras.Sequential([layers.Dense(hidden, input_dim=in_dim, activation="relu"),
                           layers.Dense(10, activation="softmax")])
     m.compile(keras.optimizers.SGD(0.01), "sparse_categorical_crossentropy")
     return m
@@ -237,26 +241,26 @@ class _OpClock:
         return False
 
 
-def _fit_setup(x, y, steps):
-    """A compiled MLP (warmed up by one short fit) and ``steps`` batches of 128 rows."""
-    model = tl_mlp()
+def _fit_setup(x, y, steps, batch=128, hidden=256):
+    """A compiled MLP (warmed up by one short fit) and ``steps`` batches of ``batch`` rows."""
+    model = tl_mlp(x.shape[1], hidden)
     model.compile(keras.optimizers.SGD(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    xs = np.resize(x, (128 * steps, 800))
-    ys = np.resize(y, (128 * steps,))
-    model.fit(xs[:256], ys[:256], batch_size=128, epochs=1, verbose=0)
+    xs = np.resize(x, (batch * steps, x.shape[1]))
+    ys = np.resize(y, (batch * steps,))
+    model.fit(xs[:2 * batch], ys[:2 * batch], batch_size=batch, epochs=1, verbose=0)
     return model, xs, ys
 
 
-def outside_ops_share(x, y, steps):
+def outside_ops_share(x, y, steps, batch=128, hidden=256):
     """(ms per fit step, share outside the CPU kernels, share outside the ops, the same
     with the clock's own overhead left in), from the fastest of 5 timed ``fit`` runs."""
-    model, xs, ys = _fit_setup(x, y, steps)
+    model, xs, ys = _fit_setup(x, y, steps, batch, hidden)
     per_call = _OpClock.outer_call_overhead()
     best = None
     for _ in range(5):
         with _OpClock() as clock:
             t = time.perf_counter()
-            model.fit(xs, ys, batch_size=128, epochs=1, verbose=0, shuffle=True)
+            model.fit(xs, ys, batch_size=batch, epochs=1, verbose=0, shuffle=True)
             total = time.perf_counter() - t
         clock_cost = clock.outer_calls * per_call
         net = total - clock_cost
@@ -265,14 +269,14 @@ def outside_ops_share(x, y, steps):
     return best
 
 
-def fit_vs_hand_loop(x, y, steps, rounds=7):
+def fit_vs_hand_loop(x, y, steps, rounds=7, batch=128, hidden=256):
     """(fit ms per step, hand-written loop ms per step), medians over alternating runs.
 
     The hand-written loop is what a user would write without Keras: the same ops
     (shuffled batches gathered inline, forward, cross-entropy, tape, SGD updates,
     running loss and accuracy) on the same variables, with none of the machinery.
     """
-    model, xs, ys = _fit_setup(x, y, steps)
+    model, xs, ys = _fit_setup(x, y, steps, batch, hidden)
     w = model.trainable_weights
     lr = tl.constant(0.01)
     loss_sum, hits = tl.Variable(0.0), tl.Variable(0.0)
@@ -280,22 +284,22 @@ def fit_vs_hand_loop(x, y, steps, rounds=7):
     def hand_epoch():
         order = np.random.permutation(len(xs))
         for i in range(steps):
-            idx = order[i * 128:(i + 1) * 128]
+            idx = order[i * batch:(i + 1) * batch]
             xb, yb = tl.constant(xs[idx]), tl.constant(ys[idx])
             with tl.GradientTape() as tape:
                 logits = tl.matmul(tl.nn.relu(tl.matmul(xb, w[0]) + w[1]), w[2]) + w[3]
                 probs = tl.nn.softmax(logits)
                 loss = tl.reduce_sum(tl.nn.sparse_softmax_cross_entropy_with_logits(labels=yb, logits=logits)) \
-                    / 128.0
+                    / float(batch)
             for v, g in zip(w, tape.gradient(loss, w)):
                 v.assign(v - g * lr)
             loss_sum.assign_add(loss)
             hits.assign_add(tl.reduce_sum(tl.cast(tl.equal(yb, tl.argmax(probs, axis=-1)), "float32")))
-            (loss_sum * (1.0 / (i + 1)), hits * (1.0 / (128 * (i + 1))))
+            (loss_sum * (1.0 / (i + 1)), hits * (1.0 / (batch * (i + 1))))
     fit_ms, hand_ms = [], []
     for _ in range(rounds):
         t = time.perf_counter()
-        model.fit(xs, ys, batch_size=128, epochs=1, verbose=0, shuffle=True)
+        model.fit(xs, ys, batch_size=batch, epochs=1, verbose=0, shuffle=True)
         fit_ms.append((time.perf_counter() - t) / steps * 1e3)
         t = time.perf_counter()
         hand_epoch()
@@ -389,8 +393,38 @@ def run(quick=False):
           f"{(fit_ms / hand_ms - 1) * 100:+.1f}% (medians)")
 
 
+def run_small(quick=False):
+    """The fit-step measurements on a 64-128-10 MLP at batch 32, where the Python overhead per
+    step (layers, loss, metrics, optimizer, batching) is a large part of the step."""
+    rng = np.random.default_rng(0)
+    keras.utils.set_random_seed(0)
+    batch, steps = 32, 20 if quick else 44
+    x = rng.random((batch * 4, 64)).astype("float32")
+    y = rng.integers(0, 10, batch * 4)
+    step_ms, out_kernels, out_ops, out_ops_raw = outside_ops_share(x, y, steps, batch, 128)
+    fit_ms, hand_ms = fit_vs_hand_loop(x, y, steps, 5 if quick else 15, batch, 128)
+    model, xs, ys = _fit_setup(x, y, steps, batch, 128)
+    eval_ms, pred_ms = paired_ms([lambda: model.evaluate(xs, ys, batch_size=batch, verbose=0),
+                                  lambda: model.predict(xs, batch_size=batch, verbose=0)], 2 if quick else 5,
+                                 5 if quick else 9)
+    print(f"tensorlab {tl.__version__}, numpy {np.__version__}, {os.cpu_count()} CPUs, "
+          f"BLAS threads {os.environ.get('OPENBLAS_NUM_THREADS')}")
+    print(f"MLP 64-128-10, batch 32, {steps} steps per epoch (per-step overhead dominates)")
+    print(f"  fit step (with accuracy metric) {step_ms:.3f} ms; outside the op kernels {out_kernels * 100:.1f}%, "
+          f"outside the ops (Keras machinery) {out_ops * 100:.1f}% ({out_ops_raw * 100:.1f}% with the timing "
+          "wrappers' cost)")
+    print(f"  fit step {fit_ms:.3f} ms vs the same ops in a hand-written eager loop {hand_ms:.3f} ms: "
+          f"ratio {fit_ms / hand_ms:.3f} (medians)")
+    print(f"  evaluate, per batch {eval_ms / steps:.3f} ms; predict, per batch {pred_ms / steps:.3f} ms (medians)")
+
+
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--small", action="store_true", help="only the fit/evaluate/predict overhead of a small MLP")
     p.add_argument("--threads", default="1", help="threads for numpy's BLAS and for PyTorch (use --threads=N)")
-    run(p.parse_args().quick)
+    args = p.parse_args()
+    if args.small:
+        run_small(args.quick)
+    else:
+        run(args.quick)

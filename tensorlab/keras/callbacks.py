@@ -117,7 +117,8 @@ class CallbackList:
             fn(*args)
 
     def wants(self, hook):
-        return bool(self._targets[hook])
+        """Whether calling ``hook`` can do anything (the loops skip the call otherwise)."""
+        return bool(self._targets[hook]) or getattr(type(self), hook) is not getattr(CallbackList, hook)
 
     def on_train_begin(self, logs=None): self._call("on_train_begin", logs)
     def on_train_end(self, logs=None): self._call("on_train_end", logs)

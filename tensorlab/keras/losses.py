@@ -8,6 +8,7 @@ Example:
 import tensorlab as tl
 from tensorlab.keras import _ids
 from tensorlab.keras import backend as _backend
+from tensorlab.keras.activations import logits_of as _logits_of
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "none", "mean", "auto", None)
 
@@ -113,8 +114,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
         n = y_pred.shape[axis]
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / n
     if not from_logits and axis == -1:
-        from tensorlab.keras.activations import logits_of
-        logits = logits_of(y_pred)
+        logits = _logits_of(y_pred)
         if logits is not None:
             y_pred, from_logits = logits, True
     if from_logits:
@@ -181,10 +181,8 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
 
 def _sparse_xent_checked(name, y_true, y_pred, from_logits):
     """Per-sample sparse cross-entropy of integer labels ``y_true`` (shape checked already)."""
-    n = y_pred.shape[-1]
     if not from_logits:
-        from tensorlab.keras.activations import logits_of
-        logits = logits_of(y_pred)
+        logits = _logits_of(y_pred)
         if logits is not None:
             y_pred, from_logits = logits, True
     if from_logits:
@@ -194,9 +192,10 @@ def _sparse_xent_checked(name, y_true, y_pred, from_logits):
             out = tl.nn.sparse_softmax_cross_entropy_with_logits(labels=y_true, logits=y_pred)
         except tl.errors.InvalidArgumentError:
             if isinstance(y_true, tl.Tensor):
-                _check_sparse(name, y_true, n)
+                _check_sparse(name, y_true, y_pred.shape[-1])
             raise
     else:
+        n = y_pred.shape[-1]
         if isinstance(y_true, tl.Tensor):
             _check_sparse(name, y_true, n)
         eps = _backend.epsilon()
@@ -267,11 +266,14 @@ def at_least_float32(x, dtype=None):
     Losses and metrics of mixed-precision models compute in float32 (as in Keras), so a
     float16 model output neither overflows nor loses the loss's small differences.
     """
-    if not isinstance(x, tl.Tensor) or not x.dtype.is_floating:
+    if not isinstance(x, tl.Tensor):
+        return x
+    dt = x.dtype
+    if not dt.is_floating:
         return x
     if dtype is not None:
-        return x if x.dtype.name == dtype else tl.cast(x, dtype)
-    return tl.cast(x, tl.float32) if x.dtype.size < 4 else x
+        return x if dt.name == dtype else tl.cast(x, dtype)
+    return tl.cast(x, tl.float32) if dt.size < 4 else x
 
 
 class Loss:
@@ -327,7 +329,8 @@ def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch
         return total
     if reduction == "mean" and sample_weight is not None:
         return total / tl.maximum(tl.reduce_sum(sw * tl.ones_like(values)), _backend.epsilon())
-    n = values.shape.num_elements() if hasattr(values.shape, "num_elements") else None
+    shape = values.shape
+    n = shape.num_elements() if hasattr(shape, "num_elements") else None
     if n is None:
         return tl.reduce_mean(values)
     return total / float(max(n, 1))

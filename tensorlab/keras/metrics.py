@@ -214,7 +214,7 @@ def sparse_categorical_accuracy(y_true, y_pred):
     y_pred = _t(y_pred)
     labels = _labels_like(y_true, y_pred)
     pred = tl.argmax(y_pred, axis=-1)
-    if labels.dtype != pred.dtype:
+    if labels.dtype is not pred.dtype:  # dtypes are singletons
         labels = tl.cast(labels, pred.dtype)
     return tl.cast(tl.equal(labels, pred), _backend.floatx())
 

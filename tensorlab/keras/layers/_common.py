@@ -20,9 +20,10 @@ def add_bias_and_activate(y, bias, activation):
     sigmoid, tanh), one fused op; otherwise the add and the activation on their own.
     """
     name = _FUSED_ACTIVATIONS.get(activation)
-    if bias is not None and name is not None and not is_symbolic(y) and bias.dtype == y.dtype \
-            and y.dtype.is_floating and len(y.shape) >= 1:
-        return _fused.bias_act(y, bias, name)
+    if bias is not None and name is not None and not isinstance(y, tl.SymbolicTensor):
+        dtype = y.dtype
+        if bias.dtype is dtype and dtype.is_floating and y.ndim >= 1:  # dtypes are singletons
+            return _fused.bias_act(y, bias, name)
     if bias is not None:
         y = y + bias
     if activation is not None and activation is not activations.linear:

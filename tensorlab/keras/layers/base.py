@@ -124,7 +124,10 @@ class Layer(GraphInfo):
         self._call_sig = None
 
     def __setattr__(self, name, value):
-        if not isinstance(value, (int, float, str, bool, type(None), Tensor)):
+        # Any other value may hold weights, layers or metrics: the cached lists are recomputed.
+        # fit's History callback (``model.history``, set again at every epoch's end) holds none.
+        if not isinstance(value, (int, float, str, bool, type(None), Tensor)) and not (
+                name == "history" and type(value).__name__ == "History"):
             _tracking_version[0] += 1
         object.__setattr__(self, name, value)
 
@@ -445,40 +448,51 @@ class Layer(GraphInfo):
                 raise TypeError(f'Layer "{self.name}" was called without inputs')
             args = (kwargs.pop("inputs"),)
         first = args[0]
-        if isinstance(first, SymbolicTensor) or (
-                type(first) is not Tensor and any(isinstance(x, SymbolicTensor)
-                                                  for x in _tree.flatten([args, kwargs]))):
+        autocast = self.autocast
+        if type(first) is Tensor:
+            # The eager hot path (a concrete tensor): cast only a float input of another dtype.
+            if autocast:
+                np_dtype = first._data.dtype
+                if np_dtype.kind == "f":
+                    pol = self._dtype_policy
+                    if _dt.NP_TO_DTYPE.get(np_dtype) is not (pol.compute if self._convert_input_args
+                                                              else pol.variable):
+                        args = (self._convert_inputs(first),) + args[1:]
+        elif isinstance(first, SymbolicTensor) or any(isinstance(x, SymbolicTensor)
+                                                      for x in _tree.flatten([args, kwargs])):
             return self._symbolic_call(args, kwargs)
-        if type(first) is not Tensor:
+        else:
             args = (self._convert_inputs(first),) + args[1:]
-        elif self.autocast and first._data.dtype.kind == "f" and \
-                _dt.NP_TO_DTYPE.get(first._data.dtype) is not self._inputs_dtype():
-            args = (self._convert_inputs(first),) + args[1:]
-        if self.autocast and (len(args) > 1 or kwargs):
+        if (kwargs or len(args) > 1) and autocast:
             args, kwargs = self._cast_other_args(args, kwargs)
         ctx = _ctx
-        if ctx.depth == 0 and _losses_dirty[0]:
+        if _losses_dirty[0] and ctx.depth == 0:
             self._clear_losses()
             _losses_dirty[0] = False
         if not self.built:
             self._maybe_build(args, kwargs)
         if self.input_spec is not None:
             assert_input_compatibility(self.input_spec, args[0], self.name)
-        has_tr, tr_default, has_mask, computes_mask = self._signature()
+        sig = self._call_sig
+        has_tr, tr_default, has_mask, computes_mask = sig if sig is not None else self._signature()
         prev = ctx.training
-        training = kwargs.pop("training", None) if not has_tr else kwargs.get("training")
+        if kwargs:
+            training = kwargs.pop("training", None) if not has_tr else kwargs.get("training")
+        else:
+            training = None
         if training is None:
             training = prev if prev is not None else tr_default
         if has_tr:
             kwargs["training"] = training
         mask = None
         if has_mask or computes_mask or self.supports_masking:
-            mask = kwargs.get("mask")
+            mask = kwargs.get("mask") if kwargs else None
             if mask is None:
-                mask = _collect_mask(args[0])
+                x0 = args[0]
+                mask = getattr(x0, "_keras_mask", None) if type(x0) is Tensor else _collect_mask(x0)
             if has_mask and mask is not None:
                 kwargs["mask"] = mask
-            elif not has_mask:
+            elif kwargs and not has_mask:
                 kwargs.pop("mask", None)
         ctx.training = training
         ctx.depth += 1
@@ -525,6 +539,12 @@ class Layer(GraphInfo):
         ``value``, an RNN's ``initial_state``) in the dtype the layer computes in, as Keras
         converts every argument; other values (masks, flags, numbers) are left alone.
         ``kwargs`` is the caller's own dict and is updated in place."""
+        if len(args) == 1:
+            for v in kwargs.values():
+                if type(v) not in _PLAIN_VALUES:
+                    break
+            else:
+                return args, kwargs  # flags only (training=True, mask=None...): nothing to cast
         target = self._inputs_dtype()
 
         def cast(v):

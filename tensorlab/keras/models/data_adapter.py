@@ -152,6 +152,7 @@ class ArrayAdapter:
     def _host_batches(self, order):
         """Yields each batch as fresh host arrays (x, y, sw), in the epoch's order."""
         bs, n = self.batch_size, self.n
+        x, y, sw = self.x, self.y, self.sw
         for i in range(self.num_batches):
             if order is None:
                 sl = slice(i * bs, min(n, (i + 1) * bs))
@@ -163,8 +164,11 @@ class ArrayAdapter:
 
                 def take(a, idx=idx):
                     return a[idx]
-            yield (_tree.map_structure(take, self.x), None if self.y is None else _tree.map_structure(take, self.y),
-                   None if self.sw is None else _tree.map_structure(take, self.sw))
+            # a single array (the common case) directly, a structure of them through map_structure
+            xb = take(x) if type(x) is np.ndarray else _tree.map_structure(take, x)
+            yb = None if y is None else (take(y) if type(y) is np.ndarray else _tree.map_structure(take, y))
+            swb = None if sw is None else (take(sw) if type(sw) is np.ndarray else _tree.map_structure(take, sw))
+            yield xb, yb, swb
 
     def __iter__(self):
         bs, n = self.batch_size, self.n
@@ -196,7 +200,7 @@ class ArrayAdapter:
                 if swb is None:
                     yield (xb, yb)
                 else:
-                    yield (xb, yb, _tree.map_structure(conv, swb))
+                    yield (xb, yb, conv(swb) if type(swb) is np.ndarray else _tree.map_structure(conv, swb))
         finally:
             host.close()
 
@@ -329,9 +333,12 @@ class EpochIterator:
         self.ran_out = False
 
     def epoch(self):
+        """An iterator over the batches of the next epoch."""
         if self.steps is None:
-            yield from self.adapter
-            return
+            return iter(self.adapter)  # directly: no generator in between, per batch
+        return self._continued_epoch()
+
+    def _continued_epoch(self):
         if self._it is None:
             self._it = iter(self.adapter)
         for _ in range(self.steps):

@@ -23,6 +23,9 @@ from tensorlab.keras.utils.traceback_utils import filter_traceback
 
 
 def _batch_size_of(x):
+    if type(x) is tl.Tensor:  # the common case, without building a TensorShape
+        shape = x._data.shape
+        return float(shape[0]) if shape else 1.0
     leaf = x
     while isinstance(leaf, (list, tuple)) and leaf:
         leaf = leaf[0]
@@ -30,6 +33,15 @@ def _batch_size_of(x):
         leaf = next(iter(leaf.values()))
     shape = getattr(leaf, "shape", None)
     return float(shape[0]) if shape else 1.0
+
+
+def _numpy(t):
+    return t.numpy()
+
+
+def _to_host(out):
+    """A batch of model outputs (a tensor, or a structure of them) as numpy arrays."""
+    return out.numpy() if type(out) is tl.Tensor else _tree.map_structure(_numpy, out)
 
 
 def _host_logs(logs):
@@ -294,6 +306,7 @@ class Trainer:
         self.stop_training = False
         train_step = _step(self, "train_step")
         wants_begin = cbs.wants("on_train_batch_begin")
+        wants_end = cbs.wants("on_train_batch_end")
         cbs.on_train_begin()
         # BackupAndRestore sets _initial_epoch when it restores; a tl.data pipeline is
         # advanced to that epoch so shuffles replay exactly (bit-identical resume).
@@ -311,7 +324,8 @@ class Trainer:
                 if wants_begin:
                     cbs.on_train_batch_begin(step)
                 logs = train_step(batch)
-                cbs.on_train_batch_end(step, logs)
+                if wants_end:
+                    cbs.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
             if step < 0:
@@ -341,13 +355,15 @@ class Trainer:
         test_step = _step(self, "test_step")
         logs = {}
         step = -1
+        wants_begin = cbs is not None and cbs.wants("on_test_batch_begin")
+        wants_end = cbs is not None and cbs.wants("on_test_batch_end")
         if cbs is not None:
             cbs.on_test_begin()
         for step, batch in enumerate(adapter):
-            if cbs is not None:
+            if wants_begin:
                 cbs.on_test_batch_begin(step)
             logs = test_step(batch)
-            if cbs is not None:
+            if wants_end:
                 cbs.on_test_batch_end(step, logs)
         if step < 0:
             raise ValueError("evaluate: the data produced no batches")
@@ -400,19 +416,22 @@ class Trainer:
         if isinstance(x, np.ndarray) and callbacks is None and steps is None and verbose == 0 and \
                 len(x) <= (batch_size or 32):
             # One batch: skip the adapter and callback machinery.
-            out = predict_step((_da.to_tensor(x),))
-            return _tree.map_structure(lambda t: t.numpy(), out)
+            return _to_host(predict_step((_da.to_tensor(x),)))
         _check_input_strategy(self, x, "predict")
         adapter = _da.get_adapter(x, None, None, batch_size, False, steps, None, "predict")
         cbs = _callbacks.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                                       epochs=1, steps=adapter.num_batches, mode="predict")
+        wants_begin = cbs.wants("on_predict_batch_begin")
+        wants_end = cbs.wants("on_predict_batch_end")
         cbs.on_predict_begin()
         outs = []
         for step, batch in enumerate(adapter):
-            cbs.on_predict_batch_begin(step)
+            if wants_begin:
+                cbs.on_predict_batch_begin(step)
             out = predict_step(batch)
-            outs.append(_tree.map_structure(lambda t: t.numpy(), out))
-            cbs.on_predict_batch_end(step, {"outputs": out})
+            outs.append(_to_host(out))
+            if wants_end:
+                cbs.on_predict_batch_end(step, {"outputs": out})
         cbs.on_predict_end()
         if not outs:
             raise ValueError("predict: the data produced no batches")
@@ -459,5 +478,4 @@ class Trainer:
     @filter_traceback
     def predict_on_batch(self, x):
         """The model's outputs for one batch, as numpy arrays."""
-        out = _step(self, "predict_step")((_tree.map_structure(_da.to_tensor, x),))
-        return _tree.map_structure(lambda t: t.numpy(), out)
+        return _to_host(_step(self, "predict_step")((_tree.map_structure(_da.to_tensor, x),)))

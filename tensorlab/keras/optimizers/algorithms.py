@@ -41,8 +41,8 @@ class SGD(Optimizer):
         outs = training_ops.apply_sgd(var._read_untracked(), g, *slots, lr=self._lr_float(), momentum=self.momentum,
                                       nesterov=self.nesterov, weight_decay=self._decoupled_weight_decay())
         var.assign(outs[0])
-        for slot, new in zip(slots, outs[1:]):
-            slot.assign(new)
+        if slots:  # the momentum (plain SGD has none)
+            slots[0].assign(outs[1])
         return True
 
     def update(self, var, g, slots, lr, step):

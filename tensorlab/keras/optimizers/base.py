@@ -273,12 +273,15 @@ class Optimizer:
         pairs = [(g, v) for g, v in grads_and_vars if g is not None]
         if not pairs:
             return self._iterations
-        grads = [g for g, _ in pairs]
-        if self.loss_scale_factor is not None:
-            inv = 1.0 / self.loss_scale_factor
-            grads = [g * inv for g in grads]
-        if self.clipvalue is not None or self.clipnorm is not None or self.global_clipnorm is not None:
-            grads = self._clip(grads)
+        clip = self.clipvalue is not None or self.clipnorm is not None or self.global_clipnorm is not None
+        if self.loss_scale_factor is not None or clip:
+            grads = [g for g, _ in pairs]
+            if self.loss_scale_factor is not None:
+                inv = 1.0 / self.loss_scale_factor
+                grads = [g * inv for g in grads]
+            if clip:
+                grads = self._clip(grads)
+            pairs = [(g, v) for g, (_, v) in zip(grads, pairs)]
         self._step += 1
         step = self._step
         if self._schedule is not None:
@@ -286,7 +289,7 @@ class Optimizer:
         slots = self._slots
         fused = self._fused_update
         variable_cls = tl.Variable
-        for g, (_, var) in zip(grads, pairs):
+        for g, var in pairs:
             s = slots.get(var._uid)
             if s is None:
                 # All new variables at once, in build()'s order (the one a restore rebuilds).
@@ -294,7 +297,7 @@ class Optimizer:
                 s = slots[var._uid]
             if isinstance(g, variable_cls):
                 g = g.read_value()
-            if g.dtype != var.dtype:
+            if g.dtype is not var.dtype and g.dtype != var.dtype:  # "is": the common case, quickly
                 g = tl.cast(g, var.dtype)
             if fused is not None and fused(var, g, s):
                 pass

@@ -5,6 +5,8 @@ import os
 import traceback
 import types
 
+from tensorlab.keras import config as _config
+
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tensorlab/
 
 
@@ -26,8 +28,7 @@ def filter_traceback(fn):
     user's frames only."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from tensorlab.keras import config
-        if not config.is_traceback_filtering_enabled():
+        if not _config.is_traceback_filtering_enabled():
             return fn(*args, **kwargs)
         filtered = None
         try:
