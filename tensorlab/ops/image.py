@@ -7,6 +7,8 @@ Images are ``[height, width, channels]`` or batches ``[batch, height, width, cha
 """
 from tensorlab.core import device as _dev
 from tensorlab.core import dtypes as dt
+from tensorlab.core.registry import composite
+from tensorlab.core.spec import TensorSpec
 from tensorlab.core.tensor import SymbolicTensor, Tensor, Variable
 from tensorlab.errors import InvalidArgumentError, UnimplementedError
 from tensorlab.ops import creation as _cr
@@ -25,6 +27,11 @@ def _image(name, image, ranks=(3, 4)):
             f"{name}: expected an image of rank {' or '.join(map(str, ranks))} ([height, width, channels] or "
             f"[batch, height, width, channels]), got shape {fmt(x.shape)}")
     return x
+
+
+def _same_spec(x, *seed, **params):
+    """The shape rule of an op whose result has its input's shape and dtype."""
+    return TensorSpec(x.shape, x.dtype)
 
 
 class _on_device_of:
@@ -60,18 +67,20 @@ def flip_up_down(image):
     return _sh.reverse(x, [x.ndim - 3])
 
 
-def _random_flip(name, image, axis_from_end, seed):
-    x = _image(name, image)
+def _random_flip(x, axis_from_end, seed):
+    # One coin per image needs the batch size, and the coins must be drawn each time the op runs: on
+    # Functional-API images this runs as a composite, drawn when the model runs on data.
     flipped = _sh.reverse(x, [x.ndim - axis_from_end])
     with _on_device_of(x):
         if x.ndim == 3:
             coin = _ew.less(_rnd.uniform([], seed=seed), 0.5)
             return _ew.where(coin, flipped, x)
-        n = x.shape[0]
-        if n is None:  # symbolic batch of unknown size: the result has the input's shape
-            return x
-        coin = _ew.less(_rnd.uniform([n, 1, 1, 1], seed=seed), 0.5)
+        coin = _ew.less(_rnd.uniform([x.shape[0], 1, 1, 1], seed=seed), 0.5)
         return _ew.where(_sh.broadcast_to(coin, x.shape), flipped, x)
+
+
+_random_flip_left_right = composite("random_flip_left_right", _same_spec)(_random_flip)
+_random_flip_up_down = composite("random_flip_up_down", _same_spec)(_random_flip)
 
 
 def random_flip_left_right(image, seed=None):
@@ -80,12 +89,14 @@ def random_flip_left_right(image, seed=None):
     Example:
       >>> ds = ds.map(lambda x, y: (tl.image.random_flip_left_right(x), y))
     """
-    return _random_flip("random_flip_left_right", image, 2, seed)
+    x = _image("random_flip_left_right", image)
+    return _random_flip_left_right(x, axis_from_end=2, seed=_rnd.op_seed(seed))
 
 
 def random_flip_up_down(image, seed=None):
     """Flips an image vertically with probability 1/2 (each image of a batch independently)."""
-    return _random_flip("random_flip_up_down", image, 3, seed)
+    x = _image("random_flip_up_down", image)
+    return _random_flip_up_down(x, axis_from_end=3, seed=_rnd.op_seed(seed))
 
 
 # ----------------------------------------------------------------- crops
@@ -101,21 +112,31 @@ def random_crop(value, size, seed=None, name=None):
       TensorShape([24, 24, 3])
     """
     x = t(value)
-    size = [int(s) for s in (size.numpy().tolist() if hasattr(size, "numpy") else size)]
-    shape = tuple(x.shape)
+    size = tuple(int(s) for s in (size.numpy().tolist() if hasattr(size, "numpy") else size))
+    _check_crop_size(tuple(x.shape), size)
+    return _random_crop(x, size=size, seed=_rnd.op_seed(seed))
+
+
+def _check_crop_size(shape, size):
     if len(size) != len(shape):
-        raise InvalidArgumentError(f"random_crop: size {size} must have one entry per dimension of value "
+        raise InvalidArgumentError(f"random_crop: size {list(size)} must have one entry per dimension of value "
                                    f"(shape {fmt(shape)})")
     for i, (s, n) in enumerate(zip(size, shape)):
         if s < 0 or (n is not None and s > n):
             raise InvalidArgumentError(f"random_crop: Need value.shape >= size, got shape {fmt(shape)} and size "
-                                       f"{size} (dimension {i})")
-    if isinstance(x, SymbolicTensor):
-        return _ix.slice(x, [0] * len(size), size)
+                                       f"{list(size)} (dimension {i})")
+
+
+@composite("random_crop", lambda x, size, seed: TensorSpec(size, x.dtype))
+def _random_crop(x, size, seed):
+    # The offsets are drawn on each run and read back to slice: on Functional-API tensors this runs as a
+    # composite, so that a model crops at fresh offsets on every call (the sizes known only then are checked).
+    shape = tuple(x.shape)
+    _check_crop_size(shape, size)
     with _on_device_of(x):
         r = _rnd.uniform([len(size)], seed=seed).numpy().tolist()
     offsets = [min(int(u * (n - s + 1)), n - s) for u, n, s in zip(r, shape, size)]
-    return _ix.slice(x, offsets, size)
+    return _ix.slice(x, offsets, list(size))
 
 
 def central_crop(image, central_fraction):
@@ -356,10 +377,19 @@ def transform(images, transforms, interpolation="bilinear", fill_mode="constant"
     if m.ndim != 2 or m.shape[1] != 8 or (x.shape[0] is not None and m.shape[0] not in (1, x.shape[0])):
         raise InvalidArgumentError(f"transform: transforms must have shape [8] or [batch, 8] (batch = "
                                    f"{x.shape[0]}), got shape {fmt(given)}")
-    if isinstance(x, SymbolicTensor) or isinstance(m, SymbolicTensor):
-        return SymbolicTensor((out_h, out_w, c) if unbatched else (x.shape[0], out_h, out_w, c), x.dtype)
+    return _transform(x, m, interp=interp, mode=mode, fill_value=float(fill_value), out_size=(out_h, out_w),
+                      unbatched=unbatched)
+
+
+def _transform_rule(x, m, interp, mode, fill_value, out_size, unbatched):
+    return TensorSpec(((() if unbatched else (x.shape[0],)) + tuple(out_size) + (x.shape[3],)), x.dtype)
+
+
+@composite("transform", _transform_rule)
+def _transform(x, m, interp, mode, fill_value, out_size, unbatched):
+    # The sampling grid needs the batch size: on Functional-API images this runs as one composite.
     with _on_device_of(x):
-        out = _sample_transformed(x, m, interp, mode, fill_value, out_h, out_w)
+        out = _sample_transformed(x, m, interp, mode, fill_value, *out_size)
     return _sh.squeeze(out, [0]) if unbatched else out
 
 
@@ -404,8 +434,14 @@ def random_brightness(image, max_delta, seed=None):
     x = t(image)
     if max_delta < 0:
         raise ValueError(f"random_brightness: max_delta must be non-negative, got {max_delta}")
+    return _random_brightness(x, max_delta=float(max_delta), seed=_rnd.op_seed(seed))
+
+
+@composite("random_brightness", _same_spec)
+def _random_brightness(x, max_delta, seed):
+    # The delta is drawn each time the op runs (on Functional-API images: each time the model runs).
     with _on_device_of(x):
-        delta = _rnd.uniform([], -float(max_delta), float(max_delta), seed=seed)
+        delta = _rnd.uniform([], -max_delta, max_delta, seed=seed)
     return adjust_brightness(x, delta)
 
 

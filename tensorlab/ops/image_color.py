@@ -9,6 +9,8 @@ result back to the input's dtype; float32 and float64 images keep their dtype
 The colour-space conversions need float images, as TF's do.
 """
 from tensorlab.core import dtypes as dt
+from tensorlab.core.registry import composite
+from tensorlab.core.spec import TensorSpec
 from tensorlab.core.tensor import SymbolicTensor, Tensor, Variable
 from tensorlab.errors import InvalidArgumentError
 from tensorlab.ops import creation as _cr
@@ -312,12 +314,52 @@ def _check_hue_delta(op, max_delta):
         raise ValueError(f"{op}: max_delta must be non-negative, got max_delta={max_delta}")
 
 
-def _draw(image, low, high, seed, stateless):
+def _draw(x, low, high, seed, stateless):
     """One uniform float32 draw in [low, high) on the image's device (stateless: determined by ``seed``)."""
-    with _on_device_of(t(image)):
+    with _on_device_of(x):
         if stateless:
             return _rnd.stateless_uniform([], seed=seed, minval=float(low), maxval=float(high))
         return _rnd.uniform([], float(low), float(high), seed=seed)
+
+
+def _random_adjustment(name, adjust):
+    """The composite ``(x, *seed_input, low, high, seed, stateless) -> adjust(x, one uniform draw in [low, high))``.
+
+    The factor is drawn each time the op runs, so that on Functional-API images a model draws a new one on
+    every call (stateless: the one its seed determines) instead of keeping the one drawn when it was built.
+    """
+    def rule(x, *seed_specs, low, high, seed, stateless):
+        _rnd.stateless_seed_spec(name, *seed_specs)
+        return TensorSpec(x.shape, x.dtype)
+
+    def run(x, *seed_input, low, high, seed, stateless):
+        if stateless:
+            seed = _rnd.stateless_seed_of(seed_input, seed)
+        return adjust(name, x, _draw(x, low, high, seed, stateless))
+    return composite(name, rule)(run)
+
+
+def _brightness(name, x, delta):
+    return adjust_brightness(x, delta)
+
+
+_RANDOM = {name: _random_adjustment(name, adjust) for name, adjust in (
+    ("random_contrast", _adjust_contrast), ("random_hue", _adjust_hue), ("random_saturation", _adjust_saturation),
+    ("stateless_random_brightness", _brightness), ("stateless_random_contrast", _adjust_contrast),
+    ("stateless_random_hue", _adjust_hue), ("stateless_random_saturation", _adjust_saturation))}
+
+
+def _random(name, check, image, low, high, seed, stateless):
+    x = check(name, image)
+    if stateless:
+        inputs, seed = _rnd.stateless_seed_inputs(name, seed)
+    else:
+        inputs, seed = (), _rnd.op_seed(seed)
+    return _RANDOM[name](x, *inputs, low=float(low), high=float(high), seed=seed, stateless=stateless)
+
+
+def _hue_images(op, image):
+    return _three_channels(op, image, min_rank=3)
 
 
 def random_contrast(image, lower, upper, seed=None):
@@ -330,7 +372,7 @@ def random_contrast(image, lower, upper, seed=None):
       >>> tl.image.random_contrast(images, 0.2, 0.5, seed=1)
     """
     _check_bounds("random_contrast", lower, upper)
-    return _adjust_contrast("random_contrast", image, _draw(image, lower, upper, seed, False))
+    return _random("random_contrast", _at_least_3d, image, lower, upper, seed, False)
 
 
 def random_hue(image, max_delta, seed=None):
@@ -343,7 +385,7 @@ def random_hue(image, max_delta, seed=None):
       >>> tl.image.random_hue(images, 0.2)
     """
     _check_hue_delta("random_hue", max_delta)
-    return _adjust_hue("random_hue", image, _draw(image, -max_delta, max_delta, seed, False))
+    return _random("random_hue", _hue_images, image, -max_delta, max_delta, seed, False)
 
 
 def random_saturation(image, lower, upper, seed=None):
@@ -356,7 +398,7 @@ def random_saturation(image, lower, upper, seed=None):
       >>> tl.image.random_saturation(images, 0.5, 1.5)
     """
     _check_bounds("random_saturation", lower, upper)
-    return _adjust_saturation("random_saturation", image, _draw(image, lower, upper, seed, False))
+    return _random("random_saturation", _hue_images, image, lower, upper, seed, False)
 
 
 def stateless_random_brightness(image, max_delta, seed):
@@ -371,25 +413,26 @@ def stateless_random_brightness(image, max_delta, seed):
     """
     if max_delta < 0:
         raise ValueError(f"stateless_random_brightness: max_delta must be non-negative, got max_delta={max_delta}")
-    return adjust_brightness(image, _draw(image, -max_delta, max_delta, seed, True))
+    return _random("stateless_random_brightness", lambda op, image: t(image), image, -max_delta, max_delta, seed,
+                   True)
 
 
 def stateless_random_contrast(image, lower, upper, seed):
     """``random_contrast`` determined by ``seed`` (a shape-[2] integer tensor or pair) alone."""
     _check_bounds("stateless_random_contrast", lower, upper)
-    return _adjust_contrast("stateless_random_contrast", image, _draw(image, lower, upper, seed, True))
+    return _random("stateless_random_contrast", _at_least_3d, image, lower, upper, seed, True)
 
 
 def stateless_random_hue(image, max_delta, seed):
     """``random_hue`` determined by ``seed`` (a shape-[2] integer tensor or pair) alone."""
     _check_hue_delta("stateless_random_hue", max_delta)
-    return _adjust_hue("stateless_random_hue", image, _draw(image, -max_delta, max_delta, seed, True))
+    return _random("stateless_random_hue", _hue_images, image, -max_delta, max_delta, seed, True)
 
 
 def stateless_random_saturation(image, lower, upper, seed=None):
     """``random_saturation`` determined by ``seed`` (a shape-[2] integer tensor or pair) alone."""
     _check_bounds("stateless_random_saturation", lower, upper)
-    return _adjust_saturation("stateless_random_saturation", image, _draw(image, lower, upper, seed, True))
+    return _random("stateless_random_saturation", _hue_images, image, lower, upper, seed, True)
 
 
 # ----------------------------------------------------------------- edges and gradients

@@ -390,21 +390,44 @@ def stateless_random_crop(value, size, seed, name=None):
     if len(size) != len(shape):
         raise InvalidArgumentError(f"{op}: size {size} must have one entry per dimension of value (shape "
                                    f"{fmt(shape)})")
+    _check_crop_size(op, shape, size)
+    inputs, seed = _rnd.stateless_seed_inputs(op, seed)
+    return _stateless_random_crop(x, *inputs, size=tuple(size), seed=seed)
+
+
+def _check_crop_size(op, shape, size):
     if any(s < 0 or (n is not None and s > n) for s, n in zip(size, shape)):
-        raise InvalidArgumentError(f"{op}: Need value.shape >= size, got shape {fmt(shape)} and size {size}")
-    if isinstance(x, SymbolicTensor):
-        return _ix.slice(x, [0] * len(size), size)
+        raise InvalidArgumentError(f"{op}: Need value.shape >= size, got shape {fmt(shape)} and size {list(size)}")
+
+
+def _stateless_crop_rule(x, *seed_specs, size, seed):
+    _rnd.stateless_seed_spec("stateless_random_crop", *seed_specs)
+    return TensorSpec(size, x.dtype)
+
+
+@composite("stateless_random_crop", _stateless_crop_rule)
+def _stateless_random_crop(x, *seed_input, size, seed):
+    # The offsets are read back to slice and need the concrete shape: on Functional-API tensors this runs as
+    # a composite when the model runs (the sizes known only then are checked then).
+    op = "stateless_random_crop"
+    shape = tuple(x.shape)
+    _check_crop_size(op, shape, size)
     with _on_device_of(x):
-        u = _rnd.stateless_uniform([len(size)], seed=seed, minval=0, maxval=_INT32_MAX, dtype=dt.int32)
+        u = _rnd.stateless_uniform([len(size)], seed=_rnd.stateless_seed_of(seed_input, seed), minval=0,
+                                   maxval=_INT32_MAX, dtype=dt.int32)
     offsets = [r % (n - s + 1) for r, n, s in zip(u.numpy().tolist(), shape, size)]
-    return _ix.slice(x, offsets, size)
+    return _ix.slice(x, offsets, list(size))
 
 
-def _stateless_flip(op, image, axis_from_end, seed):
-    x = _image(op, image)
+def _stateless_flip_rule(x, *seed_specs, axis_from_end, seed):
+    _rnd.stateless_seed_spec("stateless_random_flip", *seed_specs)
+    return TensorSpec(x.shape, x.dtype)
+
+
+def _stateless_flip(x, *seed_input, axis_from_end, seed):
+    # One coin per image needs the batch size: on Functional-API images this runs as a composite.
+    seed = _rnd.stateless_seed_of(seed_input, seed)
     flipped = _sh.reverse(x, [x.ndim - axis_from_end])
-    if isinstance(x, SymbolicTensor):
-        return x
     with _on_device_of(x):
         if x.ndim == 3:
             return _ew.where(_ew.less(_rnd.stateless_uniform([], seed=seed), 0.5), flipped, x)
@@ -413,18 +436,28 @@ def _stateless_flip(op, image, axis_from_end, seed):
     return _ew.where(_sh.broadcast_to(coin, x.shape), flipped, x)
 
 
+_stateless_flip_left_right = composite("stateless_random_flip_left_right", _stateless_flip_rule)(_stateless_flip)
+_stateless_flip_up_down = composite("stateless_random_flip_up_down", _stateless_flip_rule)(_stateless_flip)
+
+
 def stateless_random_flip_left_right(image, seed):
     """Flips an image horizontally with probability 1/2 (each image of a batch apart), determined by ``seed``.
 
     Example:
       >>> a = tl.image.stateless_random_flip_left_right(images, seed=(2, 3))   # the same on every call
     """
-    return _stateless_flip("stateless_random_flip_left_right", image, 2, seed)
+    op = "stateless_random_flip_left_right"
+    x = _image(op, image)
+    inputs, seed = _rnd.stateless_seed_inputs(op, seed)
+    return _stateless_flip_left_right(x, *inputs, axis_from_end=2, seed=seed)
 
 
 def stateless_random_flip_up_down(image, seed):
     """Flips an image vertically with probability 1/2 (each image of a batch apart), determined by ``seed``."""
-    return _stateless_flip("stateless_random_flip_up_down", image, 3, seed)
+    op = "stateless_random_flip_up_down"
+    x = _image(op, image)
+    inputs, seed = _rnd.stateless_seed_inputs(op, seed)
+    return _stateless_flip_up_down(x, *inputs, axis_from_end=3, seed=seed)
 
 
 # ----------------------------------------------------------------- draw_bounding_boxes

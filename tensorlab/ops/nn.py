@@ -8,7 +8,7 @@ import sys
 import math as _math
 
 from tensorlab.core import device as _dev
-from tensorlab.core.registry import defgrad, primitive
+from tensorlab.core.registry import composite, defgrad, primitive
 from tensorlab.core.spec import TensorSpec
 from tensorlab.core.tensor import SymbolicTensor, Tensor, Variable, constant, spec_of
 from tensorlab.errors import InvalidArgumentError
@@ -313,12 +313,18 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
                                    f"got {rate!r}")
     if rate == 0:
         return x
-    if isinstance(x, SymbolicTensor):
-        return multiply(x, 1.0)
+    from tensorlab.ops.random_ops import op_seed
+    if noise_shape is not None:
+        noise_shape = tuple(noise_shape.numpy().tolist() if hasattr(noise_shape, "numpy") else noise_shape)
+    return _dropout(x, rate=float(rate), noise_shape=noise_shape, seed=op_seed(seed))
+
+
+@composite("dropout", lambda x, rate, noise_shape, seed: TensorSpec(x.shape, x.dtype))
+def _dropout(x, rate, noise_shape, seed):
+    # The mask is drawn each time the op runs and its shape needs x's: on Functional-API tensors this runs as
+    # a composite, so that a model drops a fresh set of elements on every call.
     shape = tuple(x.shape)
     if noise_shape is not None:
-        if hasattr(noise_shape, "numpy"):
-            noise_shape = noise_shape.numpy().tolist()
         ns = list(noise_shape)
         if len(ns) == len(shape):
             ns = [d if n is None else n for n, d in zip(ns, shape)]

@@ -14,7 +14,7 @@ import types
 
 from tensorlab.core import device as _dev
 from tensorlab.core import dtypes as dt
-from tensorlab.core.registry import defgrad, not_differentiable, primitive
+from tensorlab.core.registry import composite, defgrad, not_differentiable, primitive
 from tensorlab.core.spec import TensorSpec
 from tensorlab.core.tensor import SymbolicTensor, Tensor, Variable, as_operand, convert_to_tensor
 from tensorlab.errors import InvalidArgumentError
@@ -79,6 +79,44 @@ not_differentiable(random_poisson_p, random_binomial_p, random_gamma_grad_p)
 def _random_gamma_grad(g, out, alpha, shape, gen):
     # The engine sums the sample dimensions (and alpha's broadcast ones) down to alpha's shape.
     return _ew.multiply(g, random_gamma_grad_p(alpha, out))
+
+
+# ----------------------------------------------------------------- Functional-API inputs
+def _symbolic(*values):
+    return any(isinstance(v, SymbolicTensor) for v in values)
+
+
+_REPLAYED = {}
+
+
+def _replayed(name, fn, args, spec):
+    """``fn(*args)`` on symbolic (Functional-API) arguments, recorded as one composite with result ``spec``.
+
+    A ``keras.Model`` then calls ``fn`` on data each time it runs: a stateless op rebuilds its seed's
+    generator every time (the sampling primitive recorded alone would keep the generator it was built with,
+    which moves on between calls), and shapes unknown when the model was built are known. The tensors among
+    ``args`` are the composite's inputs; other arguments (Python values, seed pairs, variables) are kept.
+    """
+    op = _REPLAYED.get(name)
+    if op is None:
+        op = _REPLAYED[name] = composite(name, lambda *specs, call, spec: spec)(lambda *xs, call, spec: call(*xs))
+    slots = [i for i, v in enumerate(args) if isinstance(v, (Tensor, SymbolicTensor))]
+
+    def call(*xs):
+        vals = list(args)
+        for i, v in zip(slots, xs):
+            vals[i] = v
+        return fn(*vals)
+    return op(*[args[i] for i in slots], call=call, spec=spec)
+
+
+def _bshape(*values):
+    """The broadcast shape of the parameters among ``values`` (None: absent)."""
+    shapes = [tuple(t(v).shape) for v in values if v is not None]
+    out = shapes[0]
+    for sh in shapes[1:]:
+        out = broadcast_shapes("random", out, sh)
+    return tuple(out)
 
 
 # ----------------------------------------------------------------- arguments
@@ -174,6 +212,9 @@ def gamma(shape, alpha, beta=None, dtype=dt.float32, seed=None, name=None):
       TensorShape([30, 3, 2])
     """
     shape = _r._shape_arg("gamma", shape)
+    if _symbolic(alpha, beta):
+        return _replayed("gamma", lambda a, b: gamma(shape, a, b, dtype, seed), [alpha, beta],
+                         TensorSpec(shape + _bshape(alpha, beta), _r._float_dtype("gamma", dtype)))
     a, b = _gamma_params("gamma", alpha, beta, dtype)
     bshape = tuple(a.shape) if b is None else broadcast_shapes("gamma", a.shape, b.shape)
     return _draw_gamma(_r._op_generator(seed), shape + bshape, a, b)
@@ -195,6 +236,9 @@ def stateless_gamma(shape, seed, alpha, beta=None, dtype=dt.float32, name=None):
       TensorShape([10, 2])
     """
     shape = _r._shape_arg("stateless_gamma", shape)
+    if _symbolic(seed, alpha, beta):
+        return _replayed("stateless_gamma", lambda s, a, b: stateless_gamma(shape, s, a, b, dtype), [seed, alpha, beta],
+                         TensorSpec(shape, _r._float_dtype("stateless_gamma", dtype)))
     a, b = _gamma_params("stateless_gamma", alpha, beta, dtype)
     if b is None:
         _fits("stateless_gamma", "alpha", a.shape, shape)
@@ -238,6 +282,10 @@ def poisson(shape, lam, dtype=dt.float32, seed=None, name=None):
       >>> tl.random.poisson([10], [0.5, 1.5]).shape
       TensorShape([10, 2])
     """
+    if _symbolic(lam):
+        return _replayed("poisson", lambda v: poisson(shape, v, dtype, seed), [lam],
+                         TensorSpec(_r._shape_arg("poisson", shape) + _bshape(lam),
+                                    _out_dtype("poisson", dtype, _COUNT_DTYPES)))
     return _draw_poisson("poisson", _r._op_generator(seed), shape, lam, dtype, full_shape=True)
 
 
@@ -254,6 +302,10 @@ def stateless_poisson(shape, seed, lam, dtype=dt.int32, name=None):
       >>> tl.random.stateless_poisson([10, 2], seed=[1, 2], lam=[0.5, 1.5]).dtype
       tl.int32
     """
+    if _symbolic(seed, lam):
+        return _replayed("stateless_poisson", lambda s, v: stateless_poisson(shape, s, v, dtype), [seed, lam],
+                         TensorSpec(_r._shape_arg("stateless_poisson", shape),
+                                    _out_dtype("stateless_poisson", dtype, _COUNT_DTYPES)))
     return _draw_poisson("stateless_poisson", _r._stateless("stateless_poisson", seed), shape, lam, dtype,
                          full_shape=False)
 
@@ -297,6 +349,11 @@ def stateless_binomial(shape, seed, counts, probs, output_dtype=dt.int32, name=N
     Example:
       >>> tl.random.stateless_binomial([5, 2], seed=[3, 4], counts=[10.0, 20.0], probs=0.25)
     """
+    if _symbolic(seed, counts, probs):
+        return _replayed("stateless_binomial", lambda s, c, p: stateless_binomial(shape, s, c, p, output_dtype),
+                         [seed, counts, probs], TensorSpec(_r._shape_arg("stateless_binomial", shape),
+                                                           _out_dtype("stateless_binomial", output_dtype,
+                                                                      _COUNT_DTYPES)))
     return draw_binomial(_r._stateless("stateless_binomial", seed), "stateless_binomial", shape, counts, probs,
                          output_dtype)
 
@@ -315,6 +372,11 @@ def stateless_categorical(logits, num_samples, seed, dtype=dt.int64, name=None):
       >>> tl.random.stateless_categorical(tl.math.log([[0.5, 0.5]]), 5, seed=[7, 17]).shape
       TensorShape([1, 5])
     """
+    if _symbolic(seed, logits):
+        x = t(logits)
+        spec = _r._categorical_rule(x, int(num_samples), dt.int64 if dtype is None else dt.as_dtype(dtype), None)
+        return _replayed("stateless_categorical", lambda s, v: stateless_categorical(v, num_samples, s, dtype),
+                         [seed, x], spec)
     return _r._stateless("stateless_categorical", seed).categorical(logits, num_samples, dtype)
 
 
@@ -372,6 +434,10 @@ def stateless_shuffle(value, seed, alg="auto_select"):
     Example:
       >>> tl.random.experimental.stateless_shuffle(tl.range(5), seed=[1, 2])
     """
+    if _symbolic(seed, value):
+        x = t(value)
+        return _replayed("stateless_shuffle", lambda s, v: stateless_shuffle(v, s), [seed, x],
+                         TensorSpec(x.shape, x.dtype))
     return _r._stateless("stateless_shuffle", seed).shuffle(value)
 
 

@@ -19,9 +19,9 @@ import os
 
 from tensorlab.core import device as _dev
 from tensorlab.core import dtypes as dt
-from tensorlab.core.registry import not_differentiable, primitive
+from tensorlab.core.registry import composite, not_differentiable, primitive
 from tensorlab.core.spec import TensorSpec
-from tensorlab.core.tensor import Tensor, Variable
+from tensorlab.core.tensor import SymbolicTensor, Tensor, Variable
 from tensorlab.errors import InvalidArgumentError, UnimplementedError
 from tensorlab.ops._rules import FLOATS, fmt, require_float, t, tf
 
@@ -457,7 +457,19 @@ def shuffle(value, seed=None, name=None):
     Example:
       >>> tl.random.shuffle(tl.range(5))   # e.g. [3, 0, 4, 1, 2]
     """
-    return _op_generator(seed).shuffle(value)
+    return _shuffle(t(value), seed=op_seed(seed))
+
+
+# On Functional-API tensors these run as composites, so that a model draws from the op-seed stream that
+# stands when it runs (after a set_seed too), on the data's device, as the eager op does on each call.
+@composite("shuffle", lambda x, seed: TensorSpec(x.shape, x.dtype))
+def _shuffle(x, seed):
+    return _op_generator(seed).shuffle(x)
+
+
+@composite("categorical", lambda x, num_samples, dtype, seed: _categorical_rule(x, num_samples, dtype, None))
+def _categorical(x, num_samples, dtype, seed):
+    return _op_generator(seed).categorical(x, num_samples, dtype)
 
 
 def categorical(logits, num_samples, dtype=None, seed=None, name=None):
@@ -466,7 +478,8 @@ def categorical(logits, num_samples, dtype=None, seed=None, name=None):
     Returns:
       An int64 (or ``dtype``) tensor of shape ``[batch_size, num_samples]``.
     """
-    return _op_generator(seed).categorical(logits, num_samples, dtype)
+    return _categorical(tf(logits, "categorical"), num_samples=int(num_samples),
+                        dtype=dt.int64 if dtype is None else dt.as_dtype(dtype), seed=op_seed(seed))
 
 
 # ----------------------------------------------------------------- stateless sampling
@@ -487,6 +500,43 @@ def _stateless(name, seed):
                for s in seed):
         raise TypeError(f"{name}: seed must be a pair of integers, got {seed!r}")
     return Generator(seed=_mix("stateless", int(seed[0]), int(seed[1])))
+
+
+def op_seed(seed):
+    """An op-level ``seed`` (None, an int or an eager integer scalar) as None or a Python int, to keep as a
+    registry composite's param: the composite draws from that op seed's stream each time it runs."""
+    return None if seed is None else int(_scalar(seed))
+
+
+def stateless_seed_inputs(name, seed):
+    """A stateless ``seed`` for a registry composite, as ``(tensor inputs, param)``.
+
+    A symbolic seed (a Functional-API tensor) travels as the composite's extra input: ``((seed,), None)``.
+    Any other is checked now and kept as the param: a pair of Python ints, or a ``tl.Variable`` (read each
+    time the composite runs, so a seed variable that changes keeps changing the draws). Either way the
+    composite rebuilds the seed's generator every time it runs, as the eager op does on every call.
+    """
+    if isinstance(seed, SymbolicTensor):
+        stateless_seed_spec(name, seed)
+        return (seed,), None
+    _stateless(name, seed)  # checks it
+    if isinstance(seed, Variable):
+        return (), seed
+    values = seed.numpy().tolist() if isinstance(seed, Tensor) else seed
+    return (), (int(values[0]), int(values[1]))
+
+
+def stateless_seed_of(inputs, param):
+    """The seed that ``stateless_seed_inputs`` split: the extra tensor input if there is one, else the param."""
+    return inputs[0] if inputs else param
+
+
+def stateless_seed_spec(name, *seed_specs):
+    """Shape-rule check of a symbolic seed input (none when the seed is a param)."""
+    for s in seed_specs:
+        if not s.dtype.is_integer or s.dtype.is_bool or len(s.shape) != 1 or s.shape[0] not in (2, None):
+            raise InvalidArgumentError(f"{name}: seed must be a shape-[2] int32/int64 tensor, got shape "
+                                       f"{fmt(s.shape)} and dtype {s.dtype.name}")
 
 
 def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=dt.float32, name=None, alg="auto_select"):

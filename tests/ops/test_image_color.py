@@ -331,7 +331,8 @@ def test_errors_dtypes_and_factors():
             getattr(tl.image, op)(x, -0.1, **extra)
     with pytest.raises(ValueError, match=r"stateless_random_brightness: max_delta must be non-negative"):
         tl.image.stateless_random_brightness(x, -1.0, seed=(1, 2))
-    with pytest.raises(tl.errors.InvalidArgumentError, match=r"stateless_uniform: seed must have shape \[2\]"):
+    with pytest.raises(tl.errors.InvalidArgumentError,
+                       match=r"stateless_random_hue: seed must have shape \[2\], got \[3\]"):
         tl.image.stateless_random_hue(x, 0.1, seed=(1, 2, 3))
 
 
