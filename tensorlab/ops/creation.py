@@ -5,7 +5,7 @@ Creation primitives take no tensor inputs; they run on the current device
 """
 from tensorlab.core import device as _dev
 from tensorlab.core import dtypes as dt
-from tensorlab.core.registry import not_differentiable, primitive
+from tensorlab.core.registry import composite, not_differentiable, primitive
 from tensorlab.core.spec import TensorSpec
 from tensorlab.core.tensor import constant, convert_to_tensor
 from tensorlab.errors import InvalidArgumentError
@@ -66,9 +66,14 @@ def ones(shape, dtype=dt.float32, name=None):
 
 def _like(x, value, dtype):
     x = t(x)
-    dev = x._device if x._device.kind != "symbolic" else _dev.current()
-    return fill_p.create(dev, shape=tuple(x.shape), value=value,
-                         dtype=dt.as_dtype(dtype) if dtype is not None else x.dtype)
+    return _fill_like(x, value=value, dtype=dt.as_dtype(dtype) if dtype is not None else x.dtype)
+
+
+@composite("fill_like", lambda x, value, dtype: TensorSpec(x.shape, dtype))
+def _fill_like(x, value, dtype):
+    # On a Functional-API tensor this runs as a composite: made when a model runs, with the data's
+    # shape (its batch size unknown before) and on the data's device.
+    return fill_p.create(x._device, shape=tuple(x.shape), value=value, dtype=dtype)
 
 
 def zeros_like(input, dtype=None, name=None):

@@ -6,9 +6,9 @@ the broadcast shape; the autodiff engine sums them back to input shapes.
 import math as _math
 
 from tensorlab.core import dtypes as dt
-from tensorlab.core.registry import defgrad, not_differentiable, primitive
+from tensorlab.core.registry import composite, defgrad, not_differentiable, primitive
 from tensorlab.core.spec import TensorSpec
-from tensorlab.core.tensor import SymbolicTensor, as_operand
+from tensorlab.core.tensor import as_operand
 from tensorlab.errors import InvalidArgumentError
 from tensorlab.ops._rules import (FLOATS, broadcast_rule, broadcast_shapes, check_same_dtype, float_rule, fmt,
                                   pair, require_dtypes, require_float, t, tf)
@@ -507,10 +507,13 @@ def check_numerics(tensor, message, name=None):
       >>> tl.debugging.check_numerics(tl.constant([1., 2.]), "weights").numpy()
       array([1., 2.], dtype=float32)
     """
+    return _check_numerics(_float_in(tensor, "check_numerics"), message=str(message))
+
+
+@composite("check_numerics", lambda x, message: TensorSpec(x.shape, x.dtype))
+def _check_numerics(x, message):
+    # Reads the data back: on Functional-API tensors this runs as a composite, checking each time a model runs.
     from tensorlab.ops.reduction import reduce_any
-    x = _float_in(tensor, "check_numerics")
-    if isinstance(x, SymbolicTensor):
-        return x
     nan, inf = bool(reduce_any(is_nan(x))), bool(reduce_any(is_inf(x)))
     if nan or inf:
         found = "Inf and NaN" if nan and inf else ("NaN" if nan else "Inf")

@@ -6,13 +6,15 @@ dimension of its inputs: one ``unstack`` per input gives the elements and one
 ``stack`` per output gathers the results. Gradients therefore flow through those
 primitives' rules and through whatever ``fn`` ran; nothing here needs a kernel.
 Symbolic (Functional-API) inputs run ``fn`` once on symbolic elements to get
-the result's shape.
+the result's shape, and the call is recorded as one registry composite, so that
+a ``keras.Model`` replays the loop on data.
 """
 import functools
 
 from tensorlab.core import device as _dev
 from tensorlab.core import dtypes as dt
 from tensorlab.core.autodiff import GradientTape, _flatten, custom_gradient
+from tensorlab.core.registry import composite
 from tensorlab.core.spec import TensorSpec
 from tensorlab.core.tensor import SymbolicTensor, Tensor, Variable
 from tensorlab.errors import InvalidArgumentError
@@ -156,9 +158,41 @@ def _symbolic_stack(out, n):
     return rebuild([SymbolicTensor((n,) + tuple(t(v).shape), t(v).dtype) for v in leaves])
 
 
-def _map(op, fn, xs, rebuild, n, sig):
+def _replay(*tensors, run, specs):
+    return tuple(t(v) for v in _flatten(run(*tensors))[0])
+
+
+# One composite per op: ``run`` (a param) calls the op again on the tensors, ``specs`` are the results' specs.
+_RECORDED = {op: composite(op, lambda *tensors, run, specs: specs, multiple_results=True)(_replay)
+             for op in ("map_fn", "vectorized_map", "scan", "foldl", "foldr")}
+
+
+def _recorded(op, call, args, out):
+    """``call(*args)`` on symbolic inputs, recorded as one composite whose outputs have ``out``'s structure
+    and specs (``out``: ``fn`` run on symbolic elements).
+
+    The loop needs the number of elements, so a Functional model (``keras.Model``) replays ``call`` on data
+    each time it runs. The tensors among ``args``' leaves are the composite's inputs; other leaves (Python
+    values, variables, which are read when the model runs) are kept as they are.
+    """
+    leaves, rebuild = _flatten(list(args))
+    slots = [i for i, v in enumerate(leaves) if isinstance(v, (Tensor, SymbolicTensor))]
+
+    def run(*tensors):
+        vals = list(leaves)
+        for i, v in zip(slots, tensors):
+            vals[i] = v
+        return call(*rebuild(vals))
+
+    out_leaves, out_rebuild = _flatten(out)
+    specs = tuple(TensorSpec(tuple(t(v).shape), t(v).dtype) for v in out_leaves)
+    return out_rebuild(list(_RECORDED[op](*[leaves[i] for i in slots], run=run, specs=specs)))
+
+
+def _map(op, fn, xs, rebuild, n, sig, replay=None):
+    """``replay``: ``(call, elems)``, the op called again on ``elems`` (used on symbolic elems)."""
     if _is_symbolic(xs):
-        return _symbolic_stack(fn(_symbolic_rows(xs, rebuild)), n)
+        return _recorded(op, replay[0], [replay[1]], _symbolic_stack(fn(_symbolic_rows(xs, rebuild)), n))
     if n == 0:  # without a signature, TF assumes the output looks like elems
         return _empty(*(sig or ([(x.shape[1:], x.dtype) for x in xs], rebuild)), _device_of(xs))
     element = _rows(xs, rebuild, n)
@@ -191,7 +225,8 @@ def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True, swap
     if dtype is not None and fn_output_signature is not None:
         raise ValueError("map_fn: give fn_output_signature or dtype (its deprecated name), not both")
     sig = _signature("map_fn", fn_output_signature if fn_output_signature is not None else dtype)
-    return _map("map_fn", fn, *_elems("map_fn", fn, elems), sig)
+    return _map("map_fn", fn, *_elems("map_fn", fn, elems), sig,
+                replay=(lambda e: map_fn(fn, e, dtype=dtype, fn_output_signature=fn_output_signature), elems))
 
 
 def vectorized_map(fn, elems, fallback_to_while_loop=True, warn=True):
@@ -210,7 +245,8 @@ def vectorized_map(fn, elems, fallback_to_while_loop=True, warn=True):
       >>> tl.vectorized_map(lambda x: tl.reduce_sum(x), tl.ones([4, 3])).numpy()
       array([3., 3., 3., 3.], dtype=float32)
     """
-    return _map("vectorized_map", fn, *_elems("vectorized_map", fn, elems, broadcast=True), None)
+    return _map("vectorized_map", fn, *_elems("vectorized_map", fn, elems, broadcast=True), None,
+                replay=(lambda e: vectorized_map(fn, e), elems))
 
 
 # ----------------------------------------------------------------- scan and folds
@@ -274,7 +310,8 @@ def scan(fn, elems, initializer=None, parallel_iterations=10, back_prop=True, sw
     """
     accs, n, init, symbolic = _accumulate("scan", fn, elems, initializer, reverse)
     if symbolic:
-        return _symbolic_stack(accs[0], n)
+        return _recorded("scan", lambda e, i: scan(fn, e, i, reverse=reverse), [elems, initializer],
+                         _symbolic_stack(accs[0], n))
     if not accs:  # empty elems: zero-length accumulators
         leaves, rebuild = _flatten(init)
         return _empty([(v.shape, v.dtype) for v in leaves], rebuild, _device_of(leaves))
@@ -284,7 +321,9 @@ def scan(fn, elems, initializer=None, parallel_iterations=10, back_prop=True, sw
 
 
 def _fold(op, fn, elems, initializer, reverse):
-    accs, _, init, _ = _accumulate(op, fn, elems, initializer, reverse)
+    accs, _, init, symbolic = _accumulate(op, fn, elems, initializer, reverse)
+    if symbolic:
+        return _recorded(op, lambda e, i: _fold(op, fn, e, i, reverse), [elems, initializer], accs[0])
     return accs[-1] if accs else init
 
 

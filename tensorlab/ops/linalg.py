@@ -9,7 +9,7 @@ import string
 
 from tensorlab.core import device as _dev
 from tensorlab.core import dtypes as dt
-from tensorlab.core.registry import defgrad, primitive
+from tensorlab.core.registry import composite, defgrad, primitive
 from tensorlab.core.spec import TensorSpec
 from tensorlab.core.tensor import SymbolicTensor
 from tensorlab.errors import InvalidArgumentError
@@ -251,11 +251,31 @@ def _einsum_rule(*xs, equation, bcast):
 einsum_p = primitive("einsum", _einsum_rule)
 
 
-def _eye_like(n, m, like):
+def _eye_like(n, m, like, n_axes=(-1,), m_axes=(-1,)):
+    """``eye(n, m)`` in ``like``'s dtype, on ``like``'s device.
+
+    On a symbolic ``like`` (a Functional-API tensor) it is a composite of ``like``, made when the model runs
+    on data (on the data's device); a size not known yet (None) is then the smallest of ``like``'s sizes
+    along ``n_axes`` (``m_axes``).
+    """
     if isinstance(like, SymbolicTensor):
-        return SymbolicTensor((n, m), like.dtype)
+        return _eye_of(like, rows=tuple(n_axes) if n is None else n, cols=tuple(m_axes) if m is None else m)
     with _dev.device(like._device):
         return eye(n, m, dtype=like.dtype)
+
+
+def _eye_size(shape, size):
+    """An int size, or the smallest of ``shape``'s sizes along a tuple of axes (None while one is unknown)."""
+    if isinstance(size, int):
+        return size
+    dims = [shape[a] for a in size]
+    return None if None in dims else min(dims)
+
+
+@composite("eye_like", lambda like, rows, cols: TensorSpec((_eye_size(like.shape, rows), _eye_size(like.shape, cols)),
+                                                           like.dtype))
+def _eye_of(like, rows, cols):
+    return _eye_like(_eye_size(like.shape, rows), _eye_size(like.shape, cols), like)
 
 
 @defgrad(einsum_p)
@@ -502,7 +522,9 @@ def diag_part(input, name="diag_part", k=0, padding_value=0, align="RIGHT_LEFT")
     if k != 0:
         raise NotImplementedError("diag_part: only the main diagonal (k=0) is supported")
     m, n = _matrix("diag_part", x)
-    if m is None or n is None or m == n:
+    if m is None or n is None:  # symbolic: whether the matrices are square is known when the model runs
+        return _diag_part_of(x)
+    if m == n:
         return einsum_p(x, equation=_ell_eq(x.ndim - 2, "ii", "i"), bcast="")
     # Rectangular: select x[i, i] for i < min(m, n) by contracting with two eye slices.
     q = min(m, n)
@@ -531,6 +553,11 @@ def trace(x, name=None):
     if m is None or n is None or m == n:
         return einsum_p(x, equation=_ell_eq(x.ndim - 2, "ii", ""), bcast="")
     return _R().reduce_sum(diag_part(x), axis=-1)
+
+
+@composite("diag_part", lambda x: TensorSpec(tuple(x.shape[:-2]) + (None,), x.dtype))
+def _diag_part_of(x):
+    return diag_part(x)
 
 
 def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0, align="RIGHT_LEFT"):
@@ -572,8 +599,8 @@ def _band_arg(name, v, what, size):
 
 def _band_mask(m, n, num_lower, num_upper, like):
     """``[m, n]`` bool: True inside the band (``num_lower`` below, ``num_upper`` above; < 0 keeps all)."""
-    if isinstance(like, SymbolicTensor):
-        return SymbolicTensor((m, n), dt.bool_)
+    if isinstance(like, SymbolicTensor):  # made when a model runs on data: [m, n] are like's last two dims
+        return _band_mask_of(like, num_lower=num_lower, num_upper=num_upper)
     from tensorlab.ops.creation import range as _range
     E = _E()
     with _dev.device(like._device):
@@ -583,6 +610,11 @@ def _band_mask(m, n, num_lower, num_upper, like):
             up = E.less_equal(d, num_upper)
             keep = up if keep is None else E.logical_and(keep, up)
     return keep
+
+
+@composite("band_mask", lambda like, num_lower, num_upper: TensorSpec(tuple(like.shape[-2:]), dt.bool_))
+def _band_mask_of(like, num_lower, num_upper):
+    return _band_mask(like.shape[-2], like.shape[-1], num_lower, num_upper, like)
 
 
 def band_part(input, num_lower, num_upper, name=None):
@@ -639,7 +671,7 @@ def set_diag(input, diagonal, name="set_diag", k=0, align="RIGHT_LEFT"):
     if len(d.shape) != len(want) or any(a is not None and b is not None and a != b for a, b in zip(d.shape, want)):
         raise InvalidArgumentError(f"set_diag: diagonal must have shape {fmt(want)} ([..., min(M, N)]) for "
                                    f"input of shape {fmt(x.shape)}, got shape {fmt(d.shape)}")
-    on_diag = einsum_p(d, _eye_like(m, q, x), _eye_like(n, q, x),
+    on_diag = einsum_p(d, _eye_like(m, q, x, (-2,), (-2, -1)), _eye_like(n, q, x, (-1,), (-2, -1)),
                        equation=_ell_eq(x.ndim - 2, "k", "ij", "ik", "jk"), bcast="")
     return _E().where(_band_mask(m, n, 0, 0, x), on_diag, x)
 

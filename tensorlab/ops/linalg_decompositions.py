@@ -5,9 +5,8 @@ lstsq, matrix_rank and expm built on them and on the solvers of ``linalg_solvers
 import math
 
 from tensorlab.core import dtypes as dt
-from tensorlab.core.registry import defgrad, primitive
+from tensorlab.core.registry import composite, defgrad, primitive
 from tensorlab.core.spec import TensorSpec
-from tensorlab.core.tensor import SymbolicTensor
 from tensorlab.errors import InvalidArgumentError
 from tensorlab.ops._rules import broadcast_shapes, check_same_dtype, fmt, pair, t
 from tensorlab.ops.creation import ones_like
@@ -377,16 +376,22 @@ def expm(input, name=None):
              [0., 1.]], dtype=float32)
     """
     x = t(input)
-    if _square("expm", x) == 0:
+    _square("expm", x)
+    return _expm(x)
+
+
+@composite("expm", lambda x: TensorSpec(x.shape, x.dtype))
+def _expm(x):
+    # The number of squarings is read back from the data: on Functional-API tensors this runs as a composite.
+    if x.shape[-1] == 0:
         return x
     E, R = _E(), _R()
     coeffs, theta = _THETA[x.dtype]
     norm = R.reduce_max(R.reduce_sum(E.abs(x), axis=-2, keepdims=True), axis=-1, keepdims=True)
     # Each matrix is scaled by 2^-s into the approximant's range, then squared s times.
     squarings = E.maximum(E.ceil(E.divide(E.log(E.divide(norm, theta)), math.log(2.0))), 0.0)
-    symbolic = isinstance(x, SymbolicTensor)
     # The number of squarings is read on the host (one device sync), as TF's while_loop does.
-    most = 0.0 if symbolic or not squarings.shape.num_elements() else float(R.reduce_max(squarings).numpy())
+    most = 0.0 if not squarings.shape.num_elements() else float(R.reduce_max(squarings).numpy())
     if not math.isfinite(most):
         return E.multiply(ones_like(x), float("nan"))
     u, v = _pade(E.divide(x, E.pow(2.0, squarings)), coeffs)

@@ -9,7 +9,7 @@ Reduction primitives take ``axes`` (a sorted tuple of non-negative axes) and
 ``keepdims``; the public functions normalize TF's ``axis`` argument.
 """
 from tensorlab.core import dtypes as dt
-from tensorlab.core.registry import defgrad, not_differentiable, primitive
+from tensorlab.core.registry import composite, defgrad, not_differentiable, primitive
 from tensorlab.core.spec import TensorSpec
 from tensorlab.core.tensor import Tensor
 from tensorlab.errors import InvalidArgumentError
@@ -185,11 +185,12 @@ def reduce_any(input_tensor, axis=None, keepdims=False, name=None):
 
 
 def _count(x, axes):
-    shape = x.shape
+    """The number of elements reduced over ``axes`` (None while one of their sizes is unknown)."""
     n = 1
     for a in axes:
-        # Symbolic tensors may have unknown dims; only the result's shape matters there.
-        n *= shape[a] if shape[a] is not None else 1
+        if x.shape[a] is None:
+            return None
+        n *= x.shape[a]
     return n
 
 
@@ -216,6 +217,8 @@ def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
     require_dtypes("reduce_mean", x, NUMERIC)
     axes = _axes("reduce_mean", x, axis)
     n = _count(x, axes)
+    if n is None:  # symbolic, over an unknown size (e.g. the batch): the count is known when a model runs
+        return _reduce_mean_unknown(x, axes=axes, keepdims=bool(keepdims))
     if x.dtype in _INTS:
         s = reduce_sum_p(x, axes=axes, keepdims=bool(keepdims))
         if n == 0:
@@ -226,6 +229,11 @@ def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
         s = reduce_sum_p(E.cast(x, dt.float32), axes=axes, keepdims=bool(keepdims))
         return E.cast(E.divide(s, float(n)), x.dtype)
     return E.divide(reduce_sum_p(x, axes=axes, keepdims=bool(keepdims)), float(n))
+
+
+@composite("reduce_mean", lambda x, axes, keepdims: reduce_sum_p.abstract_eval(x, axes=axes, keepdims=keepdims))
+def _reduce_mean_unknown(x, axes, keepdims):
+    return reduce_mean(x, axis=list(axes), keepdims=keepdims)
 
 
 def _logsumexp_rule(x):
@@ -254,7 +262,7 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
       >>> tl.reduce_logsumexp(tl.constant([1000., 1000.])).numpy()   # 1000 + log(2)
       1000.6931
     """
-    E, S, C, G = _ops()
+    E, S, _, G = _ops()
     x = t(input_tensor)
     require_dtypes("reduce_logsumexp", x, FLOATS)
     axes = _axes("reduce_logsumexp", x, axis)
@@ -263,8 +271,7 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
         return S.expand_dims(out, -1) if keepdims else out
     raw = reduce_max_p(x, axes=axes, keepdims=True)
     # An all -inf (or inf) slice must not produce inf - inf = nan: shift by 0 there.
-    if x._device.kind != "symbolic":  # symbolic: only the shape matters
-        raw = E.where(E.less(E.abs(raw), float("inf")), raw, C.zeros_like(raw))
+    raw = E.where(E.less(E.abs(raw), float("inf")), raw, 0.0)
     m = G.stop_gradient(raw)
     s = E.log(reduce_sum_p(E.exp(E.subtract(x, m)), axes=axes, keepdims=bool(keepdims)))
     if not keepdims:
