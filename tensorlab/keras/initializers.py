@@ -161,7 +161,10 @@ class VarianceScaling(_Random):
     Args:
       scale: the variance multiplier.
       mode: ``"fan_in"``, ``"fan_out"`` or ``"fan_avg"``.
-      distribution: ``"truncated_normal"``, ``"untruncated_normal"`` or ``"uniform"``.
+      distribution: ``"truncated_normal"``, ``"untruncated_normal"`` or ``"uniform"`` (any case).
+        ``"normal"`` means ``"truncated_normal"``, as in Keras 3 (and is stored and saved as that):
+        for untruncated samples say ``"untruncated_normal"``. Truncated samples lie within two
+        standard deviations of 0 and, after the truncation, have the stddev ``sqrt(scale / n)``.
       seed: optional integer seed.
       input_axes, output_axes: optional lists of the weight's axes that count as its input and
         output units (both needed, as in Keras 3): the fans are the products of their sizes
@@ -175,7 +178,7 @@ class VarianceScaling(_Random):
     """
 
     _MODES = ("fan_in", "fan_out", "fan_avg")
-    _DISTS = ("truncated_normal", "untruncated_normal", "uniform", "normal")
+    _DISTS = ("truncated_normal", "untruncated_normal", "uniform")
 
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None, input_axes=None,
                  output_axes=None):
@@ -185,9 +188,13 @@ class VarianceScaling(_Random):
             raise ValueError(f"{name}: scale must be positive, got {scale}")
         if mode not in self._MODES:
             raise ValueError(f"{name}: unknown mode {mode!r}; valid: {', '.join(self._MODES)}")
+        given = distribution
+        distribution = str(distribution).lower()
+        if distribution == "normal":  # Keras 3's alias
+            distribution = "truncated_normal"
         if distribution not in self._DISTS:
-            raise ValueError(f"{name}: unknown distribution {distribution!r}; valid: "
-                             f"{', '.join(self._DISTS)}")
+            raise ValueError(f"{name}: unknown distribution {given!r}; valid: "
+                             f"{', '.join(self._DISTS)} (or 'normal', the same as 'truncated_normal')")
         self.scale, self.mode, self.distribution = scale, mode, distribution
         self.input_axes = _axes_arg(name, "input_axes", input_axes)
         self.output_axes = _axes_arg(name, "output_axes", output_axes)
@@ -198,10 +205,10 @@ class VarianceScaling(_Random):
         var = self.scale / max(1.0, n)
         dtype = _dtype(dtype)
         if self.distribution == "truncated_normal":
-            # 0.879... is the stddev of a unit normal truncated to [-2, 2].
+            # 0.879... is the stddev of a unit normal truncated to [-2, 2]: the samples' stddev is sqrt(var).
             std = math.sqrt(var) / 0.87962566103423978
             return _draw("truncated_normal", self.seed, shape, 0.0, std, dtype)
-        if self.distribution in ("untruncated_normal", "normal"):
+        if self.distribution == "untruncated_normal":
             return _draw("normal", self.seed, shape, 0.0, math.sqrt(var), dtype)
         limit = math.sqrt(3.0 * var)
         return _draw("uniform", self.seed, shape, -limit, limit, dtype)
@@ -214,6 +221,20 @@ class VarianceScaling(_Random):
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed,
                 **self._axes_config()}
+
+
+def _with_fan_axes(initializer, input_axes, output_axes):
+    """``initializer`` for a kernel whose input and output units lie along ``input_axes`` and ``output_axes``
+    (as Keras 3's EinsumDense and MultiHeadAttention set them): a ``VarianceScaling`` (Glorot, He, ...)
+    without both axes is cloned with these, so that its fans are not the convolution-kernel rule's; any
+    other initializer is returned as it is."""
+    if not isinstance(initializer, VarianceScaling) or (initializer.input_axes is not None
+                                                        and initializer.output_axes is not None):
+        return initializer
+    config = initializer.get_config()
+    config["seed"] = initializer.seed
+    config["input_axes"], config["output_axes"] = list(input_axes), list(output_axes)
+    return type(initializer).from_config(config)
 
 
 def _vs_subclass(name, scale, mode, dist, doc):

@@ -7,6 +7,7 @@ import pytest
 import tensorlab as tl
 from tensorlab import keras
 from tensorlab.keras import activations, constraints, initializers, regularizers
+from tests.keras.real_keras import K, needs_keras
 
 SHAPE = (200, 300)   # fan_in 200, fan_out 300
 
@@ -86,6 +87,132 @@ def test_fans_from_input_and_output_axes():
     assert w.std() == pytest.approx(math.sqrt(2 / 64), rel=0.05)
     with pytest.raises(ValueError, match=r"VarianceScaling: input_axes must be None or a list of integer axes"):
         initializers.VarianceScaling(input_axes=["a"], output_axes=[1])
+
+
+# The stddev of a unit normal truncated to [-2, 2] (Keras 3 divides by it so that the truncated samples keep
+# the wanted stddev): sqrt(1 - 2 * 2 * pdf(2) / (cdf(2) - cdf(-2))).
+_TRUNC = 0.87962566103423978
+
+
+def test_truncation_constant():
+    pdf2 = math.exp(-2.0) / math.sqrt(2 * math.pi)
+    assert math.sqrt(1 - 4 * pdf2 / math.erf(2 / math.sqrt(2))) == pytest.approx(_TRUNC, abs=1e-15)
+
+
+@pytest.mark.parametrize("given", ["normal", "Normal", "truncated_normal", "TRUNCATED_NORMAL"])
+def test_variance_scaling_normal_is_truncated_normal_as_in_keras_3(given):
+    vs = initializers.VarianceScaling(scale=2.0, mode="fan_in", distribution=given, seed=3)
+    assert vs.distribution == "truncated_normal" and vs.get_config()["distribution"] == "truncated_normal"
+    std = math.sqrt(2.0 / 400)
+    w = vs((400, 500)).numpy().astype(np.float64)
+    bound = 2 * std / _TRUNC   # two stddevs of the normal before truncation
+    assert np.abs(w).max() <= bound * (1 + 1e-6)
+    assert np.abs(w).max() > 0.99 * bound   # 200,000 samples reach the bound: truncated there, not earlier
+    assert w.std() == pytest.approx(std, rel=0.01) and abs(w.mean()) < 0.01 * std
+    # the fraction in [-std, std] is that of the truncated normal, not of the normal (0.683)
+    inside = math.erf(_TRUNC / math.sqrt(2)) / math.erf(2 / math.sqrt(2))
+    assert np.mean(np.abs(w) <= std) == pytest.approx(inside, abs=0.005)
+
+
+def test_variance_scaling_untruncated_normal():
+    vs = initializers.VarianceScaling(scale=2.0, distribution="untruncated_normal", seed=3)
+    w = vs((400, 500)).numpy().astype(np.float64)
+    std = math.sqrt(2.0 / 400)
+    assert w.std() == pytest.approx(std, rel=0.01)
+    assert np.abs(w).max() > 2 * std / _TRUNC * 1.5   # tails beyond the truncation bound
+    with pytest.raises(ValueError, match=r"VarianceScaling: unknown distribution 'gaussian'"):
+        initializers.VarianceScaling(distribution="gaussian")
+
+
+@needs_keras
+@pytest.mark.parametrize("given", ["normal", "untruncated_normal", "uniform", "Truncated_Normal"])
+def test_variance_scaling_configs_match_keras_3(given):
+    ours = initializers.VarianceScaling(scale=0.5, mode="fan_avg", distribution=given).get_config()
+    theirs = K.initializers.VarianceScaling(scale=0.5, mode="fan_avg", distribution=given).get_config()
+    assert {k: ours[k] for k in ("scale", "mode", "distribution")} == \
+        {k: theirs[k] for k in ("scale", "mode", "distribution")}
+
+
+EINSUMS = [  # equation, output_shape, input shape
+    ("abc,cde->abde", (None, 8, 16), (None, 5, 64)),    # MultiHeadAttention's query/key/value projections
+    ("abcd,cde->abe", (None, 32), (None, 5, 8, 12)),    # its output projection
+    ("ab,bc->ac", 48, (None, 96)),
+    ("...b,bc->...c", 40, (None, 3, 80)),
+    ("abc,bcd->abd", (6, 24), (None, 6, 30)),
+    ("abc,cd->abd", (None, 20), (None, 4, 60)),
+]
+
+
+@pytest.mark.parametrize("equation,output_shape,input_shape", EINSUMS)
+def test_einsum_dense_kernel_fans_come_from_the_equation(equation, output_shape, input_shape):
+    from tensorlab.keras.layers.core import _einsum_fan_axes
+    layer = keras.layers.EinsumDense(equation, output_shape)
+    layer.build(input_shape)
+    k = layer.kernel.numpy().astype(np.float64)
+    in_axes, out_axes = _einsum_fan_axes(equation)
+    fan_in = int(np.prod([k.shape[a] for a in in_axes]))
+    fan_out = int(np.prod([k.shape[a] for a in out_axes]))
+    limit = math.sqrt(6.0 / (fan_in + fan_out))   # Glorot uniform with Keras 3's fans
+    assert np.abs(k).max() <= limit and np.abs(k).max() > 0.95 * limit
+    assert k.std() == pytest.approx(limit / math.sqrt(3), rel=0.06)
+    # the layer's own initializer (and config) keep no axes: they are the equation's at each build
+    assert layer.get_config()["kernel_initializer"] == {"class_name": "GlorotUniform", "config": {"seed": None}}
+    he = keras.layers.EinsumDense(equation, output_shape, kernel_initializer=initializers.HeNormal(seed=1))
+    he.build(input_shape)
+    w = he.kernel.numpy().astype(np.float64)
+    assert w.std() == pytest.approx(math.sqrt(2.0 / fan_in), rel=0.06)
+    assert np.abs(w).max() <= 2 * math.sqrt(2.0 / fan_in) / _TRUNC * (1 + 1e-6)
+
+
+def test_einsum_dense_keeps_the_axes_an_initializer_was_given():
+    init = initializers.HeUniform(seed=2, input_axes=[0, 1], output_axes=[2])
+    layer = keras.layers.EinsumDense("abc,cde->abde", (None, 8, 16), kernel_initializer=init)
+    layer.build((None, 5, 64))
+    k = layer.kernel.numpy().astype(np.float64)   # fan_in = 64 * 8, as given (the equation says 64)
+    assert k.std() == pytest.approx(math.sqrt(6.0 / 512) / math.sqrt(3), rel=0.06)
+
+
+@needs_keras
+@pytest.mark.parametrize("equation,output_shape,input_shape", EINSUMS)
+def test_einsum_dense_fan_axes_and_scales_match_keras_3(equation, output_shape, input_shape):
+    from keras.src.layers.core.einsum_dense import _analyze_einsum_string
+    from tensorlab.keras.layers.core import _einsum_fan_axes
+    *_, in_axes, out_axes = _analyze_einsum_string(equation, None, input_shape, output_shape)
+    assert _einsum_fan_axes(equation) == (in_axes, out_axes)
+    ours = keras.layers.EinsumDense(equation, output_shape)
+    ours.build(input_shape)
+    theirs = K.layers.EinsumDense(equation, output_shape)
+    theirs.build(input_shape)
+    kt = np.asarray(K.ops.convert_to_numpy(theirs.kernel), np.float64)
+    assert tuple(ours.kernel.shape) == kt.shape
+    assert ours.kernel.numpy().std() == pytest.approx(kt.std(), rel=0.1)
+
+
+def test_multi_head_attention_kernel_fans_are_keras_3s():
+    mha = keras.layers.MultiHeadAttention(num_heads=4, key_dim=16, value_dim=8, output_shape=48)
+    q = tl.zeros((2, 5, 96))
+    mha(q, q)
+    for kernel, fan_in, fan_out in [(mha.query_kernel, 96, 64), (mha.key_kernel, 96, 64),
+                                    (mha.value_kernel, 96, 32), (mha.output_kernel, 32, 48)]:
+        k = kernel.numpy().astype(np.float64)
+        limit = math.sqrt(6.0 / (fan_in + fan_out))
+        assert np.abs(k).max() <= limit
+        assert k.std() == pytest.approx(limit / math.sqrt(3), rel=0.1)
+
+
+@needs_keras
+def test_multi_head_attention_kernel_scales_match_keras_3():
+    ours = keras.layers.MultiHeadAttention(num_heads=4, key_dim=16, value_dim=8)
+    q = tl.zeros((2, 5, 96))
+    ours(q, q)
+    theirs = K.layers.MultiHeadAttention(num_heads=4, key_dim=16, value_dim=8)
+    theirs(np.zeros((2, 5, 96), "float32"), np.zeros((2, 5, 96), "float32"))
+    pairs = [(ours.query_kernel, theirs._query_dense.kernel), (ours.value_kernel, theirs._value_dense.kernel),
+             (ours.output_kernel, theirs._output_dense.kernel)]
+    for a, b in pairs:
+        b = np.asarray(K.ops.convert_to_numpy(b), np.float64)
+        assert tuple(a.shape) == b.shape
+        assert a.numpy().std() == pytest.approx(b.std(), rel=0.1)
 
 
 def np_softmax(x):

@@ -4,6 +4,7 @@ GroupQueryAttention (group_query_attention.py)."""
 import math
 
 import tensorlab as tl
+from tensorlab.keras import initializers
 from tensorlab.keras.layers._common import is_symbolic, kernel_bias_config, set_kernel_bias_args, shape_str
 from tensorlab.keras.layers.base import Layer
 from tensorlab.keras.layers.core import matmul_last
@@ -161,8 +162,11 @@ class MultiHeadAttention(Layer):
                              kernel_constraint, bias_constraint)
         self.seed = seed
 
-    def _dense(self, prefix, kernel_shape, bias_shape):
-        k = self.add_weight(name=f"{prefix}/kernel", shape=kernel_shape, initializer=self.kernel_initializer,
+    def _dense(self, prefix, kernel_shape, bias_shape, input_axes, output_axes):
+        # Keras 3 builds these kernels as EinsumDense layers: a VarianceScaling initializer takes its fans
+        # from the projection's units (input_axes, output_axes), not from the convolution-kernel rule.
+        init = initializers._with_fan_axes(self.kernel_initializer, input_axes, output_axes)
+        k = self.add_weight(name=f"{prefix}/kernel", shape=kernel_shape, initializer=init,
                             regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         b = None
         if self.use_bias:
@@ -189,14 +193,16 @@ class MultiHeadAttention(Layer):
         h = self.num_heads
         self._query_dim, self._key_in, self._value_in = query_shape[-1], key_shape[-1], value_shape[-1]
         self._rank = rank
+        proj = ([0], [1, 2])  # [features, heads, head_dim]: features in, heads x head_dim out
         self.query_kernel, self.query_bias = self._dense("query", (query_shape[-1], h, self.key_dim),
-                                                         (h, self.key_dim))
-        self.key_kernel, self.key_bias = self._dense("key", (key_shape[-1], h, self.key_dim), (h, self.key_dim))
+                                                         (h, self.key_dim), *proj)
+        self.key_kernel, self.key_bias = self._dense("key", (key_shape[-1], h, self.key_dim), (h, self.key_dim),
+                                                     *proj)
         self.value_kernel, self.value_bias = self._dense("value", (value_shape[-1], h, self.value_dim),
-                                                         (h, self.value_dim))
+                                                         (h, self.value_dim), *proj)
         out_dim = self._output_shape or query_shape[-1]
         self.output_kernel, self.output_bias = self._dense("attention_output", (h, self.value_dim, out_dim),
-                                                           (out_dim,))
+                                                           (out_dim,), [0, 1], [2])
         self._out_dim = out_dim
         self.built = True
 

@@ -387,6 +387,15 @@ def _einsum_shapes(layer, input_shape):
     return tuple(kernel), None if bias is None else tuple(bias), tuple(out)
 
 
+def _einsum_fan_axes(equation):
+    """The kernel's input and output axes (Keras 3's): a kernel letter in the output spec is an output
+    unit, one only in the input spec an input unit."""
+    in_spec, w_spec, out_spec, _ = _einsum_specs(equation)
+    output_axes = [i for i, c in enumerate(w_spec) if c in out_spec]
+    input_axes = [i for i, c in enumerate(w_spec) if c not in out_spec and c in in_spec]
+    return input_axes, output_axes
+
+
 class EinsumDense(Layer):
     """A dense layer whose computation is an einsum: ``activation(einsum(equation, inputs, kernel) + bias)``.
 
@@ -401,7 +410,9 @@ class EinsumDense(Layer):
       activation: activation function or its name (default: none).
       bias_axes: output axes (letters of the output spec) that get a bias, or None.
       kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-        activity_regularizer, kernel_constraint, bias_constraint: as in ``Dense``.
+        activity_regularizer, kernel_constraint, bias_constraint: as in ``Dense``. As in Keras 3, a
+        ``VarianceScaling`` kernel initializer (e.g. the default Glorot uniform) takes its fans from the
+        equation: the kernel axes shared with the output are its output units, the others its input units.
 
     Example:
       >>> layer = tl.keras.layers.EinsumDense("abc,cd->abd", output_shape=(None, 64), bias_axes="d")
@@ -437,7 +448,9 @@ class EinsumDense(Layer):
     def build(self, input_shape):
         kernel_shape, bias_shape, self.full_output_shape = _einsum_shapes(self, input_shape)
         self._input_ndim = len(tuple(input_shape))
-        self.kernel = self.add_weight(name="kernel", shape=kernel_shape, initializer=self.kernel_initializer,
+        # As Keras 3: a VarianceScaling initializer takes its fans from the equation.
+        init = initializers._with_fan_axes(self.kernel_initializer, *_einsum_fan_axes(self.equation))
+        self.kernel = self.add_weight(name="kernel", shape=kernel_shape, initializer=init,
                                       regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
                                       trainable=True)
         self.bias = None
