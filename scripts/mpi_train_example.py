@@ -15,6 +15,7 @@ instead); the other processes then stop with a ``DeadlineExceededError``
 naming rank R once ``--timeout`` seconds have passed.
 """
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -83,7 +84,7 @@ def main(argv=None):
         rank = strategy.extended._worker_index
     x, y = data(a.model, a.global_batch * a.steps)
     tl.random.set_seed(1234)
-    scope = strategy.scope() if strategy is not None else _Null()
+    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
         model = make_model(a.model, own_train_step=a.loop == "train-step")
         model.compile(optimizer=tl.keras.optimizers.SGD(0.1, momentum=0.9),
@@ -148,14 +149,6 @@ def custom_loop(strategy, model, x, y, global_batch):
     for xb, yb in strategy.experimental_distribute_dataset(ds):
         loss = float(strategy.reduce("SUM", strategy.run(step, args=(xb, yb)), axis=None))
     return loss
-
-
-class _Null:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
 
 
 if __name__ == "__main__":
