@@ -1,11 +1,22 @@
 """Shared pieces of the GEMM-family GPU tests (test_kernels_gemm_gpu.py, test_kernels_sm90_gpu.py):
-numpy float64 references, operand makers, bfloat16 bit conversions, and NaN-poisoned CuPy
-allocations. Imports without CuPy or a GPU."""
+numpy float64 references, operand makers, bfloat16 bit conversions, NaN-poisoned CuPy allocations
+and the no-device skip. Imports without CuPy or a GPU."""
 import contextlib
 
 import numpy as np
+import pytest
 
 LAYOUTS = [(False, False), (True, False), (False, True), (True, True)]
+
+
+def skip_without_cuda_device(cupy):
+    """Skips the calling test module when CuPy sees no usable CUDA device."""
+    try:
+        n = cupy.cuda.runtime.getDeviceCount()
+    except Exception:
+        n = 0
+    if n <= 0:
+        pytest.skip("no CUDA device", allow_module_level=True)
 
 
 def rel_err(out, ref):

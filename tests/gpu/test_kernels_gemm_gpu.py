@@ -9,20 +9,16 @@ non-finite outputs, so an output element a kernel leaves unwritten fails the tes
 import numpy as np
 import pytest
 
+from tests.gpu.gemm_reference import (
+    LAYOUTS, bf16_bits_to_f64, f32_to_bf16_bits, matmul16_error, nan_poisoned_allocations,
+    operand, ref_mm, rel_err, skip_without_cuda_device)
+
 cupy = pytest.importorskip("cupy")
 
 pytestmark = pytest.mark.gpu
 
+skip_without_cuda_device(cupy)
 
-def _has_gpu():
-    try:
-        return cupy.cuda.runtime.getDeviceCount() > 0
-    except Exception:
-        return False
-
-
-if not _has_gpu():
-    pytest.skip("no CUDA device", allow_module_level=True)
 
 def load_launchers(*stems):
     """Launcher modules; if the CUDA backend package fails to import for an unrelated reason,
@@ -49,10 +45,6 @@ def load_launchers(*stems):
 
 
 mm, cv, pl = load_launchers("matmul", "conv", "pool")
-
-from tests.gpu.gemm_reference import (  # noqa: E402
-    LAYOUTS, bf16_bits_to_f64, f32_to_bf16_bits, matmul16_error, nan_poisoned_allocations,
-    operand, ref_mm, rel_err)
 
 
 @pytest.fixture(autouse=True)

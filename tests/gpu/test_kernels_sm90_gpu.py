@@ -9,25 +9,18 @@ all four operand layouts, NaN-poisoned allocations, relative Frobenius-norm tole
 import numpy as np
 import pytest
 
+from tests.gpu.gemm_reference import (
+    LAYOUTS, matmul16_error, nan_poisoned_allocations, operand, ref_mm, rel_err,
+    skip_without_cuda_device)
+
 cupy = pytest.importorskip("cupy")
 
 pytestmark = pytest.mark.gpu
 
-
-def _has_gpu():
-    try:
-        return cupy.cuda.runtime.getDeviceCount() > 0
-    except Exception:
-        return False
-
-
-if not _has_gpu():
-    pytest.skip("no CUDA device", allow_module_level=True)
+skip_without_cuda_device(cupy)
 if cupy.cuda.Device().compute_capability != "90":
     pytest.skip("the wgmma kernels run on compute capability 9.0 only", allow_module_level=True)
 
-from tests.gpu.gemm_reference import (  # noqa: E402
-    LAYOUTS, matmul16_error, nan_poisoned_allocations, operand, ref_mm, rel_err)
 from tensorlab.backend.cuda.kernels import matmul as mm  # noqa: E402
 
 
