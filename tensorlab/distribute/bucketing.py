@@ -48,12 +48,17 @@ def pack(tensors):
 
 
 def unpack(flat, shapes):
-    """Splits a packed buffer back into tensors of ``shapes``."""
-    if len(shapes) == 1:
-        return [tl.reshape(flat, shapes[0])]
-    sizes = [_num(s) for s in shapes]
-    parts = tl.split(flat, sizes, axis=0)
-    return [tl.reshape(p, s) for p, s in zip(parts, shapes)]
+    """Splits a packed buffer back into tensors of ``shapes``: views of it, no kernel runs (the
+    buffer may still be written by a collective on another stream: see PendingCollectives)."""
+    data, dev = flat._data, flat._device
+    out, start = [], 0
+    for s in shapes:
+        n = _num(s)
+        out.append(_tensor.wrap(data[start:start + n].reshape(tuple(int(d) for d in s)), dev))
+        start += n
+    if start != data.size:
+        raise ValueError(f"unpack: shapes {list(shapes)} hold {start} elements, the buffer {data.size}")
+    return out
 
 
 def _num(shape):
@@ -101,6 +106,7 @@ class GradientBucketer:
     def result(self):
         """The reduced gradients, after every replica finished: None for a variable that no
         replica of any worker has a gradient for (its bucket reduced zeros), as without a strategy."""
+        self._strategy.extended._wait_collectives()  # the buckets' collectives ran beside backward
         if self._fold_presence:
             anywhere = [False] * len(self._vars)
             counts = np.concatenate([c.numpy().ravel() for _, c in self._presence]) if self._presence else []
@@ -231,6 +237,7 @@ def reduce_gradients(strategy, per_replica_grads, variables, bucket_bytes=DEFAUL
         red = ext._batch_all_reduce_bucket(cols)
         for k, g in zip(ks, unpack(red, [tuple(variables[k].shape) for k in ks])):
             out[k] = g
+    ext._wait_collectives()
     return out
 
 

@@ -2,8 +2,10 @@
 
 - ``NcclAllReduce``: GPUs, NCCL through CuPy; one communicator per device
   (``NcclCommunicator.initAll``), the per-device calls grouped between
-  ``groupStart``/``groupEnd``, each on its device's own stream, so a bucket's
-  reduction overlaps the computation that follows it.
+  ``groupStart``/``groupEnd``, each on its device's own stream, so a gradient
+  bucket's reduction overlaps the backward computation that follows it (the
+  compute streams wait for it only when the step's gradients are used:
+  ``wait_pending``).
 - ``ReductionToOneDevice``: copies every value to one device, sums there and
   copies the sum back (works for any mix of devices; the fallback).
 - ``LocalSumAllReduce``: logical CPU devices share host memory, so the sum
@@ -31,8 +33,47 @@ def _sum_in_order(values, dev):
         return vals[0] if len(vals) == 1 else tl.add_n(vals)
 
 
+class PendingCollectives:
+    """Collectives queued on side streams that no compute stream has waited for yet.
+
+    Each entry holds the buffers the collective reads and writes, so that CuPy's memory pool
+    cannot hand one of them to a compute-stream kernel while the collective still runs; ``wait``
+    makes each device's current stream wait for the collectives and lets the buffers go.
+    """
+
+    def __init__(self):
+        self._items = []
+
+    def add(self, device_index, stream, *buffers):
+        self._items.append((device_index, stream.record(), buffers))
+
+    def wait(self):
+        if not self._items:
+            return
+        import cupy
+        items, self._items = self._items, []
+        for dev, event, _ in items:
+            with cupy.cuda.Device(dev):
+                cupy.cuda.get_current_stream().wait_event(event)
+
+    def __len__(self):
+        return len(self._items)
+
+
 class CrossDeviceOps:
     """Base class: reductions of per-replica values to destinations."""
+
+    def _all_reduce_bucket(self, buffers):
+        """SUM of one packed gradient buffer per replica, one result per replica.
+
+        An implementation may leave the results pending on a side stream until
+        ``wait_pending()``: before that, callers may only take views of them.
+        """
+        from tensorlab.distribute.strategy import ReduceOp
+        return self.batch_all_reduce(ReduceOp.SUM, [buffers])[0]
+
+    def wait_pending(self):
+        """Orders the devices' current streams after the collectives left pending (none here)."""
 
     def reduce(self, reduce_op, per_replica_value, destinations=None):
         """Reduces a ``PerReplica`` value; returns one tensor on ``destinations`` (a device string)."""
@@ -99,9 +140,11 @@ class NcclAllReduce(CrossDeviceOps):
 
     Tensors are packed into buckets of ``bucket_bytes`` (default 25 MB) and each
     bucket is one grouped NCCL call on per-device streams. The call returns once
-    the work is queued: each device's compute stream waits for its NCCL stream
-    through an event, so later kernels are ordered after the reduction while the
-    host carries on (and queues the rest of the backward pass).
+    the work is queued. ``batch_all_reduce`` makes each device's compute stream
+    wait for its NCCL stream through an event at once; a gradient bucket
+    (``_all_reduce_bucket``) is left pending until ``wait_pending()``, which the
+    training step calls once every bucket is queued, so the reduction runs on the
+    GPU alongside the rest of the backward pass instead of holding it up.
 
     The replicas' kernels run on each GPU's default (legacy) stream, which all
     replica threads share, so one event per device captures everything a
@@ -115,6 +158,7 @@ class NcclAllReduce(CrossDeviceOps):
     def __init__(self, num_packs=1, bucket_bytes=_bucketing.DEFAULT_BUCKET_BYTES):
         self._bucket_bytes = int(bucket_bytes)
         self._groups = {}   # device ids -> (communicators, streams); a step may use a subset of devices
+        self._pending = PendingCollectives()
         self._comms = None
         self._streams = None
 
@@ -161,8 +205,20 @@ class NcclAllReduce(CrossDeviceOps):
                     out[k][r] = p
         return out
 
-    def all_reduce_buffers(self, buffers):
-        """In-place-free SUM all-reduce of one flat GPU tensor per device (queued, not awaited)."""
+    def _all_reduce_bucket(self, buffers):
+        if any(b._device.kind != "cuda" for b in buffers):
+            return super()._all_reduce_bucket(buffers)
+        self._setup(tuple(b._device.index for b in buffers))
+        return self.all_reduce_buffers(buffers, defer=True)
+
+    def wait_pending(self):
+        self._pending.wait()
+
+    def all_reduce_buffers(self, buffers, defer=False):
+        """In-place-free SUM all-reduce of one flat GPU tensor per device (queued, not awaited).
+
+        The compute streams wait for the result at once, or, with ``defer``, at
+        ``wait_pending()`` (only views of the results may be taken before that)."""
         import cupy
         from cupy.cuda import nccl
         dt = buffers[0]._data.dtype
@@ -182,12 +238,16 @@ class NcclAllReduce(CrossDeviceOps):
             nccl.groupEnd()
         res = []
         for b, o, s in zip(buffers, outs, self._streams):
-            with cupy.cuda.Device(b._device.index):
-                cupy.cuda.get_current_stream().wait_event(s.record())
+            if defer:
+                self._pending.add(b._device.index, s, b._data, o)
+            else:
+                with cupy.cuda.Device(b._device.index):
+                    cupy.cuda.get_current_stream().wait_event(s.record())
             res.append(_tensor.wrap(o, b._device))
         return res
 
     def close(self):
+        self._pending.wait()
         for comms, _ in self._groups.values():
             for c in comms:
                 try:

@@ -41,9 +41,11 @@ class MirroredExtended(_strategy.StrategyExtended):
         """One packed gradient buffer per local replica -> the SUM on the first device."""
         if len(per_replica_buffers) == 1 and not self._force_collectives:
             red = [per_replica_buffers[0]]
-        else:
-            red = self._cross_device_ops.batch_all_reduce(_strategy.ReduceOp.SUM, [per_replica_buffers])[0]
-        return self._cross_worker([red])[0][0]
+        else:  # may stay pending on the NCCL streams: see _wait_collectives
+            red = self._cross_device_ops._all_reduce_bucket(per_replica_buffers)
+        if self._num_workers > 1:
+            self._cross_device_ops.wait_pending()  # the cross-worker all-reduce reads the local sum
+        return self._cross_worker([red], defer=True)[0][0]
 
     def _close(self):
         self._cross_device_ops.close()

@@ -201,8 +201,11 @@ class NcclWorkerAllReduce:
             self._comm = nccl.NcclCommunicator(mpi.size, uid, mpi.rank)
             self._stream = cupy.cuda.Stream(non_blocking=True)
         self._index = device_index
+        self._pending = _cdo.PendingCollectives()
 
-    def allreduce(self, t, what="all-reduce"):
+    def allreduce(self, t, what="all-reduce", defer=False):
+        """The SUM over workers; with ``defer`` the compute stream waits for it only at
+        ``wait_pending()`` (only views of the result may be taken before that)."""
         import cupy
         from cupy.cuda import nccl
         self._mpi._arrive(what)
@@ -211,10 +214,17 @@ class NcclWorkerAllReduce:
             out = cupy.empty_like(t._data)
             self._comm.allReduce(t._data.data.ptr, out.data.ptr, int(t._data.size), _cdo._nccl_dtype(t._data.dtype),
                                  nccl.NCCL_SUM, self._stream.ptr)
-            cupy.cuda.get_current_stream().wait_event(self._stream.record())
+            if defer:
+                self._pending.add(self._index, self._stream, t._data, out)
+            else:
+                cupy.cuda.get_current_stream().wait_event(self._stream.record())
         return _tensor.wrap(out, t._device)
 
+    def wait_pending(self):
+        self._pending.wait()
+
     def close(self):
+        self._pending.wait()
         try:
             self._comm.destroy()
         except Exception:
@@ -305,14 +315,19 @@ class MultiWorkerExtended(_mirrored.MirroredExtended):
         return self._resolver.is_chief
 
     # ------------------------------------------------------------------ collectives
-    def _allreduce_tensor(self, t, what):
+    def _wait_collectives(self):
+        super()._wait_collectives()
+        if self._nccl is not None:
+            self._nccl.wait_pending()
+
+    def _allreduce_tensor(self, t, what, defer=False):
         if self._nccl is not None and t._device.kind == "cuda":
-            return self._nccl.allreduce(t, what)
+            return self._nccl.allreduce(t, what, defer)
         out = self._mpi.allreduce(t.numpy(), what)
         with tl.device(t.device):
             return tl.constant(out)
 
-    def _cross_worker(self, reduced_cols):
+    def _cross_worker(self, reduced_cols, defer=False):
         if self._num_workers == 1:
             return reduced_cols
         firsts = [col[0] for col in reduced_cols]
@@ -320,9 +335,11 @@ class MultiWorkerExtended(_mirrored.MirroredExtended):
         specs = [(f.shape.num_elements(), f.dtype) for f in firsts]
         for b in _bucketing.plan(specs, self._bucket_bytes):
             dev = firsts[b[0]]._device
+            # pending results may only be viewed: copies to other devices need them finished
+            defer_b = defer and all(t._device == dev for k in b for t in reduced_cols[k])
             with tl.device(dev.name):
                 flat = _bucketing.pack([_to(firsts[k], dev) for k in b])
-                red = self._allreduce_tensor(flat, f"all-reduce of {len(b)} tensor(s)")
+                red = self._allreduce_tensor(flat, f"all-reduce of {len(b)} tensor(s)", defer_b)
                 parts = _bucketing.unpack(red, [tuple(firsts[k].shape) for k in b])
             for k, p in zip(b, parts):
                 out[k] = [_to(p, t._device) for t in reduced_cols[k]]

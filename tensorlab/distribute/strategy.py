@@ -54,8 +54,14 @@ class StrategyExtended:
             reduced = [[_div(t, m) for t in col] for col in reduced]
         return [[reduced[k][r] for k in range(n)] for r in range(len(per_replica_lists))]
 
-    def _cross_worker(self, reduced_cols):
+    def _cross_worker(self, reduced_cols, defer=False):
         return reduced_cols  # one worker: the local reduction is the whole reduction
+
+    def _wait_collectives(self):
+        """Orders the compute streams after the gradient collectives left pending
+        (``_batch_all_reduce_bucket``): called once a step's buckets are all queued."""
+        if self._cross_device_ops is not None:
+            self._cross_device_ops.wait_pending()
 
     def _all_gather(self, per_replica_lists, axis):
         n = len(per_replica_lists[0])

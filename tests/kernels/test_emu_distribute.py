@@ -34,6 +34,32 @@ def test_fit_on_two_gpus_matches_the_cpu(emulated_gpus_with_nccl, rng, kind):
     assert len(calls) > 1, "the gradients were not reduced by NCCL in buckets"
 
 
+def test_gradient_buckets_stay_pending_until_the_step_uses_them(emulated_gpus_with_nccl, rng, monkeypatch):
+    """The compute streams wait for the buckets' NCCL calls once per step, after the last bucket
+    was queued (GradientBucketer.result), not after each bucket: backward runs alongside them."""
+    from tensorlab.distribute import cross_device_ops as cdo
+    waits, real_wait = [], cdo.PendingCollectives.wait
+
+    def wait(self):
+        if len(self):
+            waits.append(len(self))
+        real_wait(self)
+
+    monkeypatch.setattr(cdo.PendingCollectives, "wait", wait)
+    strategy = tl.distribute.MirroredStrategy(["/GPU:0", "/GPU:1"])
+    strategy.extended._bucket_bytes = 64  # a bucket per variable
+    keras = tl.keras
+    with strategy.scope():
+        model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(5), keras.layers.Dense(3)])
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    x, y = rng.standard_normal((16, 6)).astype(np.float32), rng.standard_normal((16, 3)).astype(np.float32)
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False)
+    n_buckets, early = strategy.extended._last_step_buckets
+    assert n_buckets == 4 and early >= 3
+    assert waits == [2 * n_buckets] * 2  # two steps; each bucket pending on both GPUs until the step's end
+    assert len(strategy.extended._cross_device_ops._pending) == 0
+
+
 def test_the_fake_fails_where_nccl_would_hang(emulated_gpus_with_nccl):
     nccl = emulated_gpus_with_nccl.nccl
     a, b = np.ones(4, np.float32), np.ones(4, np.float32)
@@ -101,9 +127,9 @@ def test_the_gpu_check_distribute_benchmark_runs(emulated_gpus_with_nccl, monkey
     monkeypatch.setattr(bench, "resnet_cnn", small_cnn)
     monkeypatch.setattr(bench, "MB", 1 << 12)           # "1 MB" buffers of 4 KiB
     monkeypatch.setenv("OUT", str(tmp_path))
-    real_train_time = bench._train_time
-    monkeypatch.setattr(bench, "_train_time", lambda s, b, steps=2, reducer=None: real_train_time(
-        s, 2, steps, reducer))
+    monkeypatch.setattr(bench, "PER_REPLICA_BATCH", 2)
+    monkeypatch.setattr(bench, "OVERLAP_ROUNDS", 3)
+    monkeypatch.setattr(bench, "OVERLAP_STEPS", 1)
     monkeypatch.setattr(bench, "IMAGE_SHAPE", (6, 6, 3))
     bench.main()
     res = json.load(open(tmp_path / "distribute_allreduce.json"))
@@ -112,6 +138,16 @@ def test_the_gpu_check_distribute_benchmark_runs(emulated_gpus_with_nccl, monkey
     for r in rows:
         assert r["busbw_GBps"] == pytest.approx(r["algbw_GBps"] * 2 * (2 - 1) / 2)
     o = res["overlap"]
-    assert o["buckets"] >= 1 and 0.0 <= o["hidden_share"] <= 1.0 and o["gradient_MB"] > 0
+    assert o["buckets"] >= 1 and o["gradient_MB"] > 0
+    rows = res["overlap_by_bucket"]
+    assert len(rows) == 2 and rows[0]["bucket_MB"] == o["default_bucket_MB"] and rows[1]["buckets"] >= 4
+    for r in rows:
+        assert (0.0 <= r["hidden_share"] <= 1.0) if r["hidden_share"] is not None else r["hidden_share_note"]
+        assert r["buckets_reduced_during_backward"] <= r["buckets"]
+        for key, kind in (("step_ms", "step"), ("compute_only_ms", "compute_only"),
+                          ("allreduce_alone_ms", "allreduce_alone")):
+            lo, hi = r["spread_ms"][kind]
+            assert 0 < lo <= r[key] <= hi
+    assert {k: o[k] for k in rows[0]} == rows[0]
     assert res["scaling"]["gpus"] == 2 and res["scaling"]["efficiency"] > 0
 
