@@ -148,9 +148,39 @@ def test_conv2d_non_contiguous_input(emulated_gpu, rng):
     compare(emulated_gpu, "conv2d", x, w, strides=(1, 1), pads=pads, dilations=(1, 1), groups=1)
 
 
+@pytest.mark.parametrize("strides", [(1, 1), (2, 1)])
+def test_conv2d_float16_primitives_run_the_tensor_core_kernel(emulated_gpu, rng, monkeypatch, strides):
+    """float16 `conv2d` and stride-1 `conv2d_backprop_input` run our tensor-core kernel (checked
+    against the CPU); a strided input gradient and the filter gradient go to the CuPy path
+    (recorded here: it needs real CuPy)."""
+    from tensorlab.backend.cuda import conv as cuda_conv
+    fallen = []
+    for name in ("conv2d", "conv2d_backprop_input", "conv2d_backprop_filter"):
+        monkeypatch.setitem(cuda_conv._fallback, name, lambda *a, _n=name, **k: fallen.append(_n))
+    x_shape, w_shape = (2, 9, 10, 16), (3, 3, 8, 24)
+    x, w = randn(rng, x_shape).astype(np.float16), randn(rng, w_shape).astype(np.float16)
+    pads, y_shape = conv_params(x_shape, w_shape, strides, (1, 1), "SAME")
+    dy = randn(rng, y_shape).astype(np.float16)
+    geo = dict(strides=strides, pads=pads, dilations=(1, 1), groups=2)
+    calls = {"conv2d": ((x, w), {}), "conv2d_backprop_input": ((dy, w), {"input_shape": x_shape}),
+             "conv2d_backprop_filter": ((x, dy), {"filter_shape": w_shape})}
+    for name, (args, kw) in calls.items():
+        emulated_gpu.launched.clear()
+        fallen.clear()
+        got = REGISTRY[name].impls["cuda"](*(on_device(a) for a in args), **kw, **geo)
+        if name == "conv2d" or (name == "conv2d_backprop_input" and strides == (1, 1)):
+            assert emulated_gpu.kernels() == ["tl_conv2d_fwd_nhwc_f16_tc"] and not fallen, name
+            expected = REGISTRY[name].impls["cpu"](*args, **kw, **geo).astype(np.float64)
+            got = np.asarray(got)
+            assert got.dtype == np.float16 and got.shape == expected.shape
+            assert np.linalg.norm(got.astype(np.float64) - expected) / np.linalg.norm(expected) < 2e-3, name
+        else:
+            assert fallen == [name] and not emulated_gpu.kernels(), name
+
+
 def test_conv2d_float16_tensor_core_candidate(emulated_gpu, rng):
-    """The launcher of the float16 tensor-core forward (`variant="tc"`, not yet a primitive's
-    default): contiguity, alignment, kernel and shared memory, against the CPU primitive."""
+    """The launcher of the float16 tensor-core forward (`variant="tc"`, which the float16
+    primitives run): contiguity, alignment, kernel and shared memory, against the CPU primitive."""
     from tensorlab.backend.cuda.kernels import conv as kconv
     x = randn(rng, (2, 9, 11, 16)).astype(np.float16)[:, :, 1:]   # an offset view: copied first
     w = randn(rng, (3, 3, 16, 24)).astype(np.float16)
@@ -189,7 +219,8 @@ def test_conv2d_input_gradient_tensor_core_candidate(emulated_gpu, rng):
 
 def test_gpu_check_float16_conv_rows_run(emulated_gpu_device, rng):
     """gpu-check's float16 conv rows (bench/gpu/matmul_conv.py) on the emulated GPU, without
-    PyTorch: both rows are timed, so their speed-up prints. (The timings mean nothing here.)"""
+    PyTorch: our kernel's rows and the CuPy path's are timed, so their ratio prints. (The timings
+    mean nothing here.)"""
     from bench.gpu import matmul_conv
     from tensorlab.backend.cuda.kernels import conv as kconv
     x, w = on_device(randn(rng, (1, 6, 6, 8))), on_device(randn(rng, (3, 3, 8, 8)))
@@ -197,8 +228,8 @@ def test_gpu_check_float16_conv_rows_run(emulated_gpu_device, rng):
     rows = []
     matmul_conv._bench_conv_f16(rows, lambda fn: (fn(0), 1.0)[1], kconv, None, x, w, dy, (1, 1, 1, 1),
                                 "1x6x6x8 3x3->8", 1.0)
-    assert [r["bench"] for r in rows] == ["conv2d_fwd_f16", "conv2d_bwd_input_f16", "conv2d_fwd_f16[tc]",
-                                          "conv2d_bwd_input_f16[tc]"]
+    assert [r["bench"] for r in rows] == ["conv2d_fwd_f16", "conv2d_bwd_input_f16", "conv2d_fwd_f16[cupy]",
+                                          "conv2d_bwd_input_f16[cupy]"]
     assert "tl_conv2d_fwd_nhwc_f16_tc" in emulated_gpu_device.kernels()
 
 

@@ -15,9 +15,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("m,n,k,dt,tf32,batch,expect", [
-    (4096, 4096, 4096, "float32", False, 1, "tl_matmul_f32_128x128"),
+    (4096, 4096, 4096, "float32", False, 1, "tl_matmul_f32_128x128k16"),
     (1024, 1024, 1024, "float32", False, 1, "tl_matmul_f32_64x64"),  # 64 big tiles < 132 SMs
-    (1024, 1024, 1024, "float32", False, 4, "tl_matmul_f32_128x128"),
+    (1024, 1024, 1024, "float32", False, 4, "tl_matmul_f32_128x128k16"),
     (64, 8192, 8192, "float32", False, 1, "tl_matmul_f32_64x64"),
     (17, 1, 33, "float32", False, 1, "tl_matvec_f32"),
     (1, 17, 33, "float32", False, 1, "tl_matvec_f32"),
@@ -29,6 +29,21 @@ REPO = Path(__file__).resolve().parents[2]
 ])
 def test_select_variant(m, n, k, dt, tf32, batch, expect):
     assert mm.select_variant(m, n, k, dt, tf32, batch) == expect
+
+
+@pytest.mark.parametrize("m,n,k,batch,cc,expect", [
+    (2048, 2048, 2048, 1, None, "tc_128x256"),   # large: the 128x256 mma.sync tile
+    (2048, 2048, 2048, 1, "90", "wgmma"),        # ... or wgmma where the sm_90a kernels run
+    (2048, 2048, 2050, 1, "90", "tc_128x256"),   # wgmma needs K % 8 == 0
+    (1024, 1024, 1024, 1, "90", "tc"),           # too few 128x256 tiles to fill the GPU
+    (1024, 1024, 1024, 4, "90", "wgmma"),        # a batch fills it
+    (64, 8192, 8192, 1, "90", "tc"),             # M below one 128-row tile
+    (8192, 128, 64, 8, "90", "tc"),              # N below one 256-column tile
+    (16, 16, 64, 100000, "90", "tc"),            # many tiny matrices
+])
+@pytest.mark.parametrize("dt,suf", [("float16", "f16"), ("bfloat16", "bf16")])
+def test_select_variant_16bit(m, n, k, batch, cc, expect, dt, suf):
+    assert mm.select_variant(m, n, k, dt, False, batch, 132, cc) == f"tl_matmul_{suf}_{expect}"
 
 
 def test_select_variant_rejects_ints():
@@ -187,9 +202,23 @@ def test_conv_plans():
     p = cv.plan_conv2d_forward((64, 56, 56, 64), (3, 3, 64, 64), 1, (1, 1, 1, 1), 1, 1)
     assert p["kernel"] == "tl_conv2d_fwd_nhwc_f32_128x64" and p["out_shape"] == (64, 56, 56, 64)
     assert p["grid"] == (1, 64 * 56 * 56 // 128, 1) and p["block"] == (128, 1, 1)
-    p = cv.plan_conv2d_forward((64, 14, 14, 256), (3, 3, 256, 256), 1, (1, 1, 1, 1), 1, 1)
+    p = cv.plan_conv2d_forward((64, 14, 14, 256), (3, 3, 256, 256), 1, (1, 1, 1, 1), 1, 1,
+                               variant="nosplit")
     assert p["kernel"] == "tl_conv2d_fwd_nhwc_f32" and p["block"] == (256, 1, 1)
     assert p["grid"] == (2, 98, 1)
+    # by default, 196 tiles (under one wave of 264 slots, over a quarter) split K ...
+    p = cv.plan_conv2d_forward((64, 14, 14, 256), (3, 3, 256, 256), 1, (1, 1, 1, 1), 1, 1)
+    assert p["kernel"] == "tl_conv2d_fwd_splitk_nhwc_f32" and p["partial_shape"][1:] == (64 * 14 * 14, 256)
+    assert p["grid"] == (2, 98, p["partial_shape"][0]) and p["partial_shape"][0] > 1
+    p = cv.plan_conv2d_forward((64, 7, 7, 512), (3, 3, 512, 512), 1, (1, 1, 1, 1), 1, 1)
+    assert p["kernel"] == "tl_conv2d_fwd_splitk_nhwc_f32"  # 100 tiles
+    # ... 392 tiles (more than a wave) and 8 tiles (under a quarter) do not
+    p = cv.plan_conv2d_forward((64, 28, 28, 128), (3, 3, 128, 128), 1, (1, 1, 1, 1), 1, 1)
+    assert "partial_shape" not in p and p["kernel"] == "tl_conv2d_fwd_nhwc_f32"
+    p = cv.plan_conv2d_forward((4, 14, 14, 256), (3, 3, 256, 256), 1, (1, 1, 1, 1), 1, 1)
+    assert "partial_shape" not in p
+    with pytest.raises(ValueError, match="nosplit"):
+        cv.plan_conv2d_forward((4, 14, 14, 256), (3, 3, 256, 256), 1, (1, 1, 1, 1), 1, 1, variant="split")
     p = cv.plan_conv2d_backprop_input((8, 7, 7, 64), (3, 3, 32, 64), (8, 7, 7, 32), 1,
                                       (1, 1, 1, 1), 1, 1)
     assert p["kernel"] == "tl_conv2d_bwd_input_nhwc_f32_64x64" and p["grid"] == (1, 7, 1)

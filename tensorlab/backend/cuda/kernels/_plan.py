@@ -6,9 +6,37 @@ variant selection and launch arithmetic are exercised without a GPU.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
+
+#: entries per memoized planner (`memoize_plan`); a model touches a few hundred shapes at most
+PLAN_CACHE_SIZE = 1024
+_PLAN_CACHES: list = []
+
+
+def memoize_plan(planner):
+    """`planner` behind a bounded LRU cache keyed on its (hashable) arguments.
+
+    Planning is pure Python on shapes and flags, yet costs 5-30 us per call, which is a large
+    part of an eager op's host time; the launchers' hot paths call the memoized twins
+    (`memo_*` in each launcher module), while the `plan_*` functions themselves stay uncached.
+    Rules for a memoized planner: (1) everything the plan depends on is an argument (device
+    properties such as the SM count, `tl.config` switches, pointer alignments reduced to what
+    the plan uses, never raw pointers); (2) the plan it returns is shared between calls: callers
+    read it and never mutate it. `clear_plan_caches()` empties every such cache (after editing a
+    planner in an interactive session, say).
+    """
+    cached = functools.lru_cache(maxsize=PLAN_CACHE_SIZE)(planner)
+    _PLAN_CACHES.append(cached)
+    return cached
+
+
+def clear_plan_caches() -> None:
+    """Empties the caches of every `memoize_plan` planner."""
+    for cached in _PLAN_CACHES:
+        cached.cache_clear()
 
 
 @dataclass(frozen=True)

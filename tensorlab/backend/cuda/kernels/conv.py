@@ -8,6 +8,13 @@ Python (variant, grid, block, arguments) and are shared with the CPU emulator te
 """
 from __future__ import annotations
 
+try:
+    from ._plan import memoize_plan
+except ImportError:  # loaded by path outside its package (pool.py's fallback)
+    import functools
+
+    memoize_plan = functools.lru_cache(maxsize=1024)
+
 STEM = "conv"
 
 #: implicit-GEMM tile shapes: kernel-name suffix -> (BM, BN, threads)
@@ -128,6 +135,14 @@ def _elementwise_grid(total):
     return (max(1, min(_cdiv(total, 256), MAX_GRID)), 1, 1), (256, 1, 1)
 
 
+#: (low, high) fraction of one wave (two 128x128 blocks per SM) between which the default
+#: float32 forward convolution splits K: on the H200 (2026-11-27, h200-2026-11-27-2.json) split-K
+#: ran 1.08x / 1.11x the unsplit kernel on 64x14x14x256 and 64x7x7x512 3x3 (196 and 100 tiles
+#: for 264 slots) and 0.89x on 64x28x28x128 (392 tiles: the partials cost more than the idle
+#: slots). Below a quarter of a wave the problem is small and the extra launch of the sum dominates.
+SPLITK_WAVES = (0.25, 1.0)
+
+
 def forward_splits(m, ncols, k, groups, num_sms=132, blocks_per_sm=2, max_splits=8, min_chunk=256):
     """(splits, k_chunk) of the split-K forward candidate on 128x128 tiles.
 
@@ -153,17 +168,20 @@ def plan_conv2d_forward(x_shape, w_shape, strides, pads, dilations, groups, vec=
                         num_sms=132, variant=None, dtype="float32"):
     """Kernel, grid, block, args (pointers "X", "W", "Y") and output shape of a forward conv.
 
-    `variant="splitk"` plans the split-K candidate where it applies (more than 64 output
+    float32: `variant="splitk"` plans the split-K kernel where it applies (more than 64 output
     channels per group, and a split helps): then the pointer "P" is a partial buffer of
-    `partial_shape` (splits, N*OH*OW, OC) that the caller sums over axis 0 into Y.
-    `variant="tc"` (dtype "float16" or "bfloat16") plans the tensor-core candidate, with
-    `smem` bytes of dynamic shared memory; `vec` also needs 8 channels per group in and out.
+    `partial_shape` (splits, N*OH*OW, OC) that the caller sums over axis 0 into Y. The default
+    (None) takes split-K for grids of 128x128 tiles that fill a quarter of a wave up to one wave
+    (`SPLITK_WAVES`); "nosplit" never splits.
+    `variant="tc"` (dtype "float16" or "bfloat16", the only variant there) plans the tensor-core
+    kernel, with `smem` bytes of dynamic shared memory; `vec` also needs 8 channels per group in
+    and out.
     """
-    if variant not in (None, "splitk", "tc"):
-        raise ValueError(f"conv2d: no variant {variant!r}; valid: None, 'splitk', 'tc'")
+    if variant not in (None, "splitk", "nosplit", "tc"):
+        raise ValueError(f"conv2d: no variant {variant!r}; valid: None, 'splitk', 'nosplit', 'tc'")
     if (variant == "tc") != (dtype in _TC_KERNELS):
         raise ValueError(f"conv2d: variant {variant!r} does not apply to {dtype}; float16 and bfloat16 "
-                         "take variant='tc', float32 None or 'splitk'")
+                         "take variant='tc', float32 None, 'splitk' or 'nosplit'")
     N, H, W, C = x_shape
     KH, KW, ICg, OC = w_shape
     _check_groups(C, ICg, OC, groups)
@@ -179,6 +197,10 @@ def plan_conv2d_forward(x_shape, w_shape, strides, pads, dilations, groups, vec=
         grid, block = _elementwise_grid(N * OH * OW * OC)
         return dict(kernel="tl_depthwise_conv2d_fwd_nhwc_f32", grid=grid, block=block,
                     args=["X", "W", "Y", *geom], out_shape=(N, OH, OW, OC))
+    lo, hi = SPLITK_WAVES
+    tiles = _cdiv(M, 128) * _cdiv(ocg, 128) * groups
+    if variant is None and lo * num_sms * 2 <= tiles < hi * num_sms * 2:
+        variant = "splitk"
     if variant == "splitk" and ocg > 64:
         splits, k_chunk = forward_splits(M, ocg, K, groups, num_sms)
         if splits > 1:
@@ -263,6 +285,39 @@ def bind_args(plan, arrays, i32, i64):
     return tuple(arrays[a] if isinstance(a, str) else conv[a[0]](a[1]) for a in plan["args"])
 
 
+@memoize_plan
+def _memo_conv(planner, _select_tile, *args):
+    # `_select_tile` only keys the cache: a patched `select_tile` (tests) gets its own plans
+    return planner(*args)
+
+
+def _key(v):
+    """strides / pads / dilations as a cache-key part: lists (nested too) become tuples."""
+    try:
+        hash(v)
+        return v
+    except TypeError:
+        return tuple(_key(x) for x in v)
+
+
+def memo_conv2d_forward(x_shape, w_shape, strides, pads, dilations, *args):
+    """`plan_conv2d_forward`, memoized (`_plan.memoize_plan`): the plan is shared, do not mutate it."""
+    return _memo_conv(plan_conv2d_forward, select_tile, tuple(x_shape), tuple(w_shape), _key(strides),
+                      _key(pads), _key(dilations), *args)
+
+
+def memo_conv2d_backprop_input(dy_shape, w_shape, input_shape, strides, pads, dilations, *args):
+    """`plan_conv2d_backprop_input`, memoized: the plan is shared, do not mutate it."""
+    return _memo_conv(plan_conv2d_backprop_input, select_tile, tuple(dy_shape), tuple(w_shape),
+                      tuple(input_shape), _key(strides), _key(pads), _key(dilations), *args)
+
+
+def memo_conv2d_backprop_filter(x_shape, dy_shape, filter_shape, strides, pads, dilations, *args):
+    """`plan_conv2d_backprop_filter`, memoized: the plan is shared, do not mutate it."""
+    return _memo_conv(plan_conv2d_backprop_filter, select_tile, tuple(x_shape), tuple(dy_shape),
+                      tuple(filter_shape), _key(strides), _key(pads), _key(dilations), *args)
+
+
 # ---------------------------------------------------------------- CuPy launchers
 
 
@@ -316,14 +371,14 @@ def conv2d_forward(x, w, strides, pads, dilations, groups=1, variant=None, dtype
     if variant == "tc":
         return _conv2d_forward_tc(x, w, strides, pads, dilations, groups, dtype_name or x.dtype.name)
     x, w = _f32(x, "conv2d"), _f32(w, "conv2d")
-    plan = plan_conv2d_forward(x.shape, w.shape, strides, pads, dilations, groups, True,
+    plan = memo_conv2d_forward(x.shape, w.shape, strides, pads, dilations, groups, True,
                                sm_count(), variant)
-    # the split-K candidate writes partials that are summed into a new array instead of into y
+    # split-K writes partials that are summed into a new array instead of into y
     y = cupy.empty(plan.get("partial_shape", plan["out_shape"]), cupy.float32)
     if y.size == 0 or x.size == 0 or w.size == 0:
         return cupy.zeros(plan["out_shape"], cupy.float32)
     if not _aligned(x, w, y):
-        plan = plan_conv2d_forward(x.shape, w.shape, strides, pads, dilations, groups, False,
+        plan = memo_conv2d_forward(x.shape, w.shape, strides, pads, dilations, groups, False,
                                    sm_count(), variant)
     if "partial_shape" in plan:
         _launch(plan, {"X": x, "W": w, "P": y})
@@ -341,7 +396,7 @@ def _conv2d_forward_tc(x, w, strides, pads, dilations, groups, dtype):
         raise TypeError(f"conv2d variant 'tc': float16 or bfloat16 (uint16 bits) inputs of one dtype, got "
                         f"{x.dtype} and {w.dtype} ({dtype})")
     x, w = cupy.ascontiguousarray(x), cupy.ascontiguousarray(w)
-    plan = plan_conv2d_forward(x.shape, w.shape, strides, pads, dilations, groups, True, sm_count(),
+    plan = memo_conv2d_forward(x.shape, w.shape, strides, pads, dilations, groups, True, sm_count(),
                                "tc", dtype)
     y = cupy.empty(plan["out_shape"], x.dtype)
     if y.size == 0:
@@ -350,7 +405,7 @@ def _conv2d_forward_tc(x, w, strides, pads, dilations, groups, dtype):
         y.fill(0)
         return y
     if not _aligned(x, w, y):
-        plan = plan_conv2d_forward(x.shape, w.shape, strides, pads, dilations, groups, False,
+        plan = memo_conv2d_forward(x.shape, w.shape, strides, pads, dilations, groups, False,
                                    sm_count(), "tc", dtype)
     _launch(plan, {"X": x, "W": w, "Y": y})
     return y
@@ -413,7 +468,7 @@ def conv2d_backprop_input(dy, w, input_shape, strides, pads, dilations, groups=1
     if dy.size == 0 or w.size == 0:
         dx.fill(0)
         return dx
-    plan = plan_conv2d_backprop_input(dy.shape, w.shape, input_shape, strides, pads, dilations,
+    plan = memo_conv2d_backprop_input(dy.shape, w.shape, input_shape, strides, pads, dilations,
                                       groups, _aligned(dy, w, dx), sm_count())
     _launch(plan, {"DY": dy, "W": w, "DX": dx})
     return dx
@@ -429,7 +484,7 @@ def conv2d_backprop_filter(x, dy, filter_shape, strides, pads, dilations, groups
     filter_shape = tuple(filter_shape)
     if x.size == 0 or dy.size == 0:
         return cupy.zeros(filter_shape, cupy.float32)
-    plan = plan_conv2d_backprop_filter(x.shape, dy.shape, filter_shape, strides, pads, dilations,
+    plan = memo_conv2d_backprop_filter(x.shape, dy.shape, filter_shape, strides, pads, dilations,
                                        groups, _aligned(x, dy), sm_count())
     part = cupy.empty(plan["partial_shape"], cupy.float32)
     _launch(plan, {"X": x, "DY": dy, "P": part})

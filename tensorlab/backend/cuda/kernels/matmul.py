@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 
+from ._plan import memoize_plan
+
 STEM = "matmul"
 #: the Hopper kernels (wgmma) live in their own file, compiled for sm_90a only
 SM90_STEM = "matmul_sm90"
@@ -80,7 +82,14 @@ def _cdiv(a, b):
     return -(-a // b)
 
 
-def select_variant(m, n, k, dtype_name, tf32=False, batch=1, num_sms=132):
+#: outputs (m * n * batch) from which the wide 16-bit kernels win: on the H200 (2026-11-27,
+#: bench/results/h200-2026-11-27-2.json) wgmma ran 1.35-1.84x and the 128x256 mma.sync tile
+#: 1.06-1.10x the 128x128 tile at 2048^3 and 4096^3, and the 128x256 tile 0.85x at 1024^3
+#: (too few blocks for 132 SMs).
+WIDE_16BIT_MIN_OUTPUTS = 2048 * 2048
+
+
+def select_variant(m, n, k, dtype_name, tf32=False, batch=1, num_sms=132, cc=None):
     """Kernel name for an (m x k) @ (k x n) product.
 
     Args:
@@ -89,17 +98,23 @@ def select_variant(m, n, k, dtype_name, tf32=False, batch=1, num_sms=132):
         tf32: allow TF32 tensor cores for float32.
         batch: number of batch entries (helps decide whether big tiles fill the GPU).
         num_sms: streaming multiprocessors of the device.
+        cc: compute capability as CuPy spells it ("90" for an H100/H200) when the sm_90a
+            (wgmma) kernels are usable on the device, else None.
     Returns:
         The `extern "C"` kernel name.
 
     Example:
         >>> select_variant(4096, 4096, 4096, "float32")
-        'tl_matmul_f32_128x128'
+        'tl_matmul_f32_128x128k16'
     """
-    if dtype_name == "float16":
-        return "tl_matmul_f16_tc"
-    if dtype_name == "bfloat16":
-        return "tl_matmul_bf16_tc"
+    if dtype_name in ("float16", "bfloat16"):
+        suf = "f16" if dtype_name == "float16" else "bf16"
+        # the wide kernels' 128x256 block tile wastes most of itself on small matrices
+        if m >= 128 and n >= 256 and m * n * batch >= WIDE_16BIT_MIN_OUTPUTS:
+            if cc == "90" and k % 8 == 0:
+                return f"tl_matmul_{suf}_wgmma"
+            return f"tl_matmul_{suf}_tc_128x256"
+        return f"tl_matmul_{suf}_tc"
     if dtype_name == "float64":
         return "tl_matmul_f64_tiled"
     if dtype_name != "float32":
@@ -108,9 +123,11 @@ def select_variant(m, n, k, dtype_name, tf32=False, batch=1, num_sms=132):
         return "tl_matmul_tf32_tc"
     if m == 1 or n == 1:
         return "tl_matvec_f32"
-    # big tiles only when they alone give every SM a block; otherwise 4x more small blocks
+    # big tiles only when they alone give every SM a block; otherwise 4x more small blocks.
+    # The big tile is the 16-deep one: on the H200 it ran 1.02-1.13x the 8-deep 128x128 tile
+    # at 2048^3..8192^3 and 8192x1024x64 (h200-2026-11-27-2.json).
     if _cdiv(m, 128) * _cdiv(n, 128) * batch >= num_sms:
-        return "tl_matmul_f32_128x128"
+        return "tl_matmul_f32_128x128k16"
     return "tl_matmul_f32_64x64"
 
 
@@ -200,7 +217,8 @@ def matrix_layout(rows, cols, s_row, s_col):
 
 
 def plan_matmul(a_shape, a_strides, a_ptr, b_shape, b_strides, b_ptr, itemsize, dtype_name,
-                transpose_a=False, transpose_b=False, tf32=False, num_sms=132, variant=None):
+                transpose_a=False, transpose_b=False, tf32=False, num_sms=132, variant=None,
+                cc=None):
     """Kernel, launch shape and arguments for matmul on raw operand descriptions.
 
     Args:
@@ -211,6 +229,8 @@ def plan_matmul(a_shape, a_strides, a_ptr, b_shape, b_strides, b_ptr, itemsize, 
         variant: force one of `VARIANTS[dtype_name]` instead of the shape-based choice
             (benchmarks and tests of candidate kernels); a matrix-vector product still plans
             the chosen variant.
+        cc: compute capability where the sm_90a kernels are usable ("90"), else None: lets
+            `select_variant` choose wgmma (see `wgmma_cc`).
     Returns:
         dict with `kernel`, `grid`, `block`, `smem`, `out_shape` and `args` (a list whose
         entries are "A", "B", "C" for the pointers and ("i32" | "i64", value) for scalars), or
@@ -239,7 +259,7 @@ def plan_matmul(a_shape, a_strides, a_ptr, b_shape, b_strides, b_ptr, itemsize, 
         return {"copy": ("a", "b"), "broadcast": tuple(batch_shape)}
     batch = math.prod(batch_shape) if batch_shape else 1
     if variant is None:
-        variant = select_variant(m, n, k, dtype_name, tf32, batch, num_sms)
+        variant = select_variant(m, n, k, dtype_name, tf32, batch, num_sms, cc)
     elif variant not in VARIANTS.get(dtype_name, ()):
         raise ValueError(f"matmul: variant {variant!r} does not apply to {dtype_name}; "
                          f"valid: {', '.join(VARIANTS.get(dtype_name, ())) or 'none'}")
@@ -378,6 +398,22 @@ def kmajor_operand(xp, x, which, transpose):
     return xp.ascontiguousarray(x), want_transpose
 
 
+@memoize_plan
+def _memo_matmul(_select_variant, *args):
+    # `_select_variant` only keys the cache: a patched `select_variant` (tests) gets its own plans
+    return plan_matmul(*args)
+
+
+def memo_matmul(a_shape, a_strides, a_ptr, b_shape, b_strides, b_ptr, *args):
+    """`plan_matmul`, memoized (`_plan.memoize_plan`): the returned plan is shared, do not mutate it.
+
+    The plan uses the pointers only for their 16-byte alignment, so only `ptr % 16` enters the
+    cache key: arrays at different addresses with the same alignment share an entry.
+    """
+    return _memo_matmul(select_variant, tuple(a_shape), tuple(a_strides), a_ptr % 16, tuple(b_shape),
+                        tuple(b_strides), b_ptr % 16, *args)
+
+
 def run_plan(plan, a, b, out, xp_int32, xp_int64):
     """Argument tuple for `plan` with arrays a, b, out (shared by the CuPy and emulator paths)."""
     ptrs = {"A": a, "B": b, "C": out}
@@ -427,8 +463,9 @@ def matmul(a, b, transpose_a=False, transpose_b=False, tf32=False, dtype_name=No
         if sb is None:
             b = cupy.ascontiguousarray(b)
             continue
-        plan = plan_matmul(a.shape, sa, a.data.ptr, b.shape, sb, b.data.ptr, a.dtype.itemsize,
-                           name, transpose_a, transpose_b, tf32, sm_count(), variant)
+        plan = memo_matmul(a.shape, sa, a.data.ptr, b.shape, sb, b.data.ptr, a.dtype.itemsize,
+                           name, transpose_a, transpose_b, tf32, sm_count(), variant,
+                           wgmma_cc() if name in ("float16", "bfloat16") else None)
         if "kmajor" in plan:
             if "a" in plan["kmajor"]:
                 a, transpose_a = kmajor_operand(cupy, a, "a", transpose_a)
@@ -465,6 +502,36 @@ def matmul(a, b, transpose_a=False, transpose_b=False, tf32=False, dtype_name=No
     if -2 in squeeze:
         out = out[..., 0] if -1 in squeeze else out[..., 0, :]
     return out
+
+
+_WGMMA_CC: dict = {}
+
+
+def wgmma_cc():
+    """"90" when the current device runs the sm_90a (wgmma) kernels, else None (memoized per
+    device). The first call on a compute capability 9.0 device builds (or loads from the disk
+    cache) `matmul_sm90.cu`; where that fails (no NVRTC for sm_90a, say), the default plans
+    keep to the mma.sync kernels and a warning says why."""
+    import cupy
+
+    dev = cupy.cuda.runtime.getDevice()
+    if dev not in _WGMMA_CC:
+        cc = cupy.cuda.Device(dev).compute_capability
+        ok = None
+        if cc == "90":
+            from ._module import get_kernel
+
+            try:
+                get_kernel(SM90_STEM, "tl_matmul_f16_wgmma_akbk")
+                ok = "90"
+            except Exception as e:  # noqa: BLE001 - any build failure falls back to mma.sync
+                import warnings
+
+                warnings.warn(f"matmul: the sm_90a (wgmma) kernels could not be built on GPU {dev} "
+                              f"({type(e).__name__}: {e}); float16/bfloat16 products use the mma.sync "
+                              "kernels", RuntimeWarning, stacklevel=3)
+        _WGMMA_CC[dev] = ok
+    return _WGMMA_CC[dev]
 
 
 def _require_sm90(kernel):

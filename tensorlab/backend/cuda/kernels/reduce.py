@@ -13,7 +13,7 @@ from math import prod
 
 import numpy as np
 
-from ._plan import Buf, Launch, Plan, ceil_div, i64, next_pow2, run_plan, warp_rows_grid
+from ._plan import Buf, Launch, Plan, ceil_div, i64, memoize_plan, next_pow2, run_plan, warp_rows_grid
 
 STEM = "reduce"
 OPS = ("sum", "mean", "prod", "max", "min")
@@ -215,6 +215,11 @@ def plan_argreduce(shape, dtype, op, axis=None, sm_count=DEFAULT_SM):
     return plan, info
 
 
+#: `plan_reduce` / `plan_argreduce` memoized (`_plan.memoize_plan`): (plan, info) are shared, do not mutate them
+memo_reduce = memoize_plan(plan_reduce)
+memo_argreduce = memoize_plan(plan_argreduce)
+
+
 # ------------------------------------------------------------------------------ CuPy entry points
 def _sm():
     from ._module import sm_count
@@ -242,7 +247,7 @@ def reduce(x, op, axes=None, keepdims=False, variant=None):
     src = cupy.ascontiguousarray(x.transpose(perm) if perm is not None else x)
     if variant == "vec" and src.data.ptr % 16:
         src = src.copy()  # the vector loads need a 16-byte-aligned base (a fresh allocation is)
-    plan, info = plan_reduce(x.shape, x.dtype, op, axes_t, _sm(), variant)
+    plan, info = memo_reduce(x.shape, x.dtype, op, axes_t, _sm(), variant)
     out_shape = info["out_shape"]
     if info["R"] == 0 and op in ("max", "min"):
         raise ValueError(f"zero-size reduction for {op}")
@@ -271,7 +276,7 @@ def argreduce(x, op, axis=None):
     if x.dtype not in (np.float32, np.float64):
         raise TypeError(f"argreduce supports float16/32/64, got {x.dtype}")
     shape = x.shape if axis is None else x.shape
-    plan, info = plan_argreduce(shape, x.dtype, op, axis, _sm())
+    plan, info = memo_argreduce(shape, x.dtype, op, axis, _sm())
     out = cupy.empty(info["out_shape"], dtype=np.int64)
     if out.size == 0:
         return out

@@ -14,7 +14,7 @@ from math import prod
 
 import numpy as np
 
-from ._plan import Buf, Launch, Plan, ceil_div, i64, next_pow2, run_plan, warp_rows_grid
+from ._plan import Buf, Launch, Plan, ceil_div, i64, memoize_plan, next_pow2, run_plan, warp_rows_grid
 
 STEM = "rowwise"
 DEFAULT_SM = 132
@@ -129,6 +129,14 @@ def plan_batch_norm_grad(dtype, M, C, has_gamma=True, sm_count=DEFAULT_SM) -> Pl
                                 (Buf("dy"), Buf("x"), Buf("mean"), Buf("rstd"), Buf("gamma") if has_gamma else None,
                                  Buf("dbeta"), Buf("dgamma"), i64(M), i64(C), Buf("dx"))))
     return plan
+
+
+#: the column-reduction planners memoized (`_plan.memoize_plan`) for the entry points below: the plans
+#: are shared, do not mutate them. `plan_row_op` is not: it is cheap, and hashing its Buf arguments
+#: costs as much as planning.
+memo_layer_norm_params_grad = memoize_plan(plan_layer_norm_params_grad)
+memo_batch_norm_stats = memoize_plan(plan_batch_norm_stats)
+memo_batch_norm_grad = memoize_plan(plan_batch_norm_grad)
 
 
 # ------------------------------------------------------------------------------ CuPy entry points
@@ -261,7 +269,7 @@ def layer_norm_grad(dy, x, gamma, mean, rstd):
         args = (Buf("dy"), Buf("x"), Buf("gamma") if gamma is not None else None, Buf("mean"), Buf("rstd"),
                 Buf("dx"), i64(rows), i64(C))
         run_plan(plan_row_op("layer_norm_bwd_dx", dt, rows, C, args, _sm()), bufs)
-        run_plan(plan_layer_norm_params_grad(dt, rows, C, _sm()), bufs)
+        run_plan(memo_layer_norm_params_grad(dt, rows, C, _sm()), bufs)
     return bufs["dx"], bufs["dgamma"], bufs["dbeta"]
 
 
@@ -275,7 +283,7 @@ def batch_norm_stats(x):
         mean.fill(np.nan)
         var.fill(np.nan)
     elif C:
-        run_plan(plan_batch_norm_stats(x2.dtype, M, C, _sm()), {"x": x2, "mean": mean, "var": var})
+        run_plan(memo_batch_norm_stats(x2.dtype, M, C, _sm()), {"x": x2, "mean": mean, "var": var})
     return mean, var
 
 
@@ -294,5 +302,5 @@ def batch_norm_grad(dy, x, mean, rstd, gamma=None):
             "gamma": None if gamma is None else cupy.ascontiguousarray(gamma, dtype=dt),
             "dx": cupy.empty(x2.shape, dt), "dgamma": cupy.zeros(C, dt), "dbeta": cupy.zeros(C, dt)}
     if M * C:
-        run_plan(plan_batch_norm_grad(dt, M, C, gamma is not None, _sm()), bufs)
+        run_plan(memo_batch_norm_grad(dt, M, C, gamma is not None, _sm()), bufs)
     return bufs["dx"].reshape(x.shape), bufs["dgamma"], bufs["dbeta"]
