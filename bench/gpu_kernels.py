@@ -1,7 +1,8 @@
 """GPU kernel benchmarks: our kernels vs cuBLAS / cuDNN (PyTorch) / a device copy.
 
-Every figure is a median over repeats timed with CUDA events after warm-up,
-and every ratio compares two things measured in this same process
+Every figure is a median over repeats timed with CUDA events after warm-up
+(back-to-back batches: bench/gpu/timing.py), and every ratio compares two
+things measured in this same process
 (ratio = reference time / our time, so > 1 means we are faster).
 
 Run on a GPU machine: ``PYTHONPATH=. python3 bench/gpu_kernels.py [--quick] [--json FILE]``.
@@ -70,8 +71,7 @@ def main():
                 json.dump(results, f, indent=1, default=str)
             os.replace(args.json + ".part", args.json)
 
-    # matmul_sm90 last: its kernels have not run on a GPU yet, and a sticky CUDA error would
-    # fail every stage after it
+    # matmul_sm90 last: its forced-layout rows are the least needed if time runs short
     for name in ("bench.gpu.matmul_conv", "bench.gpu.rowwise", "launch_overhead",
                  "bench.gpu.keras_training", "bench.gpu.matmul_sm90"):
         t0 = time.time()

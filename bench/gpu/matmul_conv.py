@@ -1,12 +1,15 @@
 """GEMM-family kernels vs vendor libraries on one GPU: matmul (cuBLAS via CuPy / PyTorch) and
 NHWC conv2d forward / input-grad / filter-grad (cuDNN via PyTorch, channels_last), plus the
-float16 forward and input gradient (tensorlab's CuPy path and the tensor-core candidates vs
-cuDNN in float16).
+float16 forward and input gradient (our tensor-core kernel, and tensorlab's CuPy path as
+`...[cupy]`, vs cuDNN in float16).
 
 TF32 is off everywhere (our float32 kernels are full fp32; cuBLAS / cuDNN are asked for fp32
-too). Times are CUDA-event medians after warm-up; inputs rotate through several buffers when one
-set would sit in L2. Each row: {"bench", "shape", "ours_ms", "ref_ms", "ratio" (ref / ours, > 1
-means we are faster), "tflops" (ours)}.
+too). Times are CUDA-event medians after warm-up of back-to-back batches (bench/gpu/timing.py);
+inputs rotate through several buffers when one set would sit in L2. Each row: {"bench",
+"shape", "ours_ms", "ref_ms", "ratio" (ref / ours, > 1 means we are faster), "tflops" (ours)};
+a default row also names the `kernel` the launcher chose, and rows `<bench>[<variant>]` time the
+other kernels that could have been chosen for the same shape, so that gpu-check's table shows
+where a default choice loses.
 
 Run: ``python bench/gpu/matmul_conv.py [--quick]`` (prints one JSON row per line).
 """
@@ -15,7 +18,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import statistics
 import sys
 
 L2_BYTES = 60 * 2**20
@@ -46,21 +48,10 @@ def load_launchers(*stems):
 
 
 def _timer(repeats, warmup):
-    import cupy
+    from bench.gpu.timing import time_ms as _time_ms
 
     def time_ms(fn):
-        for _ in range(warmup):
-            fn(0)
-        cupy.cuda.Device().synchronize()
-        start, end = cupy.cuda.Event(), cupy.cuda.Event()
-        ts = []
-        for i in range(repeats):
-            start.record()
-            fn(i + 1)
-            end.record()
-            end.synchronize()
-            ts.append(cupy.cuda.get_elapsed_time(start, end))
-        return statistics.median(ts)
+        return _time_ms(fn, repeats=repeats, warmup=warmup)
 
     return time_ms
 
@@ -111,6 +102,14 @@ def matmul_operands(dtype, m, n, k, nsets, torch):
     return ca, cb, lambda i: cupy.matmul(ca[i % nsets], cb[i % nsets])
 
 
+#: the kernels `select_variant` picks between for large products (wgmma: bench/gpu/matmul_sm90.py)
+ALTERNATIVES = {
+    "float32": ("tl_matmul_f32_128x128", "tl_matmul_f32_128x128k16"),
+    "float16": ("tl_matmul_f16_tc", "tl_matmul_f16_tc_128x256"),
+    "bfloat16": ("tl_matmul_bf16_tc", "tl_matmul_bf16_tc_128x256"),
+}
+
+
 def bench_matmul(results, time_ms, quick):
     import cupy
 
@@ -136,10 +135,14 @@ def bench_matmul(results, time_ms, quick):
             ca, cb, reference = ops
             ours = time_ms(lambda i: mm.matmul(ca[i % nsets], cb[i % nsets], dtype_name=dtype))
             ref = time_ms(reference)
+            default = mm.select_variant(m, n, k, dtype, False, 1,
+                                        cupy.cuda.Device().attributes["MultiProcessorCount"],
+                                        mm.wgmma_cc() if dtype != "float32" else None)
             _row(results, f"matmul_{dtype}", f"{m}x{n}x{k}", ours, ref, 2.0 * m * n * k)
-            # candidate kernel variants, timed against the same reference in the same run
-            for variant in mm.CANDIDATES.get(dtype, ()):
-                if variant in mm.WGMMA:  # bench/gpu/matmul_sm90.py, the last stage
+            results[-1]["kernel"] = default
+            # the other kernels for this shape, against the same reference in the same run
+            for variant in ALTERNATIVES[dtype]:
+                if variant == default:
                     continue
                 cand = time_ms(lambda i: mm.matmul(ca[i % nsets], cb[i % nsets], dtype_name=dtype,
                                                    variant=variant))
@@ -187,9 +190,11 @@ def bench_conv(results, time_ms, quick):
             "bwd_input": lambda i: cv.conv2d_backprop_input(dy, w, x.shape, 1, pads, 1, 1),
             "bwd_filter": lambda i: cv.conv2d_backprop_filter(x, dy, w.shape, 1, pads, 1, 1),
         }
-        if "partial_shape" in cv.plan_conv2d_forward(x.shape, w.shape, 1, pads, 1, 1, True,
-                                                     cupy.cuda.Device().attributes["MultiProcessorCount"],
-                                                     "splitk"):
+        sms = cupy.cuda.Device().attributes["MultiProcessorCount"]
+        split_by_default = "partial_shape" in cv.plan_conv2d_forward(x.shape, w.shape, 1, pads, 1, 1, True, sms)
+        if split_by_default:  # the other choice, timed next to the default
+            ours["fwd[nosplit]"] = lambda i: cv.conv2d_forward(x, w, 1, pads, 1, 1, variant="nosplit")
+        elif "partial_shape" in cv.plan_conv2d_forward(x.shape, w.shape, 1, pads, 1, 1, True, sms, "splitk"):
             ours["fwd[splitk]"] = lambda i: cv.conv2d_forward(x, w, 1, pads, 1, 1, variant="splitk")
         for kind, fn in ours.items():
             t_ours = time_ms(fn)
@@ -202,24 +207,22 @@ def bench_conv(results, time_ms, quick):
 
 
 def _bench_conv_f16(results, time_ms, cv, torch, x, w, dy, pads, shape, flop):
-    """float16 forward and input gradient (mixed precision's convolutions): tensorlab's CUDA
-    implementation as it stands (the CuPy path: im2col / col2im + cuBLAS) as
-    `conv2d_{fwd,bwd_input}_f16`, and the tensor-core candidates as `...[tc]`, each against
-    cuDNN in float16 (channels_last). All shapes here have stride 1."""
+    """float16 forward and input gradient (mixed precision's convolutions): our tensor-core kernel,
+    which tensorlab's CUDA implementation runs for them, as `conv2d_{fwd,bwd_input}_f16`, and the
+    CuPy path it replaced (im2col / col2im + cuBLAS) as `...[cupy]`, each against cuDNN in
+    float16 (channels_last). All shapes here have stride 1."""
     x16, w16, dy16 = x.astype("float16"), w.astype("float16"), dy.astype("float16")
     geo = dict(strides=(1, 1), pads=pads, dilations=(1, 1), groups=1)
-    ours = {"fwd[tc]": lambda i: cv.conv2d_forward(x16, w16, 1, pads, 1, 1, variant="tc"),
-            "bwd_input[tc]": lambda i: cv.conv2d_backprop_input(dy16, w16, x16.shape, 1, pads, 1, 1,
-                                                               variant="tc")}
+    ours = {"fwd": lambda i: cv.conv2d_forward(x16, w16, 1, pads, 1, 1, variant="tc"),
+            "bwd_input": lambda i: cv.conv2d_backprop_input(dy16, w16, x16.shape, 1, pads, 1, 1,
+                                                           variant="tc")}
     try:
-        from tensorlab.core.registry import REGISTRY
-        import tensorlab.backend.cuda as cuda_backend
-        cuda_backend.load()
-        fwd, bwd = REGISTRY["conv2d"].impls["cuda"], REGISTRY["conv2d_backprop_input"].impls["cuda"]
-        ours = {"fwd": lambda i: fwd(x16, w16, **geo),
-                "bwd_input": lambda i: bwd(dy16, w16, input_shape=x16.shape, **geo), **ours}
-    except Exception as e:  # the launcher alone still times the candidates
-        print(f"[conv2d f16] tensorlab's CUDA implementation unavailable: {e!r}", flush=True)
+        from tensorlab.backend.cuda.conv import _fallback
+        ours.update({"fwd[cupy]": lambda i: _fallback["conv2d"](x16, w16, **geo),
+                     "bwd_input[cupy]": lambda i: _fallback["conv2d_backprop_input"](
+                         dy16, w16, input_shape=x16.shape, **geo)})
+    except Exception as e:  # the launcher alone still times our kernel
+        print(f"[conv2d f16] tensorlab's CuPy path unavailable: {e!r}", flush=True)
     refs = {}
     if torch is not None:
         tx = torch.from_dlpack(x16).permute(0, 3, 1, 2)

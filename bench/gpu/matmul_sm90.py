@@ -1,8 +1,9 @@
-"""The sm_90a wgmma matmul candidate (cuda_kernels/matmul_sm90.cu) vs cuBLAS in float16 and
-bfloat16, on compute capability 9.0 only; bench/gpu_kernels.py runs it as its last stage, so a
-kernel that has never run on a GPU cannot spoil the other stages' rows with a sticky CUDA error.
+"""The sm_90a wgmma matmul kernels (cuda_kernels/matmul_sm90.cu) vs cuBLAS in float16 and
+bfloat16, on compute capability 9.0 only, forced by `variant=` in both operand layouts; the
+default float16/bfloat16 rows of bench/gpu/matmul_conv.py run them too where `select_variant`
+picks them (large products, K % 8 == 0).
 
-Rows (same format as bench/gpu/matmul_conv.py, which also times the default mma.sync kernel on
+Rows (same format as bench/gpu/matmul_conv.py, which also times the mma.sync kernels on
 the same shapes, in the same process):
   * `matmul_<dtype>[wgmma]`: A (M, K) and B (K, N) row-major, as Dense layers hold them: the
     n-major B tile goes through wgmma's transpose bit (kernel `..._akbn`);

@@ -4,17 +4,23 @@ small rows.
 
 Each row: {"bench", "shape", "ours_ms", "ref_ms", "ratio" (ref / ours, > 1 means we are faster),
 "gbps" (ours: bytes that must move / time), "frac_of_copy" (gbps over a device-to-device copy
-of the same bytes measured in the same run)}. ref is CuPy or PyTorch where a natural
-counterpart exists (None otherwise). CUDA-event medians of >= 20 repeats after warm-up; inputs
-rotate through several buffers when one set would sit in L2.
+of the same bytes measured in the same run), "call_ms" (ours: one lone call between two events,
+host launch work included)}. ref is CuPy or PyTorch where a natural counterpart exists (None
+otherwise). Times are CUDA-event medians of back-to-back batches after warm-up
+(bench/gpu/timing.py); every tensor is 256 MiB or more (over four times the L2), so that a kernel
+runs far longer than its launch and no input sits in L2.
 
 Run: ``python bench/gpu/rowwise.py [--quick]`` (prints one JSON row per line).
 """
 from __future__ import annotations
 
 import json
-import statistics
+import os
 import sys
+
+sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+
+from bench.gpu.timing import call_ms, time_ms  # noqa: E402
 
 L2_BYTES = 60 * 2 ** 20
 
@@ -37,24 +43,6 @@ def _load():
             sys.modules[name] = pkg
             spec.loader.exec_module(pkg)
         return tuple(importlib.import_module(f"{name}.{s}") for s in ("reduce", "rowwise", "fused"))
-
-
-def time_ms(fn, nbuf, repeats, warmup=3):
-    """Median CUDA-event time of fn(i) where i picks one of nbuf rotating input sets."""
-    import cupy
-
-    for i in range(warmup):
-        fn(i % nbuf)
-    cupy.cuda.Device().synchronize()
-    start, end = cupy.cuda.Event(), cupy.cuda.Event()
-    ts = []
-    for i in range(repeats):
-        start.record()
-        fn(i % nbuf)
-        end.record()
-        end.synchronize()
-        ts.append(cupy.cuda.get_elapsed_time(start, end))
-    return statistics.median(ts)
 
 
 def run(results: list, quick: bool = False):
@@ -83,7 +71,7 @@ def run(results: list, quick: bool = False):
             nb = max(1, min(16, -(-2 * L2_BYTES // (8 * n))))
             src = [cupy.ones(n, np.float32) for _ in range(nb)]
             dst = [cupy.empty(n, np.float32) for _ in range(nb)]
-            ms = time_ms(lambda i: dst[i].__setitem__(Ellipsis, src[i]), nb, reps)
+            ms = time_ms(lambda i: dst[i % nb].__setitem__(Ellipsis, src[i % nb]), reps)
             copy_cache[n] = 8 * n / ms / 1e6
         return copy_cache[n]
 
@@ -92,13 +80,14 @@ def run(results: list, quick: bool = False):
         nbytes = nbytes_fn(one)
         nbuf = max(1, min(16, -(-2 * L2_BYTES // nbytes)))
         sets = [one] + [make() for _ in range(nbuf - 1)]
-        ours_ms = time_ms(lambda i: ours(sets[i]), nbuf, reps)
-        ref_ms = time_ms(lambda i: ref(sets[i]), nbuf, reps) if ref is not None else None
+        ours_ms = time_ms(lambda i: ours(sets[i % nbuf]), reps)
+        ref_ms = time_ms(lambda i: ref(sets[i % nbuf]), reps) if ref is not None else None
         gbps = nbytes / ours_ms / 1e6
         row = {"bench": name, "shape": list(shape), "ours_ms": round(ours_ms, 4),
                "ref_ms": None if ref_ms is None else round(ref_ms, 4),
                "ratio": None if ref_ms is None else round(ref_ms / ours_ms, 3),
-               "gbps": round(gbps, 1), "frac_of_copy": round(gbps / copy_gbps(nbytes), 3)}
+               "gbps": round(gbps, 1), "frac_of_copy": round(gbps / copy_gbps(nbytes), 3),
+               "call_ms": round(call_ms(lambda i: ours(sets[i % nbuf]), 10), 4)}
         results.append(row)
         del sets
         cupy.get_default_memory_pool().free_all_blocks()
@@ -109,9 +98,10 @@ def run(results: list, quick: bool = False):
     def randn(shape, dt=np.float32):
         return cupy.random.standard_normal(shape, dtype=np.float32).astype(dt, copy=False)
 
-    row_shapes = [(8192, 4096), (2048, 16384), (512, 65536), (65536, 128), (262144, 32)]
+    # 256 MiB of float32 each
+    row_shapes = [(16384, 4096), (4096, 16384), (1024, 65536), (524288, 128), (2097152, 32)]
     if quick:
-        row_shapes = [(8192, 4096), (512, 65536), (65536, 128)]
+        row_shapes = [(16384, 4096), (1024, 65536), (524288, 128)]
 
     for shape in row_shapes:
         rows, cols = shape
@@ -159,17 +149,17 @@ def run(results: list, quick: bool = False):
                   if torch else None, lambda a: 2 * a[0].nbytes + rows * 8)
 
     # whole-tensor and column reductions, bias+gelu
-    n = 1 << 26 if not quick else 1 << 24
+    n = 1 << 26
     bench("reduce_sum_all", (n,), lambda: randn((n,)), lambda x: R.reduce(x, "sum"), lambda x: x.sum(),
           lambda x: x.nbytes)
-    shape = (1 << 14, 1024)
+    shape = (1 << 16, 1024)
     bench("reduce_sum_cols", shape, lambda: randn(shape), lambda x: R.reduce(x, "sum", axes=0),
           lambda x: x.sum(axis=0), lambda x: x.nbytes)
     bench("reduce_sum_cols[vec]", shape, lambda: randn(shape), lambda x: R.reduce(x, "sum", axes=0, variant="vec"),
           lambda x: x.sum(axis=0), lambda x: x.nbytes)
-    bench("argmax_rows", (4096, 8192), lambda: randn((4096, 8192)), lambda x: R.argreduce(x, "argmax", axis=1),
+    bench("argmax_rows", (8192, 8192), lambda: randn((8192, 8192)), lambda x: R.argreduce(x, "argmax", axis=1),
           lambda x: x.argmax(axis=1), lambda x: x.nbytes)
-    shape = (8192, 4096)
+    shape = (16384, 4096)
     bench("bias_gelu_tanh", shape, lambda: (randn(shape), randn((shape[1],))),
           lambda a: F.bias_act(a[0], a[1], "gelu_tanh"),
           (lambda a: torch.nn.functional.gelu(tt(a[0]) + tt(a[1]), approximate="tanh")) if torch else None,

@@ -103,8 +103,17 @@ def test_two_ranks_on_one_gpu_are_refused(tmp_path):
         exe = None
     if exe is None:
         pytest.skip("needs mpiexec and mpi4py")
-    code = "import tensorlab as tl; tl.distribute.MultiWorkerMirroredStrategy()"
     env = dict(os.environ, PYTHONPATH=ROOT)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # Open MPI refuses root without these (containers)
+        env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    probe = subprocess.run([exe, "-n", "2", sys.executable, "-c",
+                            "from mpi4py import MPI; print('WORLD', MPI.COMM_WORLD.Get_size())"],
+                           env=env, capture_output=True, text=True, timeout=120)
+    sizes = [ln.split()[1] for ln in probe.stdout.splitlines() if ln.startswith("WORLD ")]
+    if sizes != ["2", "2"]:
+        pytest.skip(f"{exe} does not start a 2-process world for this mpi4py (is it the MPI mpi4py was "
+                    f"built against?): {(probe.stdout + probe.stderr)[-400:]}")
+    code = "import tensorlab as tl; tl.distribute.MultiWorkerMirroredStrategy()"
     r = subprocess.run([exe, "-n", "2", sys.executable, "-c", code], env=env, capture_output=True, text=True,
                        timeout=120)
     assert r.returncode != 0

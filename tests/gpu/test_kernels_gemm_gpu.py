@@ -266,7 +266,7 @@ def test_conv2d(rng, case):
 
 @pytest.mark.parametrize("case", [
     ((2, 14, 14, 256), (3, 3, 256), (1, 1), "SAME", (1, 1), 1),   # splits over 9 * 256
-    ((2, 9, 7, 128), (3, 3, 144), (2, 1), "SAME", (1, 2), 2),     # groups, stride, dilation
+    ((2, 9, 7, 512), (3, 3, 144), (2, 1), "SAME", (1, 2), 2),     # groups, stride, dilation
     ((1, 7, 7, 130), (3, 3, 130), (1, 1), "VALID", (1, 1), 1),    # scalar loads (130 % 4 != 0)
 ], ids=["resnet", "groups", "unaligned"])
 def test_conv2d_forward_split_k_candidate(rng, case):

