@@ -133,11 +133,14 @@ __device__ __forceinline__ float2 tl_sgd_one(float p, float g, float m, bool has
   return make_float2(p, m);
 }
 
+// Reads param (and mom) and writes param_out (and mom_out): the outputs may be the inputs (in
+// place) or fresh buffers (the primitives' value semantics, without copying the inputs first).
 extern "C" __global__ void __launch_bounds__(256, 4) tl_sgd_momentum_update_f32(
-    float* __restrict__ param, const float* __restrict__ grad, float* __restrict__ mom, long long n, float lr,
-    float momentum, float weight_decay, int decoupled, int nesterov) {
+    const float* param, const float* __restrict__ grad, const float* mom, float* param_out, float* mom_out,
+    long long n, float lr, float momentum, float weight_decay, int decoupled, int nesterov) {
   const bool hm = mom != nullptr;
-  const bool pack = tl_is_aligned(param, 16) && tl_is_aligned(grad, 16) && (!hm || tl_is_aligned(mom, 16));
+  const bool pack = tl_is_aligned(param, 16) && tl_is_aligned(grad, 16) && tl_is_aligned(param_out, 16) &&
+                    (!hm || (tl_is_aligned(mom, 16) && tl_is_aligned(mom_out, 16)));
   const long long np = pack ? n / 4 : 0;
   for (long long q = tl_global_thread_id(); q < np; q += tl_grid_stride()) {
     const float4 p = tl_load_float4(param + 4 * q);
@@ -147,14 +150,14 @@ extern "C" __global__ void __launch_bounds__(256, 4) tl_sgd_momentum_update_f32(
     const float2 ry = tl_sgd_one(p.y, g.y, m.y, hm, lr, momentum, weight_decay, decoupled, nesterov);
     const float2 rz = tl_sgd_one(p.z, g.z, m.z, hm, lr, momentum, weight_decay, decoupled, nesterov);
     const float2 rw = tl_sgd_one(p.w, g.w, m.w, hm, lr, momentum, weight_decay, decoupled, nesterov);
-    tl_store_float4(param + 4 * q, make_float4(rx.x, ry.x, rz.x, rw.x));
-    if (hm) tl_store_float4(mom + 4 * q, make_float4(rx.y, ry.y, rz.y, rw.y));
+    tl_store_float4(param_out + 4 * q, make_float4(rx.x, ry.x, rz.x, rw.x));
+    if (hm) tl_store_float4(mom_out + 4 * q, make_float4(rx.y, ry.y, rz.y, rw.y));
   }
   for (long long i = 4 * np + tl_global_thread_id(); i < n; i += tl_grid_stride()) {
     const float2 r = tl_sgd_one(param[i], grad[i], hm ? mom[i] : 0.f, hm, lr, momentum, weight_decay, decoupled,
                                 nesterov);
-    param[i] = r.x;
-    if (hm) mom[i] = r.y;
+    param_out[i] = r.x;
+    if (hm) mom_out[i] = r.y;
   }
 }
 
@@ -182,14 +185,16 @@ __device__ __forceinline__ void tl_adam_one(float& p, float g, float& m, float& 
   p -= step_size * m / (sqrtf(vu) * inv_sqrt_bc2 + eps);
 }
 
+// As tl_sgd_momentum_update_f32, the *_out buffers may be the inputs or fresh buffers.
 extern "C" __global__ void __launch_bounds__(256, 4) tl_adam_update_f32(
-    float* __restrict__ param, const float* __restrict__ grad, float* __restrict__ m_slot,
-    float* __restrict__ v_slot, float* __restrict__ vhat_slot, long long n, float lr, float beta1, float beta2,
-    float one_minus_beta1, float one_minus_beta2, float eps, float step_size, float inv_sqrt_bc2,
-    float weight_decay, int decoupled, int amsgrad) {
-  float* vh = amsgrad ? vhat_slot : nullptr;
+    const float* param, const float* __restrict__ grad, const float* m_slot, const float* v_slot,
+    const float* vhat_slot, float* param_out, float* m_out, float* v_out, float* vhat_out, long long n, float lr,
+    float beta1, float beta2, float one_minus_beta1, float one_minus_beta2, float eps, float step_size,
+    float inv_sqrt_bc2, float weight_decay, int decoupled, int amsgrad) {
+  const float* vh = amsgrad ? vhat_slot : nullptr;
   const bool pack = tl_is_aligned(param, 16) && tl_is_aligned(grad, 16) && tl_is_aligned(m_slot, 16) &&
-                    tl_is_aligned(v_slot, 16) && (vh == nullptr || tl_is_aligned(vh, 16));
+                    tl_is_aligned(v_slot, 16) && tl_is_aligned(param_out, 16) && tl_is_aligned(m_out, 16) &&
+                    tl_is_aligned(v_out, 16) && (vh == nullptr || (tl_is_aligned(vh, 16) && tl_is_aligned(vhat_out, 16)));
   const long long np = pack ? n / 4 : 0;
   for (long long q = tl_global_thread_id(); q < np; q += tl_grid_stride()) {
     float4 p = tl_load_float4(param + 4 * q);
@@ -202,18 +207,18 @@ extern "C" __global__ void __launch_bounds__(256, 4) tl_adam_update_f32(
     tl_adam_one(p.y, g.y, m.y, v.y, h.y, ams, lr, beta1, beta2, one_minus_beta1, one_minus_beta2, eps, step_size, inv_sqrt_bc2, weight_decay, decoupled);
     tl_adam_one(p.z, g.z, m.z, v.z, h.z, ams, lr, beta1, beta2, one_minus_beta1, one_minus_beta2, eps, step_size, inv_sqrt_bc2, weight_decay, decoupled);
     tl_adam_one(p.w, g.w, m.w, v.w, h.w, ams, lr, beta1, beta2, one_minus_beta1, one_minus_beta2, eps, step_size, inv_sqrt_bc2, weight_decay, decoupled);
-    tl_store_float4(param + 4 * q, p);
-    tl_store_float4(m_slot + 4 * q, m);
-    tl_store_float4(v_slot + 4 * q, v);
-    if (vh) tl_store_float4(vh + 4 * q, h);
+    tl_store_float4(param_out + 4 * q, p);
+    tl_store_float4(m_out + 4 * q, m);
+    tl_store_float4(v_out + 4 * q, v);
+    if (vh) tl_store_float4(vhat_out + 4 * q, h);
   }
   for (long long i = 4 * np + tl_global_thread_id(); i < n; i += tl_grid_stride()) {
     float p = param[i], m = m_slot[i], v = v_slot[i], h = vh ? vh[i] : 0.f;
     tl_adam_one(p, grad[i], m, v, h, vh != nullptr, lr, beta1, beta2, one_minus_beta1, one_minus_beta2, eps, step_size, inv_sqrt_bc2,
                 weight_decay, decoupled);
-    param[i] = p;
-    m_slot[i] = m;
-    v_slot[i] = v;
-    if (vh) vh[i] = h;
+    param_out[i] = p;
+    m_out[i] = m;
+    v_out[i] = v;
+    if (vh) vhat_out[i] = h;
   }
 }

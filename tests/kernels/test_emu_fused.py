@@ -173,11 +173,15 @@ def test_apply_sgd_plan_matches_the_cpu_primitive(lib, rng, slots, kw):
     n = 37
     p, g, m = (rng.standard_normal(n).astype(np.float32) for _ in range(3))
     expected = cpu_ops.apply_sgd(p, g, *([m] if slots else []), **kw)
-    bufs = {"param": p.copy(), "grad": g, "mom": m.copy() if slots else None}
+    # out of place: the kernel reads the inputs and writes NaN-poisoned fresh outputs
+    bufs = {"param": p.copy(), "grad": g, "mom": m.copy() if slots else None,
+            "param_out": np.full(n, np.nan, np.float32), "mom_out": np.full(n, np.nan, np.float32) if slots else None}
     run(lib, cuda_ops.sgd_plan(n, bool(slots), sm_count=SM, **kw), bufs)
-    np.testing.assert_allclose(bufs["param"], expected[0], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(bufs["param_out"], expected[0], rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(bufs["param"], p)
     if slots:
-        np.testing.assert_allclose(bufs["mom"], expected[1], rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(bufs["mom_out"], expected[1], rtol=1e-6, atol=1e-7)
+        np.testing.assert_array_equal(bufs["mom"], m)
 
 
 @pytest.mark.parametrize("amsgrad", [False, True])
@@ -190,10 +194,13 @@ def test_apply_adam_plan_matches_the_cpu_primitive(lib, rng, amsgrad, weight_dec
     v, vh = (rng.random(n).astype(np.float32) for _ in range(2))
     kw = dict(lr=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-7, step=5, weight_decay=weight_decay)
     expected = cpu_ops.apply_adam(p, g, m, v, *([vh] if amsgrad else []), **kw)
-    bufs = {"param": p.copy(), "grad": g, "m": m.copy(), "v": v.copy(), "vhat": vh.copy() if amsgrad else None}
+    ins = {"param": p, "grad": g, "m": m, "v": v, "vhat": vh if amsgrad else None}
+    bufs = {k: None if a is None else a.copy() for k, a in ins.items()}
+    bufs.update({f"{k}_out": np.full(n, np.nan, np.float32) for k in ("param", "m", "v", "vhat")})
     run(lib, cuda_ops.adam_plan(n, amsgrad, sm_count=SM, **kw), bufs)
     for name, e in zip(("param", "m", "v", "vhat"), expected):
-        np.testing.assert_allclose(bufs[name], e, rtol=2e-6, atol=1e-7, err_msg=name)
+        np.testing.assert_allclose(bufs[f"{name}_out"], e, rtol=2e-6, atol=1e-7, err_msg=name)
+        np.testing.assert_array_equal(bufs[name], ins[name], err_msg=f"{name} (an input) changed")
 
 
 @pytest.mark.parametrize("which", ["sgd", "sgd_momentum", "adam", "amsgrad"])

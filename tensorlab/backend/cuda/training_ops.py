@@ -1,8 +1,8 @@
 """CUDA implementations of the fused optimizer updates: one pass of our kernel.
 
 float32 updates run ``tl_sgd_momentum_update_f32`` / ``tl_adam_update_f32``
-(cuda_kernels/fused.cu, planned by kernels/fused.py) on copies of the
-inputs: the kernels update in place, and a variable's earlier values may
+(cuda_kernels/fused.cu, planned by kernels/fused.py), which read the inputs
+and write fresh output buffers in one pass: a variable's earlier values may
 still be held as tensors (tensors never change). Other dtypes use the CPU
 expression on CuPy arrays. ``sgd_plan``/``adam_plan`` map the primitives'
 parameters onto the kernels' (tests run them on the host emulator against
@@ -24,17 +24,24 @@ _F32 = np.dtype(np.float32)
 def sgd_plan(n, has_slot, *, lr, momentum, nesterov, weight_decay, sm_count):
     """The launch plan of ``apply_sgd`` on ``n`` float32 elements (buffers: param, grad, mom)."""
     # Without a slot the kernel runs plain SGD (p -= lr*g): its momentum must be 0.
-    return _kfused.plan_sgd(n, lr, momentum if has_slot else 0.0, weight_decay, nesterov, True, has_slot, sm_count)
+    return _kfused.plan_sgd(n, lr, momentum if has_slot else 0.0, weight_decay, nesterov, True, has_slot, sm_count,
+                            out_of_place=True)
 
 
 def adam_plan(n, amsgrad, *, lr, beta_1, beta_2, epsilon, step, weight_decay, sm_count):
     """The launch plan of ``apply_adam`` (buffers: param, grad, m, v, vhat), Keras' epsilon placement."""
-    return _kfused.plan_adam(n, lr, beta_1, beta_2, epsilon, step, weight_decay, True, amsgrad, "keras", sm_count)
+    return _kfused.plan_adam(n, lr, beta_1, beta_2, epsilon, step, weight_decay, True, amsgrad, "keras", sm_count,
+                             out_of_place=True)
 
 
-def _fresh(a):
+def _in(a):
     import cupy
-    return cupy.array(a, dtype=_F32, order="C", copy=True)
+    return cupy.ascontiguousarray(a, dtype=_F32)  # the kernels index flat float32 buffers
+
+
+def _new(a):
+    import cupy
+    return cupy.empty(a.shape, _F32)
 
 
 def _use_kernel(param, grad):
@@ -46,13 +53,13 @@ def apply_sgd(param, grad, *slots, lr, momentum, nesterov, weight_decay):
     if not _use_kernel(param, grad):
         return _fallback["apply_sgd"](param, grad, *slots, lr=lr, momentum=momentum, nesterov=nesterov,
                                       weight_decay=weight_decay)
-    import cupy
-    p = _fresh(param)
-    mom = _fresh(slots[0]) if slots else None
+    p = _in(param)
+    mom = _in(slots[0]) if slots else None
+    out = {"param_out": _new(p), "mom_out": _new(mom) if slots else None}
     plan = sgd_plan(p.size, mom is not None, lr=lr, momentum=momentum, nesterov=nesterov,
                     weight_decay=weight_decay, sm_count=_kfused._sm())
-    run_plan(plan, {"param": p, "grad": cupy.ascontiguousarray(grad), "mom": mom})
-    return (p,) if mom is None else (p, mom)
+    run_plan(plan, {"param": p, "grad": _in(grad), "mom": mom, **out})
+    return (out["param_out"],) if mom is None else (out["param_out"], out["mom_out"])
 
 
 @impl(T.apply_adam_p, "cuda")
@@ -60,10 +67,9 @@ def apply_adam(param, grad, m, v, *v_hat, lr, beta_1, beta_2, epsilon, step, wei
     if not _use_kernel(param, grad):
         return _fallback["apply_adam"](param, grad, m, v, *v_hat, lr=lr, beta_1=beta_1, beta_2=beta_2,
                                        epsilon=epsilon, step=step, weight_decay=weight_decay)
-    import cupy
-    p, m2, v2 = _fresh(param), _fresh(m), _fresh(v)
-    vh = _fresh(v_hat[0]) if v_hat else None
-    plan = adam_plan(p.size, vh is not None, lr=lr, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, step=step,
+    ins = {"param": _in(param), "grad": _in(grad), "m": _in(m), "v": _in(v), "vhat": _in(v_hat[0]) if v_hat else None}
+    outs = {f"{k}_out": _new(ins[k]) for k in ("param", "m", "v") + (("vhat",) if v_hat else ())}
+    plan = adam_plan(ins["param"].size, bool(v_hat), lr=lr, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, step=step,
                      weight_decay=weight_decay, sm_count=_kfused._sm())
-    run_plan(plan, {"param": p, "grad": cupy.ascontiguousarray(grad), "m": m2, "v": v2, "vhat": vh})
-    return (p, m2, v2) if vh is None else (p, m2, v2, vh)
+    run_plan(plan, {**ins, **outs})
+    return tuple(outs.values())

@@ -51,10 +51,17 @@ def plan_bias_act(dtype, n, C, act, backward=False, has_bias=True, sm_count=DEFA
     return Plan(STEM, [Launch(f"tl_bias_act_fwd_{suf}", grid, block, 0, args)])
 
 
+def _out(name, out_of_place):
+    """The buffer an optimizer kernel writes for input `name`: the input itself (in place) or
+    `<name>_out` (a fresh buffer: the primitives' value semantics without a copy of the input)."""
+    return Buf(f"{name}_out" if out_of_place else name)
+
+
 def plan_sgd(n, lr, momentum=0.0, weight_decay=0.0, nesterov=False, decoupled=True, has_mom=True,
-             sm_count=DEFAULT_SM) -> Plan:
+             sm_count=DEFAULT_SM, out_of_place=False) -> Plan:
     grid, block = elementwise_grid(n, 4, sm_count)
-    args = (Buf("param"), Buf("grad"), Buf("mom") if has_mom else None, i64(n), np.float32(lr), np.float32(momentum),
+    args = (Buf("param"), Buf("grad"), Buf("mom") if has_mom else None, _out("param", out_of_place),
+            _out("mom", out_of_place) if has_mom else None, i64(n), np.float32(lr), np.float32(momentum),
             np.float32(weight_decay), np.int32(bool(decoupled)), np.int32(bool(nesterov)))
     return Plan(STEM, [Launch("tl_sgd_momentum_update_f32", grid, block, 0, args)])
 
@@ -71,11 +78,13 @@ def adam_scalars(lr, beta1, beta2, step, eps_style="keras"):
 
 
 def plan_adam(n, lr, beta1, beta2, eps, step, weight_decay=0.0, decoupled=True, amsgrad=False,
-              eps_style="keras", sm_count=DEFAULT_SM) -> Plan:
+              eps_style="keras", sm_count=DEFAULT_SM, out_of_place=False) -> Plan:
     step_size, inv_sqrt_bc2 = adam_scalars(lr, beta1, beta2, step, eps_style)
     grid, block = elementwise_grid(n, 4, sm_count)
     f = np.float32
-    args = (Buf("param"), Buf("grad"), Buf("m"), Buf("v"), Buf("vhat") if amsgrad else None, i64(n), f(lr), f(beta1),
+    o = out_of_place
+    args = (Buf("param"), Buf("grad"), Buf("m"), Buf("v"), Buf("vhat") if amsgrad else None, _out("param", o),
+            _out("m", o), _out("v", o), _out("vhat", o) if amsgrad else None, i64(n), f(lr), f(beta1),
             f(beta2), f(1.0 - beta1), f(1.0 - beta2), f(eps), f(step_size), f(inv_sqrt_bc2), f(weight_decay), np.int32(bool(decoupled)),
             np.int32(bool(amsgrad)))
     return Plan(STEM, [Launch("tl_adam_update_f32", grid, block, 0, args)])
