@@ -84,6 +84,25 @@ def test_large_host_to_device_copy_roundtrip(rng):
     np.testing.assert_array_equal(x.cpu().gpu().numpy(), v)
 
 
+@pytest.mark.parametrize("value", [np.float16(-2.5), np.float32(np.pi), np.float64(1e300), np.int8(-128),
+                                   np.int64(-2**62 - 3), np.uint64(2**64 - 1), np.bool_(True),
+                                   np.complex64(1.5 - 2j)], ids=lambda v: v.dtype.name)
+@pytest.mark.parametrize("shape", [(), (1,), (1, 1)])
+def test_scalars_reach_the_gpu_bit_exact(value, shape):
+    """One-element host arrays are filled in on the device (no blocking copy); the value and
+    dtype must come through unchanged, and tensors from Python scalars too."""
+    from tensorlab.backend.cuda import memory
+    host = np.full(shape, value)
+    got = memory.host_to_device(host)
+    assert got.shape == shape and got.dtype == host.dtype
+    np.testing.assert_array_equal(got.get(), host)
+    with tl.device("gpu:0"):
+        x = tl.constant([1.5, -2.0]) * 0.1
+        n = tl.constant(7) + 2**30
+    np.testing.assert_array_equal(x.numpy(), np.float32([1.5, -2.0]) * np.float32(0.1))
+    assert n.numpy() == 7 + 2**30 and n.dtype == tl.int32
+
+
 def test_training_step_on_gpu(rng):
     w = tl.Variable(rng.standard_normal((5, 3)).astype(np.float32))
     x = tl.constant(rng.standard_normal((7, 5)).astype(np.float32))

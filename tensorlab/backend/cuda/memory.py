@@ -70,6 +70,10 @@ def host_to_device(arr):
     """Copies a numpy array to the current GPU; large copies go through pinned memory."""
     shape = np.shape(arr)
     arr = np.ascontiguousarray(arr).reshape(shape)  # ascontiguousarray makes 0-d arrays 1-d
+    if arr.size == 1 and arr.dtype.kind in "biufc":
+        # A scalar (x * 0.5, a learning rate, ...) is filled in by a kernel: a copy from pageable
+        # memory would wait for everything queued on the GPU, so the host could not run ahead.
+        return cp.full(arr.shape, arr.reshape(-1)[0], dtype=arr.dtype)
     if arr.nbytes < _PINNED_MIN_BYTES:
         return cp.asarray(arr)
     mem = cp.cuda.alloc_pinned_memory(arr.nbytes)
