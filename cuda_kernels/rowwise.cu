@@ -131,13 +131,17 @@ __device__ __forceinline__ T tl_group_allreduce(T v, Op op, T ident, T* scratch,
   return v;
 }
 
-// Lanes per row for warp kernels: smallest power of two G <= 32 with G * V >= C
-// (rowwise.py mirrors it); a warp then handles 32 / G rows.
+// Lanes per row for warp kernels: smallest power of two G <= 32 with G * V * TL_ROW_PACKS >= C
+// (rowwise.py mirrors it as ROW_PACKS); a warp then handles 32 / G rows. A lane takes up to
+// TL_ROW_PACKS 16-byte packs of a row, which tl_visit loads together: with one pack per lane
+// (G * V >= C) a warp kept too few bytes in flight for short rows (softmax of 128 columns
+// reached 0.43 of a copy on the H200, 2026-11-27).
+#define TL_ROW_PACKS 4
 template <class T>
 __device__ __forceinline__ int tl_row_group(long long C) {
   constexpr int V = 16 / sizeof(T);
   int G = 32;
-  while (G > 1 && (long long)(G >> 1) * V >= C) G >>= 1;
+  while (G > 1 && (long long)(G >> 1) * V * TL_ROW_PACKS >= C) G >>= 1;
   return G;
 }
 

@@ -155,7 +155,7 @@ def run(results: list, quick: bool = False):
     shape = (1 << 16, 1024)
     bench("reduce_sum_cols", shape, lambda: randn(shape), lambda x: R.reduce(x, "sum", axes=0),
           lambda x: x.sum(axis=0), lambda x: x.nbytes)
-    bench("reduce_sum_cols[vec]", shape, lambda: randn(shape), lambda x: R.reduce(x, "sum", axes=0, variant="vec"),
+    bench("reduce_sum_cols[scalar]", shape, lambda: randn(shape), lambda x: R.reduce(x, "sum", axes=0, variant="scalar"),
           lambda x: x.sum(axis=0), lambda x: x.nbytes)
     bench("argmax_rows", (8192, 8192), lambda: randn((8192, 8192)), lambda x: R.argreduce(x, "argmax", axis=1),
           lambda x: x.argmax(axis=1), lambda x: x.nbytes)

@@ -162,12 +162,17 @@ def test_reduce_cols_vec(lib, shape, axes, op, dtype):
 
 
 def test_vec_variant_plans():
-    # Column shapes take two passes (split over R) with the vector kernel in both; the default
-    # plan is the scalar kernel's, unchanged; rows ignore the variant; unknown variants fail.
+    # Column shapes take two passes (split over R) with the vector kernel in both; so does the
+    # default on an aligned input, while a misaligned one (or variant "scalar") takes the scalar
+    # kernel; rows ignore the variant; unknown variants fail.
     plan, _ = R.plan_reduce((4096, 12), np.float32, "sum", (0,), SM, variant="vec")
     assert plan.kernels() == ["tl_reduce_sum_cols_vec_f32", "tl_reduce_sum_cols_vec_f32"]
-    assert R.plan_reduce((4096, 12), np.float32, "sum", (0,), SM)[0].kernels() == \
-        ["tl_reduce_sum_cols_f32", "tl_reduce_sum_cols_f32"]
+    assert R.plan_reduce((4096, 12), np.float32, "sum", (0,), SM)[0].kernels() == plan.kernels()
+    assert R.plan_reduce((4096, 12), np.float32, "sum", (0,), SM, variant="vec", aligned=False)[0].kernels() == \
+        plan.kernels()
+    for kw in ({"variant": "scalar"}, {"aligned": False}):
+        assert R.plan_reduce((4096, 12), np.float32, "sum", (0,), SM, **kw)[0].kernels() == \
+            ["tl_reduce_sum_cols_f32", "tl_reduce_sum_cols_f32"]
     # float16 partials are float32: the second pass uses the f32 vector kernel when inner % 4 == 0
     assert R.plan_reduce((40000, 16), np.float16, "max", (0,), SM, variant="vec")[0].kernels() == \
         ["tl_reduce_max_cols_vec_f16", "tl_reduce_max_cols_vec_f32"]

@@ -81,13 +81,16 @@ def test_mean_scale_only_in_last_stage():
 
 
 @pytest.mark.parametrize("outer,Rn,inner", [(1, 1000000, 3), (1, 1000, 64), (64, 100, 1000), (7, 5, 2)])
-def test_reduce_cols_plan(outer, Rn, inner):
-    plan, info = R.plan_reduce((outer, Rn, inner), np.float32, "max", (1,), 132)
+@pytest.mark.parametrize("variant", ["scalar", None])
+def test_reduce_cols_plan(outer, Rn, inner, variant):
+    plan, info = R.plan_reduce((outer, Rn, inner), np.float32, "max", (1,), 132, variant)
     l = plan.launches[0]
     check_launch(l)
     bx, by = l.block
+    vec = 4 if variant is None and inner % 4 == 0 else 1  # the default takes 16-byte loads where it can
+    assert l.kernel == ("tl_reduce_max_cols_vec_f32" if vec == 4 else "tl_reduce_max_cols_f32")
     assert bx & (bx - 1) == 0 and by & (by - 1) == 0 and bx * by <= 256
-    assert l.grid[0] * bx >= inner and l.smem == bx * by * 4
+    assert l.grid[0] * bx * vec >= inner and l.smem == bx * by * 4 * vec
     splits, chunk = l.grid[2], int(l.args[5])
     assert splits * chunk >= Rn and (splits - 1) * chunk < Rn
     if splits > 1:
@@ -118,8 +121,8 @@ def test_row_launch(rows, C):
     check_launch(l)
     if C <= 1024:
         assert l.kernel == "tl_softmax_rows_warp_f32" and l.block == (256,)
-        g = warp_group(C, 4)
-        assert (g == 32 or g * 4 >= C) and (g == 1 or (g // 2) * 4 < C)
+        g = warp_group(C, 4 * RW.ROW_PACKS)  # lanes per row: up to ROW_PACKS float4 packs each
+        assert (g == 32 or g * 4 * RW.ROW_PACKS >= C) and (g == 1 or (g // 2) * 4 * RW.ROW_PACKS < C)
         assert l.grid[0] * 8 * (32 // g) >= min(rows, 132 * 32 * 8 * (32 // g))
     else:
         assert l.kernel == "tl_softmax_rows_f32" and l.block[0] in (128, 256, 512)

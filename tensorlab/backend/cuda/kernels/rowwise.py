@@ -50,6 +50,11 @@ def cached_threads(C, vec):
     return None
 
 
+#: 16-byte packs of a row per lane in the warp kernels (TL_ROW_PACKS in rowwise.cu): rows of up
+#: to ROW_PACKS * 16 bytes * G share a warp in groups of G lanes (_plan.warp_group with vec * ROW_PACKS)
+ROW_PACKS = 4
+
+
 def row_launch(base, dtype, rows, C, args, sm_count=DEFAULT_SM, variant=None) -> Launch:
     """One launch of `tl_<base>_rows[_warp]_<suf>` over (rows, C): for C <= 1024 a warp (or, for
     short rows, a power-of-two slice of one: see _plan.warp_group) per row, else a block per row
@@ -64,7 +69,7 @@ def row_launch(base, dtype, rows, C, args, sm_count=DEFAULT_SM, variant=None) ->
     if variant == "cached" and suf == "f32":
         vec = 16 // np.dtype(dtype).itemsize
         if C <= WARP_ROW_MAX:
-            return Launch(f"tl_{base}_rows_warp_cached_{suf}", (warp_rows_grid(rows, C, vec, sm_count),), (256,),
+            return Launch(f"tl_{base}_rows_warp_cached_{suf}", (warp_rows_grid(rows, C, vec * ROW_PACKS, sm_count),), (256,),
                           0, tuple(args))
         threads = cached_threads(C, vec)
         if threads is not None:
@@ -72,7 +77,8 @@ def row_launch(base, dtype, rows, C, args, sm_count=DEFAULT_SM, variant=None) ->
                           tuple(args))
     if C <= WARP_ROW_MAX:
         vec = 16 // np.dtype(dtype).itemsize
-        return Launch(f"tl_{base}_rows_warp_{suf}", (warp_rows_grid(rows, C, vec, sm_count),), (256,), 0, tuple(args))
+        return Launch(f"tl_{base}_rows_warp_{suf}", (warp_rows_grid(rows, C, vec * ROW_PACKS, sm_count),), (256,), 0,
+                      tuple(args))
     threads = 128 if C <= 4096 else 256 if C <= 16384 else 512
     return Launch(f"tl_{base}_rows_{suf}", (max(1, min(rows, sm_count * 32)),), (threads,), 0, tuple(args))
 
