@@ -84,8 +84,10 @@ def test_matmul_f32(rng, m, n, k, ta, tb):
 def test_matmul_f32_big_tile_variant(rng):
     a = rng.standard_normal((2049, 1537)).astype(np.float32)
     b = rng.standard_normal((1537, 2047)).astype(np.float32)
-    assert mm.select_variant(2049, 2047, 1537, "float32") == "tl_matmul_f32_128x128"
+    assert mm.select_variant(2049, 2047, 1537, "float32") == "tl_matmul_f32_128x128k16"
     out = mm.matmul(cupy.asarray(a), cupy.asarray(b))
+    assert rel_err(out.get(), ref_mm(a, b, False, False)) < 1e-5
+    out = mm.matmul(cupy.asarray(a), cupy.asarray(b), variant="tl_matmul_f32_128x128")  # the 8-deep tile
     assert rel_err(out.get(), ref_mm(a, b, False, False)) < 1e-5
 
 
