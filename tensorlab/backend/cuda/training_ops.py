@@ -36,12 +36,12 @@ def adam_plan(n, amsgrad, *, lr, beta_1, beta_2, epsilon, step, weight_decay, sm
 
 def _in(a):
     import cupy
-    return cupy.ascontiguousarray(a, dtype=_F32)  # the kernels index flat float32 buffers
+    return cupy.ascontiguousarray(a, dtype=_F32)  # the kernels index flat float32 buffers (0-d comes back 1-d)
 
 
 def _new(a):
     import cupy
-    return cupy.empty(a.shape, _F32)
+    return cupy.empty(a.shape, _F32)  # `a` as given: a 0-d variable's update stays 0-d
 
 
 def _use_kernel(param, grad):
@@ -55,7 +55,7 @@ def apply_sgd(param, grad, *slots, lr, momentum, nesterov, weight_decay):
                                       weight_decay=weight_decay)
     p = _in(param)
     mom = _in(slots[0]) if slots else None
-    out = {"param_out": _new(p), "mom_out": _new(mom) if slots else None}
+    out = {"param_out": _new(param), "mom_out": _new(slots[0]) if slots else None}
     plan = sgd_plan(p.size, mom is not None, lr=lr, momentum=momentum, nesterov=nesterov,
                     weight_decay=weight_decay, sm_count=_kfused._sm())
     run_plan(plan, {"param": p, "grad": _in(grad), "mom": mom, **out})
@@ -67,8 +67,9 @@ def apply_adam(param, grad, m, v, *v_hat, lr, beta_1, beta_2, epsilon, step, wei
     if not _use_kernel(param, grad):
         return _fallback["apply_adam"](param, grad, m, v, *v_hat, lr=lr, beta_1=beta_1, beta_2=beta_2,
                                        epsilon=epsilon, step=step, weight_decay=weight_decay)
-    ins = {"param": _in(param), "grad": _in(grad), "m": _in(m), "v": _in(v), "vhat": _in(v_hat[0]) if v_hat else None}
-    outs = {f"{k}_out": _new(ins[k]) for k in ("param", "m", "v") + (("vhat",) if v_hat else ())}
+    given = {"param": param, "m": m, "v": v, **({"vhat": v_hat[0]} if v_hat else {})}
+    ins = {"grad": _in(grad), "vhat": None, **{k: _in(a) for k, a in given.items()}}
+    outs = {f"{k}_out": _new(a) for k, a in given.items()}
     plan = adam_plan(ins["param"].size, bool(v_hat), lr=lr, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, step=step,
                      weight_decay=weight_decay, sm_count=_kfused._sm())
     run_plan(plan, {**ins, **outs})
