@@ -35,7 +35,15 @@ apply_sgd_p = primitive("apply_sgd", _update_rule("apply_sgd", (0, 1)), multiple
                         doc="(param, grad[, momentum]) -> new (param[, momentum])")
 apply_adam_p = primitive("apply_adam", _update_rule("apply_adam", (2, 3)), multiple_results=True,
                          doc="(param, grad, m, v[, v_hat]) -> new (param, m, v[, v_hat])")
-not_differentiable(apply_sgd_p, apply_adam_p)
+def _moving_average_rule(average, value, **params):
+    require_float("apply_moving_average", average)
+    require_like("apply_moving_average", "the new value", value, average, "the average")
+    return (TensorSpec(average.shape, average.dtype),)
+
+
+apply_moving_average_p = primitive("apply_moving_average", _moving_average_rule, multiple_results=True,
+                                   doc="(average, value) -> (average * momentum + value * (1 - momentum),)")
+not_differentiable(apply_sgd_p, apply_adam_p, apply_moving_average_p)
 
 
 def _checked(prim, args):
@@ -48,8 +56,8 @@ def _checked(prim, args):
     return args
 
 
-def _check_hparams(name, lr, **kw):
-    for k, v in (("learning_rate", lr),) + tuple(kw.items()):
+def _check_hparams(name, lr=None, **kw):
+    for k, v in (() if lr is None else (("learning_rate", lr),)) + tuple(kw.items()):
         if not _math.isfinite(v):
             raise InvalidArgumentError(f"{name}: {k} must be a finite number, got {v}")
 
@@ -83,3 +91,15 @@ def apply_adam(param, grad, m, v, v_hat=None, *, lr, beta_1, beta_2, epsilon, st
     args = _checked(apply_adam_p, (param, grad, m, v) if v_hat is None else (param, grad, m, v, v_hat))
     return apply_adam_p(*args, lr=float(lr), beta_1=float(beta_1), beta_2=float(beta_2), epsilon=float(epsilon),
                         step=int(step), weight_decay=float(weight_decay))
+
+
+def apply_moving_average(average, value, *, momentum):
+    """Keras' moving-average update in one op: ``average * momentum + value * (1 - momentum)``
+    (BatchNormalization's moving mean and variance). ``value`` must match ``average``.
+
+    Returns:
+      ``(new_average,)``.
+    """
+    _check_hparams("apply_moving_average", momentum=momentum)
+    args = _checked(apply_moving_average_p, (average, value))
+    return apply_moving_average_p(*args, momentum=float(momentum))

@@ -30,6 +30,10 @@ def ref_adam(p, g, m, v, *vh, lr, beta_1, beta_2, epsilon, step, weight_decay=0.
     return (p, m, v, used) if vh else (p, m, v)
 
 
+def ref_moving_average(a, v, *, momentum):
+    return (a * momentum + v * (1 - momentum),)
+
+
 ADAM = dict(lr=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-7, step=3)
 CASES = [
     Case("sgd", T.apply_sgd, ref_sgd, [X, X], dict(lr=0.1), grad=False),
@@ -43,6 +47,9 @@ CASES = [
     Case("sgd_scalar", T.apply_sgd, ref_sgd, [S(shape=()), S(shape=())], dict(lr=0.3), grad=False),
     Case("adam_scalar", T.apply_adam, ref_adam, [S(shape=()), S(shape=()), S(shape=()), S(shape=(), low=0, high=1)],
          ADAM, grad=False),
+    Case("moving_average", T.apply_moving_average, ref_moving_average, [X, X], dict(momentum=0.99), grad=False),
+    Case("moving_average_scalar", T.apply_moving_average, ref_moving_average, [S(shape=()), S(shape=())],
+         dict(momentum=0.9), grad=False),
 ]
 globals().update(op_tests(CASES))  # forward (float64 and float32), shape rule, GPU vs CPU
 
@@ -53,6 +60,15 @@ def test_updates_are_not_recorded_on_tapes(rng):
         tape.watch(p)
         (out,) = T.apply_sgd(p, g, lr=0.1)
     assert tape.gradient(out, p) is None
+
+
+def test_moving_average_errors():
+    a = tl.zeros((3,))
+    with pytest.raises(tl.errors.InvalidArgumentError, match=r"apply_moving_average: the new value must match the "
+                                                            r"average"):
+        T.apply_moving_average(a, tl.zeros((4,)), momentum=0.9)
+    with pytest.raises(tl.errors.InvalidArgumentError, match="apply_moving_average: momentum must be a finite"):
+        T.apply_moving_average(a, a, momentum=float("inf"))
 
 
 def test_error_shapes_dtypes_slots_and_step():

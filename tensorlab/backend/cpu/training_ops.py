@@ -54,3 +54,9 @@ def apply_adam(param, grad, m, v, *v_hat, lr, beta_1, beta_2, epsilon, step, wei
     upd /= denom
     new_p = np.subtract(p, upd, out=upd)
     return (new_p, new_m, new_v, used) if v_hat else (new_p, new_m, new_v)
+
+
+@impl(T.apply_moving_average_p, "cpu")
+def apply_moving_average(average, value, *, momentum):
+    # the Keras expression, in the average's dtype (numpy keeps float32 with Python-float factors)
+    return (average * momentum + value * (1.0 - momentum),)

@@ -11,7 +11,7 @@ the CPU implementation).
 import numpy as np
 
 from tensorlab.backend.cpu import training_ops as _cpu
-from tensorlab.backend.cuda._mirror import cupy_versions
+from tensorlab.backend.cuda._mirror import cupy_versions, mirror
 from tensorlab.backend.cuda.kernels import fused as _kfused
 from tensorlab.backend.cuda.kernels._plan import run_plan
 from tensorlab.core.registry import impl
@@ -74,3 +74,6 @@ def apply_adam(param, grad, m, v, *v_hat, lr, beta_1, beta_2, epsilon, step, wei
                      weight_decay=weight_decay, sm_count=_kfused._sm())
     run_plan(plan, {**ins, **outs})
     return tuple(outs.values())
+
+
+mirror(_cpu)  # apply_moving_average: a CuPy expression (its factors travel as kernel arguments)

@@ -8,6 +8,7 @@ from tensorlab.keras.layers._common import is_symbolic, normalized_axes, shape_s
 from tensorlab.keras.layers.base import Layer
 from tensorlab.keras.layers.wrapper import Wrapper
 from tensorlab.ops import normalization as _fused
+from tensorlab.ops import training_ops as _training_ops
 
 
 class _NormBase(Layer):
@@ -232,7 +233,8 @@ class BatchNormalization(_NormBase):
                 stat = tl.reshape(stat, tuple(v.shape))
             if stat.dtype != v.dtype:
                 stat = tl.cast(stat, v.dtype)
-            v.assign(v.read_value() * m + stat * (1.0 - m))
+            # one op (v * m + stat * (1 - m)) instead of four, with m never a device tensor
+            v.assign(_training_ops.apply_moving_average(v.read_value(), stat, momentum=m)[0])
 
     def get_config(self):
         config = super().get_config()
