@@ -69,12 +69,15 @@ __device__ __forceinline__ T tl_subwarp_allreduce(T v, Op op, int G) {
   return v;
 }
 
-// G lanes per row (see tl_warp_group); blockDim.x a multiple of 32. The loop is warp-uniform:
-// groups past the last row fold nothing and store nothing.
+// G lanes per row (see tl_warp_group), each taking up to TL_REDUCE_ROW_PACKS 16-byte packs of
+// the row, which tl_reduce_range loads together (one pack per lane kept too few bytes in flight:
+// rows of 128 float32 reached 0.55 of a copy on the H200); blockDim.x a multiple of 32. The loop
+// is warp-uniform: groups past the last row fold nothing and store nothing.
+#define TL_REDUCE_ROW_PACKS 4
 template <class TIn, class Acc, class Op>
 __device__ __forceinline__ void tl_reduce_rows_warp(const TIn* __restrict__ x, Acc* __restrict__ out,
                                                     long long rows, long long R, Acc scale, Op op) {
-  const int G = tl_warp_group(R, 16 / sizeof(TIn));
+  const int G = tl_warp_group(R, TL_REDUCE_ROW_PACKS * (16 / sizeof(TIn)));
   const int lane = threadIdx.x & 31, sub = lane & (G - 1), gpw = 32 / G;
   const long long wpb = blockDim.x >> 5;
   const long long gw = (long long)blockIdx.x * wpb + (threadIdx.x >> 5);

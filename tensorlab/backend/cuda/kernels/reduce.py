@@ -58,10 +58,14 @@ def coalesce(shape, axes):
 _VEC = {"f32": 4, "f64": 2, "f16": 8}
 
 
+#: 16-byte packs of a row per lane in the *_rows_warp_* kernels (TL_REDUCE_ROW_PACKS in reduce.cu)
+ROW_PACKS = 4
+
+
 def _rows_stage(plan, kernel_base, suf, rows, R, x, out, scale, acc, sm, tmp_prefix="part"):
     """Appends the launches reducing contiguous rows: (rows, R) -> out[rows]."""
     if R <= WARP_ROW_MAX:
-        grid = warp_rows_grid(rows, R, _VEC[suf], sm, ROWS_PER_WARP_BLOCK)
+        grid = warp_rows_grid(rows, R, _VEC[suf] * ROW_PACKS, sm, ROWS_PER_WARP_BLOCK)
         plan.launches.append(Launch(f"{kernel_base}_rows_warp_{suf}", (grid,), (32 * ROWS_PER_WARP_BLOCK,), 0,
                                     (x, out, i64(rows), i64(R), acc(scale))))
         return
