@@ -228,7 +228,7 @@ class BatchNormalization(_NormBase):
     def _update_moving(self, mean, var):
         m = self.momentum
         for v, stat in ((self.moving_mean, mean), (self.moving_variance, var)):
-            stat = tl.stop_gradient(stat)
+            # (apply_moving_average is not differentiable: no gradient flows into the statistics here)
             if self._bshape is not None:
                 stat = tl.reshape(stat, tuple(v.shape))
             if stat.dtype != v.dtype:
