@@ -163,8 +163,8 @@ struct WgradXLoader {
 };
 
 // Forward GEMM over K in `splits` chunks (z = group * splits + split), chunk `split` into
-// out[split, M, OC].  The default kernels use one split (k_chunk = K: out is y itself); the
-// split-K candidate writes partials the launcher sums, so that problems with too few output
+// out[split, M, OC].  The unsplit kernels use one split (k_chunk = K: out is y itself); the
+// split-K kernel writes partials the launcher sums, so that problems with too few output
 // tiles for whole waves of blocks keep every SM busy.  k_chunk % 16 == 0 when splits > 1, so a
 // 4-wide load never straddles two splits.
 template <class Cfg>
@@ -247,8 +247,8 @@ TL_CONV_KERNELS(, ConvCfg128)
 TL_CONV_KERNELS(_128x64, ConvCfg128x64)
 TL_CONV_KERNELS(_64x64, ConvCfg64)
 
-// Candidate (see conv_fwd_body): forward split-K on the 128x128 tile; chosen only by
-// an explicit variant until a GPU run shows it faster (bench/gpu/matmul_conv.py). On sm_90 it
+// Forward split-K on the 128x128 tile (see conv_fwd_body); the launcher chooses it for grids that
+// fill a quarter of a wave to one wave (SPLITK_WAVES in kernels/conv.py, from H200 runs). On sm_90 it
 // fits 128 registers without spilling, so two blocks share an SM (the launcher's wave model
 // assumes that).
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
@@ -356,7 +356,7 @@ extern "C" __global__ void __launch_bounds__(256)
   }
 }
 
-// ---- float16 / bfloat16 forward on tensor cores (candidate) ---------------
+// ---- float16 / bfloat16 forward on tensor cores ---------------------------
 // The implicit GEMM of the forward pass on tc16.cuh's mma.sync main loop (128x128 block,
 // 8 warps, 3-stage cp.async ring, fp32 accumulation, one rounding at the end).  A tile:
 // BM output pixels x BK taps; a 16-byte chunk is 8 consecutive input channels of one tap

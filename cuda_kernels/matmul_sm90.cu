@@ -1,10 +1,10 @@
 // Hopper (sm_90a) tensor-core matmul: C[b] = A[b] @ B[b] for float16 / bfloat16 with wgmma.
 //
-// Candidate next to matmul.cu's mma.sync kernels (the 0.8x-of-cuBLAS step of the GPU-backend
+// Next to matmul.cu's mma.sync kernels (the 0.8x-of-cuBLAS step of the GPU-backend
 // targets): a 128 x 256 block tile of two warpgroups, each computing 64 x 256 with
 // wgmma.m64n256k16 from shared memory, fed by a 4-stage cp.async ring of 64-deep K tiles in the
 // 128-byte-swizzled layouts the descriptors describe (wgmma.cuh). One kernel per operand layout
-// (suffix _a{k,m}b{k,n}, as matmul.cu's 128x256 candidates): A k-major (A(m, k) at A[m*lda + k])
+// (suffix _a{k,m}b{k,n}, as matmul.cu's 128x256 kernels): A k-major (A(m, k) at A[m*lda + k])
 // or m-major (A[k*lda + m]), B k-major (B(k, n) at B[n*ldb + k]) or n-major (B[k*ldb + n]); an
 // m- or n-major tile sets wgmma's transpose bit, so transposed operands need no copy. Every
 // operand needs 16-byte rows along its contiguous dimension (lda, ldb and batch strides

@@ -1,5 +1,5 @@
 """Launchers for `cuda_kernels/conv.cu`: conv2d forward / input grad / filter grad, float32 NHWC,
-and a float16 / bfloat16 tensor-core forward candidate (`variant="tc"`).
+and a float16 / bfloat16 tensor-core forward (`variant="tc"`, which float16 convolutions run).
 
 Layouts follow TensorFlow: activations NHWC, filters HWIO `[KH, KW, C // groups, OC]`.
 Padding is explicit `(pad_top, pad_bottom, pad_left, pad_right)`; `same_valid_pads` turns
@@ -23,7 +23,7 @@ TILES = {"": (128, 128, 256), "_128x64": (128, 64, 128), "_64x64": (64, 64, 128)
 HOT_KERNELS = [f"tl_conv2d_{k}_nhwc_f32{t}" for k in ("fwd", "bwd_input", "bwd_filter")
                for t in TILES] + ["tl_conv2d_fwd_splitk_nhwc_f32", "tl_conv2d_fwd_nhwc_f16_tc",
                                   "tl_conv2d_fwd_nhwc_bf16_tc"]
-#: dynamic shared memory of the tensor-core candidate (tc16.cuh's 128x128, 3-stage tiles)
+#: dynamic shared memory of the tensor-core kernel (tc16.cuh's 128x128, 3-stage tiles)
 TC_SMEM_BYTES = 61440
 _TC_KERNELS = {"float16": "tl_conv2d_fwd_nhwc_f16_tc", "bfloat16": "tl_conv2d_fwd_nhwc_bf16_tc"}
 EMU_EXEMPT: dict = {}
@@ -144,9 +144,9 @@ SPLITK_WAVES = (0.25, 1.0)
 
 
 def forward_splits(m, ncols, k, groups, num_sms=132, blocks_per_sm=2, max_splits=8, min_chunk=256):
-    """(splits, k_chunk) of the split-K forward candidate on 128x128 tiles.
+    """(splits, k_chunk) of the split-K forward kernel on 128x128 tiles.
 
-    With `blocks_per_sm` blocks resident per SM (the candidate's launch bounds give two on
+    With `blocks_per_sm` blocks resident per SM (the kernel's launch bounds give two on
     sm_90), a problem of `b` blocks runs in ceil(b / slots) waves, the last one partly idle.
     The split count that fills the waves best (b * s / (waves * slots)) wins; ties go to fewer
     splits, and each split keeps at least `min_chunk` of K.
@@ -354,8 +354,8 @@ def conv2d_forward(x, w, strides, pads, dilations, groups=1, variant=None, dtype
         strides, dilations: int or (h, w).
         pads: (pad_top, pad_bottom, pad_left, pad_right), see `same_valid_pads`.
         groups: channel groups (C for depthwise).
-        variant: "splitk" forces the float32 split-K candidate where it applies, "tc" the
-            float16/bfloat16 tensor-core candidate (benchmarks, tests).
+        variant: None chooses (see `plan_conv2d_forward`); "splitk" / "nosplit" force the float32
+            split-K kernel where it applies / the unsplit one; "tc" the float16/bfloat16 tensor-core kernel.
         dtype_name: "bfloat16" when x and w hold bfloat16 bits as uint16.
     Returns:
         cupy (N, OH, OW, OC) of x's dtype.
@@ -442,7 +442,7 @@ def conv2d_backprop_input(dy, w, input_shape, strides, pads, dilations, groups=1
     """Gradient of `conv2d_forward` with respect to x: cupy of `input_shape`, dy's dtype.
 
     `variant="tc"` (float16, or bfloat16 bits as uint16 with `dtype_name`) runs a stride-1
-    input gradient as a forward convolution on the tensor-core candidate
+    input gradient as a forward convolution on the tensor-core kernel
     (`backprop_input_as_forward`); other cases raise ValueError with that variant.
     """
     import cupy

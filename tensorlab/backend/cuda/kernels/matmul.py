@@ -35,7 +35,7 @@ EMU_EXEMPT: dict = {}
 
 #: dynamic shared memory of the tensor-core kernels: 3 stages x (A + B) tiles
 TC_SMEM_BYTES = 61440
-#: the 128x256 candidates: 3 stages x (A + B) tiles
+#: the 128x256 mma.sync kernels: 3 stages x (A + B) tiles
 TC_WIDE_SMEM_BYTES = 92160
 #: the wgmma kernels: 4 stages x (128 + 256) rows x 128 bytes, + 1024 to align the ring
 WGMMA_SMEM_BYTES = 197632
@@ -61,8 +61,8 @@ WGMMA = ("tl_matmul_f16_wgmma", "tl_matmul_bf16_wgmma")
 #: variants with one kernel per operand layout, named variant + _a{k,m}b{k,n}
 _PER_LAYOUT = ("tl_matmul_f16_tc_128x256", "tl_matmul_bf16_tc_128x256") + WGMMA
 _TC16 = ("tl_matmul_f16_tc", "tl_matmul_bf16_tc") + _PER_LAYOUT
-#: candidate kernels: correct (emulated, GPU-tested) but not chosen by `select_variant` until a
-#: GPU run shows them faster; bench/gpu/matmul_conv.py times each next to the default
+#: the wide 16-bit tiles, the Hopper kernels and the 16-deep SIMT tile (GPU-tested; `select_variant`
+#: picks them for large products since the H200 runs of 2026-11-27); `variant=` forces any of them
 CANDIDATES = {
     "float16": ("tl_matmul_f16_tc_128x256", "tl_matmul_f16_wgmma"),
     "bfloat16": ("tl_matmul_bf16_tc_128x256", "tl_matmul_bf16_wgmma"),
@@ -227,7 +227,7 @@ def plan_matmul(a_shape, a_strides, a_ptr, b_shape, b_strides, b_ptr, itemsize, 
         a_ptr, b_ptr: addresses of the first elements (alignment decides vector loads).
         itemsize, dtype_name: element size in bytes and dtype name.
         variant: force one of `VARIANTS[dtype_name]` instead of the shape-based choice
-            (benchmarks and tests of candidate kernels); a matrix-vector product still plans
+            (benchmarks and tests of each kernel); a matrix-vector product still plans
             the chosen variant.
         cc: compute capability where the sm_90a kernels are usable ("90"), else None: lets
             `select_variant` choose wgmma (see `wgmma_cc`).

@@ -89,7 +89,7 @@ def _rows_stage(plan, kernel_base, suf, rows, R, x, out, scale, acc, sm, tmp_pre
 
 
 def _cols_stage(plan, kernel_base, suf, outer, R, inner, x, out, scale, acc, sm, allow_split=True, vec=False):
-    """Appends the launches reducing (outer, R, inner) over R. `vec`: the 16-byte-load candidate
+    """Appends the launches reducing (outer, R, inner) over R. `vec`: the 16-byte-load kernel
     (`*_cols_vec_*`, needs inner % V == 0 and a 16-byte-aligned base), which also aims at twice
     the resident blocks of the scalar kernel (more bytes in flight)."""
     V = _VEC[suf] if vec else 1
