@@ -69,8 +69,8 @@ def row_launch(base, dtype, rows, C, args, sm_count=DEFAULT_SM, variant=None) ->
     if variant == "cached" and suf == "f32":
         vec = 16 // np.dtype(dtype).itemsize
         if C <= WARP_ROW_MAX:
-            return Launch(f"tl_{base}_rows_warp_cached_{suf}", (warp_rows_grid(rows, C, vec * ROW_PACKS, sm_count),), (256,),
-                          0, tuple(args))
+            return Launch(f"tl_{base}_rows_warp_cached_{suf}", (warp_rows_grid(rows, C, vec * ROW_PACKS, sm_count),),
+                          (256,), 0, tuple(args))
         threads = cached_threads(C, vec)
         if threads is not None:
             return Launch(f"tl_{base}_rows_cached_{suf}", (max(1, min(rows, sm_count * 32)),), (threads,), 0,
