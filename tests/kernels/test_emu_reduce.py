@@ -157,6 +157,9 @@ def test_reduce_cols_vec(lib, shape, axes, op, dtype):
     run(lib, plan, {"x": np.ascontiguousarray(x), "out": out})
     ref = ref_reduce(x, op, axes)
     rtol = {np.float32: 1e-5, np.float64: 1e-12, np.float16: 2e-3}[dtype]
+    if op == "prod":  # the rounding of n products grows like sqrt(n) eps (20000 float32 factors: ~1e-5)
+        n = x.size // max(1, np.asarray(ref).size)
+        rtol = max(rtol, 4 * np.finfo(info["acc_dtype"]).eps * np.sqrt(n))
     atol = rtol * max(1.0, float(np.abs(x.astype(np.float64)).sum(axis=axes).max())) if op in ("sum", "mean") else 0
     np.testing.assert_allclose(out, ref, rtol=rtol, atol=atol)
 
