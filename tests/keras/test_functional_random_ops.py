@@ -39,13 +39,17 @@ def images(rng, n=8, h=10, w=12, c=3):
     return (rng.permutation(n * h * w * c).reshape(n, h, w, c) / (n * h * w * c)).astype("float32")
 
 
-def eager_then_model(model, op, x, seed=11, calls=3):
-    """After set_seed(seed), ``calls`` eager calls and (after set_seed(seed) again) ``calls`` model calls."""
+def model_replays_eager(model, op, x, seed=11, calls=3):
+    """After set_seed(seed), ``calls`` eager calls and (after set_seed(seed) again) ``calls`` model
+    calls: asserts that the model draws the same op-seed stream as the eager op, and returns the
+    model's outputs."""
     tl.random.set_seed(seed)
     want = [op(tl.constant(x)).numpy() for _ in range(calls)]
     tl.random.set_seed(seed)
     got = [predict(model, x) for _ in range(calls)]
-    return got, want
+    for g, e in zip(got, want):
+        np.testing.assert_array_equal(g, e)
+    return got
 
 
 # ----------------------------------------------------------------- crops
@@ -66,9 +70,7 @@ def test_random_crop_draws_a_new_window_on_every_call(rng):
         return tl.image.random_crop(v, [8, 4, 5, 3], seed=3)
     out, model = build(x.shape[1:], op)
     assert tuple(out.shape) == (8, 4, 5, 3)
-    got, want = eager_then_model(model, op, x)
-    for g, e in zip(got, want):
-        np.testing.assert_array_equal(g, e)   # the same op-seed stream as the eager op
+    model_replays_eager(model, op, x)
     offsets = [crop_offsets(x, predict(model, x)) for _ in range(150)]
     rows = np.array([o[1] for o in offsets])
     cols = np.array([o[2] for o in offsets])
@@ -127,9 +129,7 @@ def test_random_flip_flips_about_half_the_images_on_each_call(rng, kind):
         return op_fn(v, seed=5)
     out, model = build(x.shape[1:], op)
     assert tuple(out.shape) == (None, 4, 5, 2)
-    got, want = eager_then_model(model, op, x)
-    for g, e in zip(got, want):
-        np.testing.assert_array_equal(g, e)
+    model_replays_eager(model, op, x)
     flipped = []
     for _ in range(20):
         y = predict(model, x)
@@ -188,9 +188,7 @@ def test_random_brightness_and_contrast_draw_one_factor_per_call(rng, kind, op_f
         return op_fn(v, seed=9)
     out, model = build(x.shape[1:], op)
     assert tuple(out.shape) == (None, 6, 5, 3)
-    got, want = eager_then_model(model, op, x)
-    for g, e in zip(got, want):
-        np.testing.assert_array_equal(g, e)
+    model_replays_eager(model, op, x)
     f = np.array([_factor(kind, x, predict(model, x)) for _ in range(60)])
     assert f.min() >= low - 1e-5 and f.max() < high + 1e-5
     assert np.std(f) == pytest.approx((high - low) / np.sqrt(12), rel=0.35)   # uniform on [low, high)
@@ -205,9 +203,7 @@ def test_random_hue_and_saturation_draw_on_every_call(rng, name, args, low, high
         return getattr(tl.image, name)(v, *args, seed=4)
     out, model = build(x.shape[1:], op)
     assert tuple(out.shape) == (None, 6, 5, 3)
-    got, want = eager_then_model(model, op, x, calls=4)
-    for g, e in zip(got, want):
-        np.testing.assert_array_equal(g, e)
+    got = model_replays_eager(model, op, x, calls=4)
     assert len({g.tobytes() for g in got}) == 4
     # call i adjusts the whole batch by the i-th uniform draw of the op's seed stream
     tl.random.set_seed(11)
@@ -247,9 +243,7 @@ def test_dropout_drops_a_fresh_set_of_elements_on_every_call(rng):
         return tl.nn.dropout(v, 0.3, seed=2)
     out, model = build((50,), op)
     assert tuple(out.shape) == (None, 50)
-    got, want = eager_then_model(model, op, x)
-    for g, e in zip(got, want):
-        np.testing.assert_array_equal(g, e)
+    model_replays_eager(model, op, x)
     masks = []
     for _ in range(3):
         y = predict(model, x)
@@ -310,9 +304,7 @@ def test_stateful_shuffle_and_categorical_follow_the_op_seed_stream(rng, name):
     }[name]
     out, model = build((5,), op)
     assert tuple(out.shape) == shape
-    got, want = eager_then_model(model, op, p, calls=3)
-    for g, e in zip(got, want):
-        np.testing.assert_array_equal(g, e)
+    got = model_replays_eager(model, op, p, calls=3)
     assert len({g.tobytes() for g in got}) == 3
     if name == "shuffle":
         for g in got:
